@@ -1,0 +1,86 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StrataError } from '../lib/errors.ts';
+
+/**
+ * The Loghub 2k samples are the only source text of the bench corpus. They live outside the repository (their
+ * licence and size keep them out of git), so every bench run can find them missing: that is reported as
+ * "skipped", never as a pass, because a bench that measured nothing must not look green.
+ */
+
+/** The 16 Loghub systems, fixed and in a fixed order so that a seed always means the same corpus. */
+export const LOGHUB_SYSTEMS = [
+  'Android', 'Apache', 'BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux',
+  'Mac', 'OpenSSH', 'OpenStack', 'Proxifier', 'Spark', 'Thunderbird', 'Windows', 'Zookeeper',
+] as const;
+
+export type LoghubSystem = (typeof LOGHUB_SYSTEMS)[number];
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** `$STRATA_DATASETS`, else `../shared/datasets` beside the repository. */
+export function resolveDatasetsDir(): string {
+  const env = process.env.STRATA_DATASETS;
+  return env && env.length > 0 ? resolve(env) : resolve(REPO_ROOT, '../shared/datasets');
+}
+
+export function sampleFile(datasetsDir: string, system: LoghubSystem): string {
+  return join(datasetsDir, 'loghub', system, `${system}_2k.log`);
+}
+
+/** Thrown when the samples are absent; benches catch it and report "skipped" (exit code `SKIP_EXIT_CODE`). */
+export class DatasetsUnavailableError extends StrataError {
+  constructor(readonly datasetsDir: string, readonly missing: readonly string[]) {
+    const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? `, and ${missing.length - 3} more` : '');
+    super(
+      'not_found',
+      `Loghub samples not found in ${datasetsDir} (missing ${shown}): set STRATA_DATASETS to the folder that holds loghub/<System>/<System>_2k.log`,
+      { datasetsDir, missing },
+    );
+    this.name = 'DatasetsUnavailableError';
+  }
+}
+
+/** Automake's convention for "skipped", so CI can tell a bench that did not run from one that passed. */
+export const SKIP_EXIT_CODE = 77;
+
+export interface LoghubSample {
+  readonly system: LoghubSystem;
+  /** Non-empty lines as bytes, CR stripped (most samples have CRLF endings). */
+  readonly lines: readonly Buffer[];
+}
+
+/** Sizes of the sample files: a cheap fingerprint for the corpus cache, and the existence check in one pass. */
+export function statSamples(datasetsDir: string): number[] {
+  const missing: string[] = [];
+  const sizes = LOGHUB_SYSTEMS.map((s) => {
+    try {
+      return statSync(sampleFile(datasetsDir, s)).size;
+    } catch {
+      missing.push(`loghub/${s}/${s}_2k.log`);
+      return -1;
+    }
+  });
+  if (missing.length > 0) throw new DatasetsUnavailableError(datasetsDir, missing);
+  return sizes;
+}
+
+export function loadSamples(datasetsDir: string): LoghubSample[] {
+  statSamples(datasetsDir);
+  return LOGHUB_SYSTEMS.map((system) => ({ system, lines: splitLines(readFileSync(sampleFile(datasetsDir, system))) }));
+}
+
+function splitLines(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  while (start < buf.length) {
+    let end = buf.indexOf(0x0a, start);
+    if (end < 0) end = buf.length;
+    let stop = end;
+    if (stop > start && buf[stop - 1] === 0x0d) stop--;
+    if (stop > start) out.push(buf.subarray(start, stop));
+    start = end + 1;
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+import type { SegmentFooter } from '../segment/layout.ts';
+
+/** Seal: records in the log's payload format (`ts \t json \n`), with their offsets, become one segment file. */
+export interface SealTask {
+  kind: 'seal';
+  path: string;
+  payload: ArrayBuffer;
+  seqs: ArrayBuffer;
+}
+
+/** Merge: several segment files become one; the inputs stay until the caller swaps them out. */
+export interface MergeTask {
+  kind: 'merge';
+  path: string;
+  inputs: string[];
+}
+
+export type BuildTask = SealTask | MergeTask;
+export type BuildResult = SegmentFooter;

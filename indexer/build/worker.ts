@@ -1,0 +1,65 @@
+import type { Fields } from '../../lib/record.ts';
+import { SegmentReader } from '../segment/reader.ts';
+import { type SegmentSource, writeSegment } from '../segment/writer.ts';
+import type { BuildResult, BuildTask, MergeTask, SealTask } from './tasks.ts';
+
+/** Piscina entry point: builds one whole segment per task, so nothing needs merging back on the main thread. */
+export default function run(task: BuildTask): BuildResult {
+  return task.kind === 'seal' ? seal(task) : merge(task);
+}
+
+function seal(task: SealTask): BuildResult {
+  const text = Buffer.from(task.payload).toString('utf8');
+  const seqIn = new Float64Array(task.seqs);
+  const n = seqIn.length;
+  const ts = new Float64Array(n);
+  const json: string[] = new Array(n);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const tab = text.indexOf('\t', pos);
+    const nl = text.indexOf('\n', tab);
+    ts[i] = Number(text.slice(pos, tab));
+    json[i] = text.slice(tab + 1, nl < 0 ? text.length : nl);
+    pos = nl + 1;
+  }
+  return writeSegment(task.path, sorted(ts, seqIn, json));
+}
+
+function merge(task: MergeTask): BuildResult {
+  const readers = task.inputs.map((p) => SegmentReader.open(p));
+  try {
+    let n = 0;
+    for (const r of readers) n += r.docs;
+    const ts = new Float64Array(n);
+    const seq = new Float64Array(n);
+    const json: string[] = new Array(n);
+    let k = 0;
+    for (const r of readers) {
+      for (let i = 0; i < r.docs; i++, k++) {
+        ts[k] = r.ts[i];
+        seq[k] = r.seq[i];
+        json[k] = r.docJson(i);
+      }
+    }
+    return writeSegment(task.path, sorted(ts, seq, json));
+  } finally {
+    for (const r of readers) r.close();
+  }
+}
+
+/** Orders records by (ts, seq): the order every segment keeps, so time ranges are doc id ranges. */
+function sorted(ts: Float64Array, seq: Float64Array, json: string[]): SegmentSource {
+  const n = ts.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => ts[a] - ts[b] || seq[a] - seq[b]);
+  const out: SegmentSource = { ts: new Float64Array(n), seq: new Float64Array(n), json: new Array(n), fields: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    const j = order[i];
+    out.ts[i] = ts[j];
+    out.seq[i] = seq[j];
+    out.json[i] = json[j];
+    out.fields[i] = JSON.parse(json[j]) as Fields;
+  }
+  return out;
+}

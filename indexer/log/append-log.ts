@@ -1,0 +1,238 @@
+import { readdirSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { StrataError } from '../../lib/errors.ts';
+import { type AppendFile, type FileSystem, fsyncDir, realFileSystem } from './file.ts';
+import {
+  decodeFileHeader,
+  decodePayload,
+  encodeFileHeader,
+  encodeFrameHeader,
+  encodePayload,
+  FILE_HEADER_BYTES,
+  type LogEntry,
+  readFrame,
+} from './frame.ts';
+
+export type Durability = { mode: 'batch' } | { mode: 'interval'; intervalMs: number };
+
+export interface AppendLogOptions {
+  dir: string;
+  durability: Durability;
+  /** Roll to a new file once the current one reaches this size. */
+  maxFileBytes: number;
+  fs?: FileSystem;
+  warn?: (msg: string) => void;
+}
+
+interface Pending {
+  chunks: Buffer[];
+  baseOffset: number;
+  count: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+interface FileInfo {
+  path: string;
+  baseOffset: number;
+}
+
+const FILE_RE = /^(\d{20})\.wal$/;
+const fileName = (baseOffset: number) => String(baseOffset).padStart(20, '0') + '.wal';
+
+/**
+ * A shard's append-only log of sequential files. Concurrent appends are grouped: while one write+fsync is in
+ * flight, later batches queue, and the next write takes all of them at once (group commit). A batch's promise
+ * resolves only once its bytes are durable under the configured policy.
+ */
+export class AppendLog {
+  private file!: AppendFile;
+  private files: FileInfo[] = [];
+  private queue: Pending[] = [];
+  private writing = false;
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private fs: FileSystem;
+  /** Offset the next appended record gets. */
+  nextOffset = 0;
+  /** Highest offset known durable + 1. */
+  durableOffset = 0;
+
+  private constructor(private opts: AppendLogOptions) {
+    this.fs = opts.fs ?? realFileSystem;
+  }
+
+  /**
+   * Opens the log, replaying every record with offset >= `fromOffset` through `onRecord`. A torn or corrupt tail
+   * is truncated and reported through `warn`; it is never fatal.
+   */
+  static async open(
+    opts: AppendLogOptions,
+    fromOffset: number,
+    onRecord: (offset: number, ts: number, fieldsJson: string) => void,
+  ): Promise<AppendLog> {
+    const log = new AppendLog(opts);
+    await log.recover(fromOffset, onRecord);
+    if (opts.durability.mode === 'interval') {
+      log.timer = setInterval(() => void log.syncIfDirty(), opts.durability.intervalMs);
+      log.timer.unref();
+    }
+    return log;
+  }
+
+  private async recover(fromOffset: number, onRecord: (offset: number, ts: number, fieldsJson: string) => void): Promise<void> {
+    const { dir } = this.opts;
+    const warn = this.opts.warn ?? (() => {});
+    mkdirSync(dir, { recursive: true });
+    const names = readdirSync(dir).filter((n) => FILE_RE.test(n)).sort();
+    let next = fromOffset;
+    for (let i = 0; i < names.length; i++) {
+      const path = join(dir, names[i]);
+      const buf = readFileSync(path);
+      let base: number;
+      try {
+        base = decodeFileHeader(buf);
+      } catch (e) {
+        // A file whose header never reached the disk holds nothing acknowledged: it was created just before a crash.
+        warn(`log ${path}: ${(e as Error).message}; removing it`);
+        unlinkSync(path);
+        continue;
+      }
+      this.files.push({ path, baseOffset: base });
+      let pos = FILE_HEADER_BYTES;
+      for (;;) {
+        const r = readFrame(buf, pos);
+        if (r.ok === 'end') break;
+        if (r.ok === false) {
+          warn(`log ${path}: ${r.reason}; truncating ${buf.length - pos} bytes`);
+          await this.fs.truncate(path, pos);
+          break;
+        }
+        const { frame } = r;
+        if (frame.baseOffset + frame.count > fromOffset) {
+          decodePayload(frame.payload, (j, ts, json) => {
+            const off = frame.baseOffset + j;
+            if (off >= fromOffset) onRecord(off, ts, json);
+          });
+        }
+        next = Math.max(next, frame.baseOffset + frame.count);
+        pos = frame.end;
+      }
+      if (pos === FILE_HEADER_BYTES) next = Math.max(next, base);
+    }
+    this.nextOffset = next;
+    this.durableOffset = next;
+    const last = this.files[this.files.length - 1];
+    if (last) this.file = await this.fs.openAppend(last.path);
+    else await this.startFile(next);
+  }
+
+  private async startFile(baseOffset: number): Promise<void> {
+    const path = join(this.opts.dir, fileName(baseOffset));
+    const f = await this.fs.openAppend(path);
+    if (f.size === 0) {
+      await f.append([encodeFileHeader(baseOffset)]);
+      await f.sync();
+    }
+    this.file = f;
+    this.files.push({ path, baseOffset });
+  }
+
+  /** Appends a batch; resolves with its first offset once durable. */
+  append(entries: readonly LogEntry[]): Promise<number> {
+    if (this.closed) return Promise.reject(new StrataError('shutting_down', 'the log is closed'));
+    if (entries.length === 0) return Promise.resolve(this.nextOffset);
+    const baseOffset = this.nextOffset;
+    this.nextOffset += entries.length;
+    const payload = encodePayload(entries);
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({
+        chunks: [encodeFrameHeader(baseOffset, entries.length, payload), payload],
+        baseOffset,
+        count: entries.length,
+        resolve: () => resolve(baseOffset),
+        reject,
+      });
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0);
+        const sizeBefore = this.file.size;
+        try {
+          if (this.file.size >= this.opts.maxFileBytes) await this.roll(group[0].baseOffset);
+          const chunks: Buffer[] = [];
+          for (const g of group) chunks.push(...g.chunks);
+          await this.file.append(chunks);
+          if (this.opts.durability.mode === 'batch') await this.file.sync();
+          else this.dirty = true;
+          const last = group[group.length - 1];
+          this.durableOffset = last.baseOffset + last.count;
+          for (const g of group) g.resolve();
+        } catch (e) {
+          // Nothing of this group is acknowledged. Cut any partial write so the file stays a clean sequence of
+          // frames, and give back the offsets so they stay contiguous; batches queued behind it fail too.
+          const failed = group.concat(this.queue.splice(0));
+          this.nextOffset = group[0].baseOffset;
+          try {
+            if (this.file.size !== sizeBefore) {
+              await this.fs.truncate(this.file.path, sizeBefore);
+              this.file.size = sizeBefore;
+            }
+          } catch {
+            // The next recovery truncates the torn frame by CRC.
+          }
+          for (const g of failed) g.reject(e);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async roll(baseOffset: number): Promise<void> {
+    await this.file.sync();
+    await this.file.close();
+    await this.startFile(baseOffset);
+  }
+
+  private async syncIfDirty(): Promise<void> {
+    if (!this.dirty || this.writing) return;
+    this.dirty = false;
+    try {
+      await this.file.sync();
+    } catch (e) {
+      this.dirty = true;
+      this.opts.warn?.(`periodic fsync failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Deletes whole files whose records all have offsets below `offset` (they are sealed into segments). */
+  releaseBefore(offset: number): void {
+    let removed = false;
+    while (this.files.length > 1 && this.files[1].baseOffset <= offset) {
+      const f = this.files.shift()!;
+      unlinkSync(f.path);
+      removed = true;
+    }
+    if (removed) fsyncDir(this.opts.dir);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 1));
+    await this.file.sync();
+    await this.file.close();
+  }
+
+  get fileCount(): number {
+    return this.files.length;
+  }
+}

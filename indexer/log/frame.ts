@@ -1,0 +1,90 @@
+import { crc32c } from './crc.ts';
+
+/**
+ * Wire layout of the append-only log (see format.md). A file starts with a 16-byte header; then frames, each a
+ * batch of records sharing one CRC so that group commit costs one checksum per batch, not per record.
+ */
+export const FILE_MAGIC = 0x4c525453; // "STRL" little-endian
+export const FILE_VERSION = 1;
+export const FILE_HEADER_BYTES = 16;
+export const FRAME_HEADER_BYTES = 24;
+/** Refuse frames claiming more than this: a corrupt length must not make recovery allocate gigabytes. */
+export const MAX_FRAME_PAYLOAD = 256 * 1024 * 1024;
+
+export interface LogEntry {
+  ts: number;
+  /** JSON text of the record's fields (everything but @timestamp). */
+  fieldsJson: string;
+}
+
+export function encodeFileHeader(baseOffset: number): Buffer {
+  const b = Buffer.alloc(FILE_HEADER_BYTES);
+  b.writeUInt32LE(FILE_MAGIC, 0);
+  b.writeUInt8(FILE_VERSION, 4);
+  b.writeDoubleLE(baseOffset, 8);
+  return b;
+}
+
+/** Returns the base offset, or throws when the header is not ours. */
+export function decodeFileHeader(b: Buffer): number {
+  if (b.length < FILE_HEADER_BYTES || b.readUInt32LE(0) !== FILE_MAGIC) throw new Error('not a Strata log file (bad magic)');
+  const v = b.readUInt8(4);
+  if (v !== FILE_VERSION) throw new Error(`unsupported log file version ${v}`);
+  return b.readDoubleLE(8);
+}
+
+/** Records as `ts \t fieldsJson \n`: JSON.stringify never emits a raw newline, so lines split safely. */
+export function encodePayload(entries: readonly LogEntry[]): Buffer {
+  let s = '';
+  for (const e of entries) s += e.ts + '\t' + e.fieldsJson + '\n';
+  return Buffer.from(s, 'utf8');
+}
+
+export function decodePayload(payload: Buffer, onEntry: (i: number, ts: number, fieldsJson: string) => void): void {
+  const s = payload.toString('utf8');
+  let i = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    const nl = s.indexOf('\n', pos);
+    const end = nl < 0 ? s.length : nl;
+    const tab = s.indexOf('\t', pos);
+    onEntry(i++, Number(s.slice(pos, tab)), s.slice(tab + 1, end));
+    pos = end + 1;
+  }
+}
+
+export function encodeFrameHeader(baseOffset: number, count: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(FRAME_HEADER_BYTES);
+  h.writeUInt32LE(payload.length, 0);
+  h.writeDoubleLE(baseOffset, 8);
+  h.writeUInt32LE(count, 16);
+  h.writeUInt32LE(0, 20); // flags, reserved for compression
+  const c = crc32c(payload, crc32c(h.subarray(8, FRAME_HEADER_BYTES)));
+  h.writeUInt32LE(c, 4);
+  return h;
+}
+
+export interface DecodedFrame {
+  baseOffset: number;
+  count: number;
+  payload: Buffer;
+  /** Byte position just after this frame. */
+  end: number;
+}
+
+export type FrameResult = { ok: true; frame: DecodedFrame } | { ok: false; reason: string } | { ok: 'end' };
+
+/** Reads the frame at `pos`; a short or corrupt frame is reported, never thrown. */
+export function readFrame(b: Buffer, pos: number): FrameResult {
+  if (pos === b.length) return { ok: 'end' };
+  if (b.length - pos < FRAME_HEADER_BYTES) return { ok: false, reason: `torn frame header at byte ${pos}` };
+  const len = b.readUInt32LE(pos);
+  if (len > MAX_FRAME_PAYLOAD) return { ok: false, reason: `implausible frame length ${len} at byte ${pos}` };
+  const end = pos + FRAME_HEADER_BYTES + len;
+  if (end > b.length) return { ok: false, reason: `torn frame at byte ${pos}: ${b.length - pos} of ${end - pos} bytes present` };
+  const want = b.readUInt32LE(pos + 4);
+  const payload = b.subarray(pos + FRAME_HEADER_BYTES, end);
+  const got = crc32c(payload, crc32c(b.subarray(pos + 8, pos + FRAME_HEADER_BYTES)));
+  if (got !== want) return { ok: false, reason: `CRC mismatch in frame at byte ${pos}` };
+  return { ok: true, frame: { baseOffset: b.readDoubleLE(pos + 8), count: b.readUInt32LE(pos + 16), payload, end } };
+}

@@ -1,0 +1,107 @@
+import { TIMESTAMP_FIELD } from '../../lib/record.ts';
+import type { SegmentReader } from '../segment/reader.ts';
+import type { Query, RangeQuery, TextQuery } from './ast.ts';
+import { Bitset } from './bitset.ts';
+import { matchText } from './match-record.ts';
+
+/**
+ * Evaluates a query over a sealed segment into the set of matching doc ids. Single tokens and prefixes come
+ * straight from postings; several tokens (phrases, `10.0.0.1`) intersect their postings and then verify each
+ * candidate against the stored text, which measured cheaper than storing positions for short log lines.
+ */
+export function evalSegment(seg: SegmentReader, q: Query): Bitset {
+  const n = seg.docs;
+  switch (q.type) {
+    case 'all':
+      return Bitset.full(n);
+    case 'text':
+      return textBits(seg, q);
+    case 'range':
+      return rangeBits(seg, q);
+    case 'exists': {
+      if (q.field === TIMESTAMP_FIELD) return Bitset.full(n);
+      const p = seg.presenceOf(q.field);
+      return p ? p.clone() : new Bitset(n);
+    }
+    case 'and': {
+      // Cheapest first would be better still; positive clauses before negations at least avoids complementing.
+      const pos = q.clauses.filter((c) => c.type !== 'not');
+      const neg = q.clauses.filter((c) => c.type === 'not') as Extract<Query, { type: 'not' }>[];
+      const acc = pos.length > 0 ? evalSegment(seg, pos[0]) : Bitset.full(n);
+      for (let i = 1; i < pos.length; i++) acc.and(evalSegment(seg, pos[i]));
+      for (const c of neg) acc.andNot(evalSegment(seg, c.clause));
+      return acc;
+    }
+    case 'or': {
+      const acc = evalSegment(seg, q.clauses[0]);
+      for (let i = 1; i < q.clauses.length; i++) acc.or(evalSegment(seg, q.clauses[i]));
+      return acc;
+    }
+    case 'not':
+      return evalSegment(seg, q.clause).not();
+  }
+}
+
+function textBits(seg: SegmentReader, q: TextQuery): Bitset {
+  const n = seg.docs;
+  const out = new Bitset(n);
+  const fields = q.field === null ? seg.textFieldNames() : [q.field];
+  for (const f of fields) {
+    if (seg.field(f)?.text) {
+      if (q.tokens.length === 1) {
+        if (q.prefix) seg.prefixDocs(f, q.tokens[0], out);
+        else {
+          const docs = seg.termDocs(f, q.tokens[0]);
+          if (docs) out.setAll(docs);
+        }
+      } else {
+        phraseInto(seg, f, q, out);
+      }
+    }
+  }
+  if (q.field !== null && q.number !== undefined) {
+    const col = seg.numberColumn(q.field);
+    if (col) for (let i = 0; i < n; i++) if (col[i] === q.number) out.set(i);
+  }
+  return out;
+}
+
+function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset): void {
+  const n = seg.docs;
+  const k = q.tokens.length;
+  let cand: Bitset | null = null;
+  for (let i = 0; i < k; i++) {
+    const b = new Bitset(n);
+    if (i === k - 1 && q.prefix) {
+      if (seg.prefixDocs(field, q.tokens[i], b) === 0) return;
+    } else {
+      const docs = seg.termDocs(field, q.tokens[i]);
+      if (!docs) return;
+      b.setAll(docs);
+    }
+    cand = cand === null ? b : cand.and(b);
+  }
+  const fieldQuery: TextQuery = { ...q, field };
+  cand!.forEachAsc((doc) => {
+    if (matchText(fieldQuery, seg.doc(doc)[field])) out.set(doc);
+    return true;
+  });
+}
+
+function rangeBits(seg: SegmentReader, q: RangeQuery): Bitset {
+  const n = seg.docs;
+  if (q.field === TIMESTAMP_FIELD) {
+    const lo = q.minInclusive ? seg.lowerBoundKey(q.min) : seg.lowerBoundKey(q.min, Infinity);
+    const hi = q.maxInclusive ? seg.lowerBoundKey(q.max, Infinity) : seg.lowerBoundKey(q.max);
+    return Bitset.range(n, lo, Math.max(lo, hi));
+  }
+  const out = new Bitset(n);
+  const col = seg.numberColumn(q.field);
+  if (!col) return out;
+  const { min, max, minInclusive, maxInclusive } = q;
+  for (let i = 0; i < n; i++) {
+    const x = col[i];
+    if ((minInclusive ? x >= min : x > min) && (maxInclusive ? x <= max : x < max)) out.set(i);
+  }
+  return out;
+}

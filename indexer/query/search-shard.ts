@@ -1,0 +1,99 @@
+import type { Fields } from '../../lib/record.ts';
+import type { SegmentReader } from '../segment/reader.ts';
+import type { ShardView } from '../store/shard.ts';
+import type { Query } from './ast.ts';
+import type { AggCollector } from './aggs/collector.ts';
+import { evalSegment } from './exec-segment.ts';
+import type { RecordMatcher } from './match-record.ts';
+
+export interface ShardSearchPlan {
+  query: Query;
+  matcher: RecordMatcher;
+  /** Inclusive time range. */
+  fromMs: number;
+  toMs: number;
+  size: number;
+  order: 'desc' | 'asc';
+  /** Hits must sort strictly after this (ts, seq) key in `order`; seq may be ±Infinity. */
+  after: { ts: number; seq: number } | null;
+  collectors: AggCollector[];
+}
+
+export interface ShardCandidate {
+  ts: number;
+  seq: number;
+  load: () => Fields;
+}
+
+export interface ShardResult {
+  total: number;
+  hits: ShardCandidate[];
+}
+
+/** First doc whose (ts, seq) is greater than the key. */
+function upperBoundKey(seg: SegmentReader, ts: number, seq: number): number {
+  let lo = 0;
+  let hi = seg.docs;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (seg.ts[mid] < ts || (seg.ts[mid] === ts && seg.seq[mid] <= seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const keyCmp = (a: ShardCandidate, b: ShardCandidate) => a.ts - b.ts || a.seq - b.seq;
+
+/**
+ * Searches one shard: every sealed segment through its index, the head by scanning. Aggregation collectors are
+ * fed per segment (the map side); candidates are returned unloaded so only the final page reads stored records.
+ */
+export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult {
+  const { fromMs, toMs, size, order, after } = plan;
+  let total = 0;
+  let hits: ShardCandidate[] = [];
+  for (const seg of view.segments) {
+    if (seg.docs === 0 || seg.maxTs < fromMs || seg.minTs > toMs) continue;
+    const lo = seg.lowerBoundKey(fromMs);
+    const hi = seg.lowerBoundKey(toMs, Infinity);
+    if (hi <= lo) continue;
+    const bits = evalSegment(seg, plan.query);
+    total += bits.countRange(lo, hi);
+    for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
+    if (size === 0) continue;
+    const take = (d: number) => {
+      hits.push({ ts: seg.ts[d], seq: seg.seq[d], load: () => seg.doc(d) });
+      return --got > 0;
+    };
+    let got = size;
+    if (order === 'desc') {
+      const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
+      if (top > lo) bits.forEachDesc((d) => (d < lo ? false : take(d)), top);
+    } else {
+      const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
+      if (bottom < hi) bits.forEachAsc((d) => (d >= hi ? false : take(d)), bottom);
+    }
+  }
+  for (const b of view.head) {
+    for (let i = 0; i < b.ts.length; i++) {
+      const ts = b.ts[i];
+      if (ts < fromMs || ts > toMs) continue;
+      const f = b.fields[i];
+      if (!plan.matcher(ts, f)) continue;
+      total++;
+      for (const c of plan.collectors) c.record(ts, f);
+      if (size === 0) continue;
+      const seq = b.baseOffset + i;
+      if (after) {
+        const cmp = ts - after.ts || seq - after.seq;
+        if (order === 'desc' ? !(cmp < 0) : !(cmp > 0)) continue;
+      }
+      hits.push({ ts, seq, load: () => f });
+    }
+  }
+  if (hits.length > size) {
+    hits.sort(order === 'desc' ? (a, b) => keyCmp(b, a) : keyCmp);
+    hits = hits.slice(0, size);
+  }
+  return { total, hits };
+}

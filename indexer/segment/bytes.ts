@@ -1,0 +1,90 @@
+/**
+ * Growable byte buffer with unsigned varints. Values up to 2^53 are supported with arithmetic rather than bit
+ * operations, because offsets and timestamps exceed 32 bits.
+ */
+export class ByteWriter {
+  buf: Uint8Array;
+  len = 0;
+  constructor(initial = 1 << 16) {
+    this.buf = new Uint8Array(initial);
+  }
+  private grow(need: number): void {
+    if (this.len + need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + need) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+  }
+  varint(v: number): void {
+    this.grow(10);
+    const b = this.buf;
+    let p = this.len;
+    if (v < 0x80000000) {
+      while (v >= 0x80) {
+        b[p++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+    } else {
+      while (v >= 0x80) {
+        b[p++] = (v % 128) | 0x80;
+        v = Math.floor(v / 128);
+      }
+    }
+    b[p++] = v;
+    this.len = p;
+  }
+  bytes(src: Uint8Array): void {
+    this.grow(src.length);
+    this.buf.set(src, this.len);
+    this.len += src.length;
+  }
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+export class ByteReader {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+  varint(): number {
+    const b = this.buf;
+    let p = this.pos;
+    let x = b[p++];
+    if (x < 0x80) {
+      this.pos = p;
+      return x;
+    }
+    let result = x & 0x7f;
+    let mul = 128;
+    for (;;) {
+      x = b[p++];
+      result += (x & 0x7f) * mul;
+      if (x < 0x80) break;
+      mul *= 128;
+    }
+    this.pos = p;
+    return result;
+  }
+}
+
+export const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1);
+export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+
+/** Decodes `count` delta-encoded ascending doc ids starting at `pos` into `out`. */
+export function decodeDeltas(buf: Uint8Array, pos: number, count: number, out: Uint32Array): void {
+  let prev = 0;
+  let p = pos;
+  for (let i = 0; i < count; i++) {
+    let x = buf[p++];
+    let v = x & 0x7f;
+    let shift = 7;
+    while (x >= 0x80) {
+      x = buf[p++];
+      v |= (x & 0x7f) << shift;
+      shift += 7;
+    }
+    prev += v >>> 0;
+    out[i] = prev;
+  }
+}

@@ -1,0 +1,38 @@
+/** Constants and the footer shape of a sealed segment file (see format.md). */
+export const SEG_MAGIC_HEAD = 'STRSEG\u0000\u0001';
+export const SEG_MAGIC_TAIL = 'STRSEGND';
+export const SEG_VERSION = 1;
+/** Docs per stored block: one block holds the latest 100 hits of a page, and compresses well at this size. */
+export const BLOCK_DOCS = 1024;
+/** Above this many distinct values in a segment a string field gets no keyword column (terms aggs read docs). */
+export const MAX_KEYWORD_VALUES = 4096;
+export const ZSTD_LEVEL = 3;
+
+/** A byte range of the file and the CRC32C of its bytes. */
+export type SectionRef = [offset: number, length: number, crc: number];
+
+export interface FieldMeta {
+  /** Inverted index of the field's string (and boolean) values: sorted terms and their postings. */
+  text?: { terms: number; dict: SectionRef; postings: SectionRef; offsets: SectionRef };
+  /** Float64 per doc, NaN where the doc has no number in this field. */
+  number?: SectionRef;
+  /** Dictionary-encoded string values: ordinal per doc (0: none), values sorted. */
+  keyword?: { values: SectionRef; ords: SectionRef; width: 1 | 2 | 4 };
+  /** Bitset of docs that have the field at all. */
+  presence: SectionRef;
+}
+
+export interface SegmentFooter {
+  version: number;
+  docs: number;
+  minTs: number;
+  maxTs: number;
+  minSeq: number;
+  maxSeq: number;
+  blockDocs: number;
+  /** Per block: [offset, length, crc] of its zstd frame of newline-joined field JSON. */
+  blocks: SectionRef;
+  ts: SectionRef;
+  seq: SectionRef;
+  fields: Record<string, FieldMeta>;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { StrataError } from './errors.ts';
+
+const DURATION = /^(\d+)(ms|s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
+
+/** "30d" → ms; "0" or absent → 0 (keep forever). */
+export function durationMs(v: string | number | undefined): number {
+  if (v === undefined || v === 0 || v === '0') return 0;
+  if (typeof v === 'number') return v;
+  const m = DURATION.exec(v);
+  if (!m) throw new StrataError('invalid_config', `"${v}" is not a duration like "7d", "12h", "30m"`);
+  return Number(m[1]) * UNIT_MS[m[2]];
+}
+
+/** Settings of one index; stored beside its shards and validated strictly (unknown keys are errors). */
+export const IndexSettingsSchema = z
+  .object({
+    /** Number of shards; fixed at creation. */
+    shards: z.number().int().min(1).max(64).default(1),
+    /** `fsync`: every acknowledged batch is fsynced first. `interval`: fsync every `fsync_interval_ms`. */
+    durability: z.enum(['fsync', 'interval']).default('fsync'),
+    fsync_interval_ms: z.number().int().min(1).max(60_000).default(1000),
+    /** Delete segments whose newest record is older than this ("30d"); "0" keeps forever. */
+    retention: z.string().regex(/^(0|\d+(ms|s|m|h|d|w))$/, 'a duration like "30d", or "0"').default('0'),
+    /** Cap on sealed segment bytes per shard; the oldest segments go first. 0: no cap. */
+    max_shard_bytes: z.number().int().min(0).default(0),
+  })
+  .strict();
+export type IndexSettings = z.infer<typeof IndexSettingsSchema>;
+
+/** The node's configuration: one schema, units in the names, a default for every field. */
+export const NodeConfigSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(9400),
+    /** Threads building and merging segments. */
+    buildThreads: z.number().int().min(1).max(64).default(1),
+    /** Largest accepted request body. */
+    maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** Largest single record (one NDJSON or text line). */
+    maxRecordBytes: z.number().int().min(64).default(1024 * 1024),
+    /** Seal the head at this many records, bytes or age. */
+    sealDocs: z.number().int().min(1).default(200_000),
+    sealBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    sealAgeMs: z.number().int().min(10).default(5_000),
+    /** Refuse ingest with 429 while a shard's unsealed head is larger than this. */
+    maxHeadBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
+    /** Refuse ingest with 429 while this many request bytes are being ingested at once. */
+    maxInflightBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
+    maxLogFileBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** Merge when this many segments share a size tier. */
+    mergeMinSegments: z.number().int().min(2).default(8),
+    maxMergedDocs: z.number().int().min(1).default(4_000_000),
+  })
+  .strict();
+export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+
+/** Validates a config object, turning schema issues into one error naming each bad key. */
+export function parseConfig<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new StrataError('invalid_config', `invalid ${what}: ${issues}`, { issues: r.error.issues });
+}

@@ -1,0 +1,75 @@
+/**
+ * The one standard record every input becomes. `@timestamp` is kept apart from the other fields because every
+ * layer (log, head, segments, queries) orders and filters by it.
+ */
+export type FieldValue = string | number | boolean;
+export type Fields = Record<string, FieldValue>;
+
+export interface LogRecord {
+  /** Event time, epoch milliseconds. */
+  ts: number;
+  /** Flattened fields (dotted keys); `message` is the usual text field. Never contains `@timestamp`. */
+  fields: Fields;
+}
+
+export const TIMESTAMP_FIELD = '@timestamp';
+export const MESSAGE_FIELD = 'message';
+/** Keys that describe a hit rather than the record; a record may not set them. */
+const RESERVED = new Set(['_id', '_index', TIMESTAMP_FIELD]);
+const MAX_DEPTH = 32;
+
+/**
+ * Parses a timestamp given as ISO 8601 / RFC 3339 text, epoch milliseconds (number or digits), or returns NaN.
+ * Epoch values are taken as milliseconds, as the record contract says; ingest pipelines convert other units.
+ */
+export function parseTimestamp(v: unknown): number {
+  let t: number;
+  if (typeof v === 'number') t = v;
+  else if (typeof v !== 'string' || v.length === 0) return NaN;
+  else if (/^-?\d+(\.\d+)?$/.test(v)) t = Number(v);
+  else t = Date.parse(v);
+  // Whole milliseconds inside the range a Date can represent; anything else is not a timestamp.
+  return Number.isFinite(t) && Math.abs(t) <= MAX_DATE_MS ? Math.floor(t) : NaN;
+}
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Turns a decoded JSON object into a record: picks the timestamp (ingest time when absent or unparseable),
+ * flattens nested objects to dotted keys, keeps arrays as their JSON text and drops nulls.
+ */
+export function normalizeObject(obj: Record<string, unknown>, nowMs: number): LogRecord {
+  let ts = parseTimestamp(obj[TIMESTAMP_FIELD]);
+  if (Number.isNaN(ts)) ts = nowMs;
+  const fields: Fields = {};
+  flattenInto(fields, obj, '', 0);
+  return { ts, fields };
+}
+
+function flattenInto(out: Fields, obj: Record<string, unknown>, prefix: string, depth: number): void {
+  for (const key in obj) {
+    const v = obj[key];
+    const name = prefix === '' ? key : prefix + '.' + key;
+    if (prefix === '' && RESERVED.has(key)) continue;
+    if (v === null || v === undefined) continue;
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        out[name] = v;
+        break;
+      case 'number':
+        if (Number.isFinite(v)) out[name] = v;
+        break;
+      case 'object':
+        if (Array.isArray(v) || depth >= MAX_DEPTH) out[name] = JSON.stringify(v);
+        else flattenInto(out, v as Record<string, unknown>, name, depth + 1);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** A plain text line becomes a record with the ingest time. */
+export function textRecord(line: string, nowMs: number): LogRecord {
+  return { ts: nowMs, fields: { [MESSAGE_FIELD]: line } };
+}

@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { NodeConfigSchema, parseConfig } from '../lib/config.ts';
+import { StrataError } from '../lib/errors.ts';
+import { Engine } from './engine.ts';
+import { createNodeServer } from './server.ts';
+import { startSampleFeed } from './sample-feed.ts';
+
+const USAGE = `usage:
+  strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads 1]
+  strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (cmd !== 'node' && cmd !== 'demo') {
+    process.stderr.write(USAGE + '\n');
+    process.exit(cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 2);
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'build-threads': { type: 'string' },
+    },
+    strict: true,
+  });
+  const dataDir = values['data-dir'] ?? (cmd === 'demo' ? './data' : undefined);
+  if (!dataDir) throw new StrataError('invalid_config', '--data-dir is required: where this node keeps its indices');
+  const cfg = parseConfig(
+    NodeConfigSchema,
+    {
+      dataDir: resolve(dataDir),
+      ...(values.port !== undefined ? { port: Number(values.port) } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(values['build-threads'] !== undefined ? { buildThreads: Number(values['build-threads']) } : {}),
+    },
+    'command line',
+  );
+  const log = (m: string) => process.stderr.write(`[strata] ${new Date().toISOString()} ${m}\n`);
+  const engine = await Engine.open(cfg, log);
+  const server = createNodeServer(engine, log);
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(cfg.port, cfg.host, ok);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  log(`node ready on http://${cfg.host}:${port} (data in ${cfg.dataDir})`);
+  let stopFeed = () => {};
+  if (cmd === 'demo') {
+    stopFeed = startSampleFeed(`http://${cfg.host}:${port}`, log);
+    log(`sample data is flowing into index "demo"; try: curl -s localhost:${port}/api/v1/search -d '{"index":"demo","query":"level:error","size":3}'`);
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log('shutting down');
+    stopFeed();
+    server.close();
+    server.closeAllConnections();
+    await engine.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`strata: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

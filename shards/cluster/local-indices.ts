@@ -1,0 +1,143 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { durationMs, type IndexSettings, IndexSettingsSchema, type NodeConfig, parseConfig } from '../../lib/config.ts';
+import { StrataError } from '../../lib/errors.ts';
+import { type BuildPool, Shard, fsyncDir } from '../../indexer/index.ts';
+
+export interface IndexHandle {
+  name: string;
+  settings: IndexSettings;
+  shards: Shard[];
+  /** Rotates which shard a batch starts on. */
+  rotation: number;
+}
+
+/** Index names become directory names: only this alphabet, so no request can point outside the data dir. */
+const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+export function validateIndexName(name: string): void {
+  if (!NAME_RE.test(name) || name === '.' || name === '..') {
+    throw new StrataError(
+      'invalid_request',
+      `invalid index name "${name.slice(0, 140)}": use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit`,
+    );
+  }
+}
+
+/**
+ * The static shard map of a single node with no etcd: every shard of every index lives here. Index settings are
+ * kept in `index.json` beside the shard directories.
+ */
+export class LocalIndices {
+  private indices = new Map<string, IndexHandle>();
+  private opening = new Map<string, Promise<IndexHandle>>();
+  private root: string;
+
+  private constructor(private cfg: NodeConfig, private pool: BuildPool, private warn: (m: string) => void) {
+    this.root = join(cfg.dataDir, 'indices');
+  }
+
+  static async open(cfg: NodeConfig, pool: BuildPool, warn: (m: string) => void): Promise<LocalIndices> {
+    const li = new LocalIndices(cfg, pool, warn);
+    mkdirSync(li.root, { recursive: true });
+    for (const name of readdirSync(li.root)) {
+      if (!NAME_RE.test(name) || !existsSync(join(li.root, name, 'index.json'))) continue;
+      const settings = parseConfig(IndexSettingsSchema, JSON.parse(readFileSync(join(li.root, name, 'index.json'), 'utf8')), `settings of index ${name}`);
+      li.indices.set(name, await li.openShards(name, settings));
+    }
+    return li;
+  }
+
+  private async openShards(name: string, settings: IndexSettings): Promise<IndexHandle> {
+    const shards: Shard[] = [];
+    const c = this.cfg;
+    for (let s = 0; s < settings.shards; s++) {
+      shards.push(
+        await Shard.open({
+          dir: join(this.root, name, `shard-${s}`),
+          durability: settings.durability === 'fsync' ? { mode: 'batch' } : { mode: 'interval', intervalMs: settings.fsync_interval_ms },
+          pool: this.pool,
+          sealDocs: c.sealDocs,
+          sealBytes: c.sealBytes,
+          sealAgeMs: c.sealAgeMs,
+          maxHeadBytes: c.maxHeadBytes,
+          maxLogFileBytes: c.maxLogFileBytes,
+          merge: { minSegments: c.mergeMinSegments, maxMergedDocs: c.maxMergedDocs },
+          retention: { maxAgeMs: durationMs(settings.retention), maxBytes: settings.max_shard_bytes },
+          warn: this.warn,
+        }),
+      );
+    }
+    return { name, settings, shards, rotation: 0 };
+  }
+
+  get(name: string): IndexHandle | undefined {
+    return this.indices.get(name);
+  }
+
+  list(): IndexHandle[] {
+    return [...this.indices.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Creates an index; creating an existing one with the same settings is a no-op, with others an error. */
+  async create(name: string, input: unknown = {}): Promise<IndexHandle> {
+    validateIndexName(name);
+    const settings = parseConfig(IndexSettingsSchema, input ?? {}, `settings of index ${name}`);
+    const existing = this.indices.get(name) ?? (await this.opening.get(name));
+    if (existing) {
+      if (JSON.stringify(existing.settings) !== JSON.stringify(settings) && input !== undefined && Object.keys(input as object).length > 0) {
+        throw new StrataError('invalid_request', `index ${name} already exists with other settings`);
+      }
+      return existing;
+    }
+    const p = (async () => {
+      const dir = join(this.root, name);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'index.json');
+      writeFileSync(file + '.tmp', JSON.stringify(settings, null, 2));
+      renameSync(file + '.tmp', file);
+      fsyncDir(dir);
+      fsyncDir(this.root);
+      const h = await this.openShards(name, settings);
+      this.indices.set(name, h);
+      return h;
+    })();
+    this.opening.set(name, p);
+    try {
+      return await p;
+    } finally {
+      this.opening.delete(name);
+    }
+  }
+
+  /** The index, created with default settings when absent (ingest auto-creates, as shippers expect). */
+  async ensure(name: string): Promise<IndexHandle> {
+    return this.indices.get(name) ?? this.create(name);
+  }
+
+  /** Resolves `name`, a list, `*`, or patterns with `*`; a plain name that does not exist is an error. */
+  resolve(target: string | string[]): IndexHandle[] {
+    const names = Array.isArray(target) ? target : target.split(',');
+    const out = new Map<string, IndexHandle>();
+    for (const raw of names) {
+      const n = raw.trim();
+      if (n.includes('*')) {
+        const re = new RegExp('^' + n.split('*').map(escapeRe).join('.*') + '$');
+        for (const h of this.indices.values()) if (re.test(h.name)) out.set(h.name, h);
+      } else {
+        const h = this.indices.get(n);
+        if (!h) throw new StrataError('index_not_found', `no index named "${n.slice(0, 140)}"`, { index: n });
+        out.set(n, h);
+      }
+    }
+    return [...out.values()];
+  }
+
+  async close(): Promise<void> {
+    for (const h of this.indices.values()) for (const s of h.shards) await s.close();
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { StrataError } from '../../lib/errors.ts';
+import { type FieldValue, parseTimestamp } from '../../lib/record.ts';
+import {
+  type AggCollector,
+  compileMatcher,
+  createCollector,
+  gridsFor,
+  parseAggs,
+  parseQuery,
+  type ShardCandidate,
+  searchShard,
+} from '../../indexer/index.ts';
+import type { IndexHandle } from '../cluster/local-indices.ts';
+import { decodeCursor, encodeCursor, type Cursor } from './cursor.ts';
+
+export const SearchRequestSchema = z
+  .object({
+    index: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    query: z.string().default(''),
+    from: z.union([z.string(), z.number()]).optional(),
+    to: z.union([z.string(), z.number()]).optional(),
+    size: z.number().int().min(0).max(10_000).default(100),
+    sort: z.enum(['desc', 'asc']).default('desc'),
+    search_after: z.string().nullable().optional(),
+    aggs: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type SearchRequest = z.infer<typeof SearchRequestSchema>;
+
+export interface Hit {
+  _id: string;
+  _index: string;
+  '@timestamp': string;
+  [field: string]: FieldValue;
+}
+
+export interface SearchResponse {
+  total: number;
+  hits: Hit[];
+  next: string | null;
+  took_ms: number;
+  aggs?: Record<string, unknown>;
+}
+
+function timeBound(v: string | number | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const t = parseTimestamp(v);
+  if (Number.isNaN(t)) throw new StrataError('invalid_request', `"${name}" must be ISO 8601 or epoch milliseconds, got ${JSON.stringify(v).slice(0, 60)}`);
+  return t;
+}
+
+interface Gathered {
+  index: string;
+  shard: number;
+  c: ShardCandidate;
+}
+
+/** Full sort key order: ts, then index name, shard, offset; descending reverses all of it. */
+function compareKeys(a: Gathered, b: Gathered): number {
+  return a.c.ts - b.c.ts || (a.index < b.index ? -1 : a.index > b.index ? 1 : 0) || a.shard - b.shard || a.c.seq - b.c.seq;
+}
+
+/**
+ * Scatters a search over every shard of the resolved indices and gathers: sums totals, merges aggregation
+ * partials (the reduce), and keeps the best `size` hits before reading any stored record.
+ */
+export function executeSearch(targets: IndexHandle[], req: SearchRequest): SearchResponse {
+  const started = performance.now();
+  const query = parseQuery(req.query);
+  const matcher = compileMatcher(query);
+  const fromMs = timeBound(req.from, 'from', -Infinity);
+  const toMs = timeBound(req.to, 'to', Infinity);
+  const cursor: Cursor | null = req.search_after ? decodeCursor(req.search_after) : null;
+  const aggReqs = parseAggs(req.aggs);
+
+  const views = targets.flatMap((h) => h.shards.map((s, i) => ({ index: h.name, shard: i, view: s.view() })));
+  let grids = new Map();
+  if (aggReqs.some((r) => r.type === 'date_histogram')) {
+    // Open-ended ranges take the data's extent, so "all time" still gets sensible buckets.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const { view } of views) {
+      for (const s of view.segments) {
+        if (s.docs === 0) continue;
+        lo = Math.min(lo, s.minTs);
+        hi = Math.max(hi, s.maxTs);
+      }
+      for (const b of view.head) for (const t of b.ts) (lo = Math.min(lo, t)), (hi = Math.max(hi, t));
+    }
+    grids = gridsFor(aggReqs, Math.max(fromMs, lo), Math.min(toMs, hi));
+  }
+
+  let total = 0;
+  const gathered: Gathered[] = [];
+  const reduced: AggCollector[] | null = aggReqs.length > 0 ? aggReqs.map((r) => createCollector(r, grids)) : null;
+  for (const { index, shard, view } of views) {
+    let after: { ts: number; seq: number } | null = null;
+    if (cursor) {
+      const cmp = index < cursor.index ? -1 : index > cursor.index ? 1 : shard - cursor.shard;
+      const seq =
+        req.sort === 'desc'
+          ? cmp < 0 ? Infinity : cmp === 0 ? cursor.seq : -Infinity
+          : cmp > 0 ? -Infinity : cmp === 0 ? cursor.seq : Infinity;
+      after = { ts: cursor.ts, seq };
+    }
+    const collectors = aggReqs.map((r) => createCollector(r, grids));
+    // One extra hit per shard tells whether another page exists.
+    const r = searchShard(view, { query, matcher, fromMs, toMs, size: req.size === 0 ? 0 : req.size + 1, order: req.sort, after, collectors });
+    total += r.total;
+    for (const c of r.hits) gathered.push({ index, shard, c });
+    if (reduced) collectors.forEach((c, i) => reduced[i].merge(c));
+  }
+  gathered.sort(req.sort === 'desc' ? (a, b) => compareKeys(b, a) : compareKeys);
+  const page = gathered.slice(0, req.size);
+  const hits = page.map(({ index, shard, c }) => {
+    const hit: Hit = { _id: `${shard}-${c.seq}`, _index: index, '@timestamp': new Date(c.ts).toISOString() };
+    const f = c.load();
+    for (const k in f) hit[k] = f[k];
+    return hit;
+  });
+  const last = page[page.length - 1];
+  const next =
+    req.size > 0 && gathered.length > req.size
+      ? encodeCursor({ ts: last.c.ts, index: last.index, shard: last.shard, seq: last.c.seq })
+      : null;
+  const out: SearchResponse = { total, hits, next, took_ms: 0 };
+  if (reduced) out.aggs = Object.fromEntries(aggReqs.map((r, i) => [r.name, reduced[i].result()]));
+  out.took_ms = Math.round((performance.now() - started) * 100) / 100;
+  return out;
+}
