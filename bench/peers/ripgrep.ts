@@ -43,7 +43,7 @@ export async function runRipgrep(corpus: CorpusFiles, queries: readonly BenchQue
     queries: results,
     notes: [
       'ripgrep: no index, single-threaded scan of one file per query; time-range scans the NDJSON copy to read timestamps',
-      'ripgrep: peak RSS is the sum over a pipeline\u2019s stages, sampled every 10 ms (a lower bound for short runs)',
+      'ripgrep: peak RSS (VmHWM, summed over a pipeline) counts the pages of the input file rg maps, so it tracks file size more than heap',
     ],
   };
 }
@@ -70,7 +70,7 @@ function runPipeline(plan: RgPlan, file: string): Promise<PipelineRun> {
     const children: ChildProcess[] = [];
     let input: 'ignore' | Readable = 'ignore';
     for (const [i, [cmd, ...args]] of plan.stages.entries()) {
-      const child = spawn(cmd, i === 0 ? [...args, file] : args, { stdio: [input, 'pipe', 'pipe'] });
+      const child: ChildProcess = spawn(cmd, i === 0 ? [...args, file] : args, { stdio: [input, 'pipe', 'pipe'] });
       // The child holds its own copy of the pipe now; ours would only compete with it for the bytes.
       if (input !== 'ignore') input.destroy();
       children.push(child);

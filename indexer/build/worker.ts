@@ -1,4 +1,3 @@
-import type { Fields } from '../../lib/record.ts';
 import { SegmentReader } from '../segment/reader.ts';
 import { type SegmentSource, writeSegment } from '../segment/writer.ts';
 import type { BuildResult, BuildTask, MergeTask, SealTask } from './tasks.ts';
@@ -53,13 +52,12 @@ function sorted(ts: Float64Array, seq: Float64Array, json: string[]): SegmentSou
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => ts[a] - ts[b] || seq[a] - seq[b]);
-  const out: SegmentSource = { ts: new Float64Array(n), seq: new Float64Array(n), json: new Array(n), fields: new Array(n) };
+  const out: SegmentSource = { ts: new Float64Array(n), seq: new Float64Array(n), json: new Array(n) };
   for (let i = 0; i < n; i++) {
     const j = order[i];
     out.ts[i] = ts[j];
     out.seq[i] = seq[j];
     out.json[i] = json[j];
-    out.fields[i] = JSON.parse(json[j]) as Fields;
   }
   return out;
 }

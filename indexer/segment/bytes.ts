@@ -71,11 +71,14 @@ export class ByteReader {
 export const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1);
 export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 
-/** Decodes `count` delta-encoded ascending doc ids starting at `pos` into `out`. */
-export function decodeDeltas(buf: Uint8Array, pos: number, count: number, out: Uint32Array): void {
+/** Decodes the delta-encoded ascending doc ids stored in bytes [start, end). */
+export function decodeDeltas(buf: Uint8Array, start: number, end: number): Uint32Array {
+  // A varint is at least one byte, so the byte length bounds the count.
+  const out = new Uint32Array(end - start);
+  let n = 0;
   let prev = 0;
-  let p = pos;
-  for (let i = 0; i < count; i++) {
+  let p = start;
+  while (p < end) {
     let x = buf[p++];
     let v = x & 0x7f;
     let shift = 7;
@@ -85,6 +88,7 @@ export function decodeDeltas(buf: Uint8Array, pos: number, count: number, out: U
       shift += 7;
     }
     prev += v >>> 0;
-    out[i] = prev;
+    out[n++] = prev;
   }
+  return n === out.length ? out : out.subarray(0, n);
 }

@@ -10,7 +10,7 @@ import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type Secti
 interface TextIndex {
   terms: string[];
   postings: Uint8Array;
-  /** [byteOffset, docCount] per term. */
+  /** Byte offset of each term's postings, plus the end: term k spans [offsets[k], offsets[k + 1]). */
   offsets: Uint32Array;
 }
 
@@ -106,12 +106,10 @@ export class SegmentReader {
     const meta = this.footer.fields[field]?.text;
     if (!meta) return null;
     const dict = Buffer.from(this.section(meta.dict)).toString('utf8');
-    const off = this.section(meta.offsets);
-    ti = {
-      terms: dict.split('\n'),
-      postings: this.section(meta.postings),
-      offsets: new Uint32Array(off.buffer.slice(off.byteOffset, off.byteOffset + off.byteLength)),
-    };
+    const lengths = new ByteReader(this.section(meta.offsets));
+    const offsets = new Uint32Array(meta.terms + 1);
+    for (let k = 0; k < meta.terms; k++) offsets[k + 1] = offsets[k] + lengths.varint();
+    ti = { terms: dict.split('\n'), postings: this.section(meta.postings), offsets };
     this.text.set(field, ti);
     return ti;
   }
@@ -129,10 +127,7 @@ export class SegmentReader {
   }
 
   private postingsOf(ti: TextIndex, k: number): Uint32Array {
-    const count = ti.offsets[k * 2 + 1];
-    const out = new Uint32Array(count);
-    decodeDeltas(ti.postings, ti.offsets[k * 2], count, out);
-    return out;
+    return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1]);
   }
 
   /** Postings of an exact token in a field, or null when the field never has it. */

@@ -4,7 +4,7 @@ import type { Fields } from '../../lib/record.ts';
 import { storageError } from '../../lib/errors.ts';
 import { dirOf, fsyncDir } from '../log/file.ts';
 import { crc32c } from '../log/crc.ts';
-import { forEachTokenSpan } from '../text/tokenize.ts';
+import { TermTable } from './term-table.ts';
 import { ByteWriter, zigzag } from './bytes.ts';
 import {
   BLOCK_DOCS,
@@ -18,41 +18,25 @@ import {
   ZSTD_LEVEL,
 } from './layout.ts';
 
-/** Records to seal, already sorted by (ts, seq). `json[i]` is the stored text of `fields[i]`. */
+/** Records to seal, already sorted by (ts, seq). `json[i]` is the stored text of the doc's fields. */
 export interface SegmentSource {
   ts: Float64Array;
   seq: Float64Array;
   json: string[];
-  fields: Fields[];
 }
 
 /** Per-field accumulation while scanning docs once. */
 class FieldBuilder {
   // Inverted index as (termId, docId) pairs; a counting sort by term later keeps doc ids ascending.
-  termIds = new Map<string, number>();
-  lastDoc: number[] = [];
-  pairTerm = new Uint32Array(1024);
-  pairDoc = new Uint32Array(1024);
-  pairs = 0;
+  terms: TermTable;
   numbers: Float64Array | null = null;
   keyword: Map<string, number> | null = new Map();
   keywordOrds: Uint32Array;
   presence: Uint32Array;
-  constructor(readonly n: number) {
+  constructor(readonly n: number, expectedPairs: number) {
     this.keywordOrds = new Uint32Array(n);
     this.presence = new Uint32Array((n + 31) >>> 5);
-  }
-  addPair(term: number, doc: number): void {
-    if (this.pairs === this.pairTerm.length) {
-      const t = new Uint32Array(this.pairs * 2);
-      t.set(this.pairTerm);
-      this.pairTerm = t;
-      const d = new Uint32Array(this.pairs * 2);
-      d.set(this.pairDoc);
-      this.pairDoc = d;
-    }
-    this.pairTerm[this.pairs] = term;
-    this.pairDoc[this.pairs++] = doc;
+    this.terms = new TermTable(expectedPairs);
   }
 }
 
@@ -146,13 +130,17 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
   const ts = out.writeCompressed(tsW.result());
   const seq = out.writeCompressed(seqW.result());
 
+  let textChars = 0;
+  for (let i = 0; i < n; i++) textChars += src.json[i].length;
   const builders = new Map<string, FieldBuilder>();
   for (let doc = 0; doc < n; doc++) {
-    const f = src.fields[doc];
+    // Parsed one at a time and dropped: a segment's worth of field objects would be most of the GC work.
+    const f = JSON.parse(src.json[doc]) as Fields;
     for (const name in f) {
       let fb = builders.get(name);
       if (fb === undefined) {
-        fb = new FieldBuilder(n);
+        // About one distinct token per 6 characters of stored text, for the first (usually the main) field.
+        fb = new FieldBuilder(n, builders.size === 0 ? Math.ceil(textChars / 6) + 1024 : 4096);
         builders.set(name, fb);
       }
       fb.presence[doc >>> 5] |= 1 << (doc & 31);
@@ -171,7 +159,7 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
         }
         if (ord !== undefined) fb.keywordOrds[doc] = ord;
       }
-      indexText(fb, s, doc);
+      fb.terms.addText(s.toLowerCase(), doc);
     }
   }
 
@@ -179,7 +167,7 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
   for (const [name, fb] of [...builders].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const meta: FieldMeta = { presence: out.writeCompressed(asBytes(fb.presence)) };
     if (fb.numbers !== null) meta.number = out.writeCompressed(asBytes(fb.numbers));
-    if (fb.termIds.size > 0) meta.text = writeTerms(out, fb);
+    if (fb.terms.size > 0) meta.text = writeTerms(out, fb.terms);
     if (fb.keyword !== null && fb.keyword.size > 0) meta.keyword = writeKeyword(out, fb, n);
     fields[name] = meta;
   }
@@ -205,59 +193,37 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
   };
 }
 
-function indexText(fb: FieldBuilder, s: string, doc: number): void {
-  const lower = s.toLowerCase();
-  forEachTokenSpan(lower, (a, b) => {
-    const tok = lower.slice(a, b);
-    let id = fb.termIds.get(tok);
-    if (id === undefined) {
-      id = fb.termIds.size;
-      fb.termIds.set(tok, id);
-      fb.lastDoc.push(-1);
-    }
-    if (fb.lastDoc[id] !== doc) {
-      fb.lastDoc[id] = doc;
-      fb.addPair(id, doc);
-    }
-  });
-}
-
-function writeTerms(out: FileOut, fb: FieldBuilder): NonNullable<FieldMeta['text']> {
-  const terms = [...fb.termIds.keys()];
+function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']> {
+  const terms = tt.terms;
   const nTerms = terms.length;
   // Counting sort of pairs by term id: postings end up contiguous, doc ids stay ascending (pairs were added in doc order).
   const counts = new Uint32Array(nTerms + 1);
-  for (let i = 0; i < fb.pairs; i++) counts[fb.pairTerm[i] + 1]++;
+  for (let i = 0; i < tt.pairs; i++) counts[tt.pairTerm[i] + 1]++;
   for (let t = 0; t < nTerms; t++) counts[t + 1] += counts[t];
-  const start = counts.slice(0, nTerms);
-  const sortedDocs = new Uint32Array(fb.pairs);
-  const cursor = start.slice();
-  for (let i = 0; i < fb.pairs; i++) sortedDocs[cursor[fb.pairTerm[i]]++] = fb.pairDoc[i];
+  const cursor = counts.slice(0, nTerms);
+  const sortedDocs = new Uint32Array(tt.pairs);
+  for (let i = 0; i < tt.pairs; i++) sortedDocs[cursor[tt.pairTerm[i]]++] = tt.pairDoc[i];
 
-  const order = terms.map((_, i) => i).sort((a, b) => (terms[a] < terms[b] ? -1 : terms[a] > terms[b] ? 1 : 0));
-  const postings = new ByteWriter(fb.pairs + 64);
-  // Per sorted term: byte offset of its postings and its doc count (two uint32 each).
-  const offsets = new Uint32Array(nTerms * 2 + 2);
-  const sortedTerms: string[] = new Array(nTerms);
+  // Default sort compares UTF-16 code units, the order the reader's binary search uses; ids come back by lookup.
+  const sortedTerms = terms.slice().sort();
+  const postings = new ByteWriter(tt.pairs + 64);
+  // Per sorted term: the byte length of its postings (a varint); the reader rebuilds offsets by prefix sums.
+  const lengths = new ByteWriter(nTerms + 16);
   for (let k = 0; k < nTerms; k++) {
-    const t = order[k];
-    sortedTerms[k] = terms[t];
-    offsets[k * 2] = postings.len;
-    const lo = start[t];
-    const hi = counts[t + 1];
-    offsets[k * 2 + 1] = hi - lo;
+    const t = tt.find(sortedTerms[k]);
+    const before = postings.len;
     let prev = 0;
-    for (let i = lo; i < hi; i++) {
+    for (let i = counts[t]; i < counts[t + 1]; i++) {
       postings.varint(sortedDocs[i] - prev);
       prev = sortedDocs[i];
     }
+    lengths.varint(postings.len - before);
   }
-  offsets[nTerms * 2] = postings.len;
   return {
     terms: nTerms,
     dict: out.writeCompressed(Buffer.from(sortedTerms.join('\n'), 'utf8')),
     postings: out.writeCompressed(postings.result()),
-    offsets: out.writeCompressed(asBytes(offsets)),
+    offsets: out.writeCompressed(lengths.result()),
   };
 }
 

@@ -57,3 +57,8 @@ export function isSingleToken(lower: string): boolean {
   }
   return true;
 }
+
+/** Length in code units of the token character at `i` of a lower-cased string, or 0: for hot loops. */
+export const tokenCharLen = wordCharLen;
+/** 1 for ASCII token characters, by char code. */
+export const ASCII_TOKEN_CHAR: Readonly<Uint8Array> = ASCII_WORD;

@@ -1,0 +1,127 @@
+import { ASCII_TOKEN_CHAR, tokenCharLen } from '../text/tokenize.ts';
+
+/**
+ * Interns a field's tokens while the text is scanned once: an open-addressing hash table over term ids, hashed
+ * (FNV-1a) as the characters go by, so a token that was seen before costs no string allocation at all. This loop
+ * runs once per character of every record sealed, which is why it avoids callbacks, Maps and slices.
+ */
+export class TermTable {
+  terms: string[] = [];
+  private hashes = new Uint32Array(1024);
+  private slots = new Int32Array(2048);
+  private mask = 2047;
+  /** Last doc each term was counted for: a term repeated in one doc is posted once. */
+  lastDoc = new Int32Array(1024).fill(-1);
+  pairTerm: Uint32Array;
+  pairDoc: Uint32Array;
+  pairs = 0;
+
+  constructor(expectedPairs = 4096) {
+    this.pairTerm = new Uint32Array(expectedPairs);
+    this.pairDoc = new Uint32Array(expectedPairs);
+  }
+
+  get size(): number {
+    return this.terms.length;
+  }
+
+  /** Tokenizes an already lower-cased value and posts each token for `doc`. */
+  addText(lower: string, doc: number): void {
+    const n = lower.length;
+    let i = 0;
+    while (i < n) {
+      let c = lower.charCodeAt(i);
+      if (c < 128 ? ASCII_TOKEN_CHAR[c] === 0 : tokenCharLen(lower, i) === 0) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let h = 0x811c9dc5;
+      while (i < n) {
+        c = lower.charCodeAt(i);
+        if (c < 128) {
+          if (ASCII_TOKEN_CHAR[c] === 0) break;
+          h = Math.imul(h ^ c, 0x01000193);
+          i++;
+        } else {
+          const l = tokenCharLen(lower, i);
+          if (l === 0) break;
+          for (let k = 0; k < l; k++) h = Math.imul(h ^ lower.charCodeAt(i + k), 0x01000193);
+          i += l;
+        }
+      }
+      this.post(this.intern(lower, start, i, h >>> 0), doc);
+    }
+  }
+
+  private post(id: number, doc: number): void {
+    if (this.lastDoc[id] === doc) return;
+    this.lastDoc[id] = doc;
+    if (this.pairs === this.pairTerm.length) {
+      this.pairTerm = grow(this.pairTerm, this.pairs * 2);
+      this.pairDoc = grow(this.pairDoc, this.pairs * 2);
+    }
+    this.pairTerm[this.pairs] = id;
+    this.pairDoc[this.pairs++] = doc;
+  }
+
+  /** The id of a whole-string term, or -1. */
+  find(t: string): number {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < t.length; k++) h = Math.imul(h ^ t.charCodeAt(k), 0x01000193);
+    h >>>= 0;
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const v = this.slots[slot];
+      if (v === 0) return -1;
+      if (this.hashes[v - 1] === h && this.terms[v - 1] === t) return v - 1;
+    }
+  }
+
+  private intern(s: string, start: number, end: number, h: number): number {
+    const len = end - start;
+    let slot = h & this.mask;
+    for (;;) {
+      const v = this.slots[slot];
+      if (v === 0) break;
+      const id = v - 1;
+      if (this.hashes[id] === h) {
+        const t = this.terms[id];
+        if (t.length === len) {
+          let k = 0;
+          while (k < len && t.charCodeAt(k) === s.charCodeAt(start + k)) k++;
+          if (k === len) return id;
+        }
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const id = this.terms.length;
+    this.terms.push(s.slice(start, end));
+    if (id === this.hashes.length) {
+      this.hashes = grow(this.hashes, id * 2);
+      const ld = new Int32Array(id * 2).fill(-1);
+      ld.set(this.lastDoc);
+      this.lastDoc = ld;
+    }
+    this.hashes[id] = h;
+    this.slots[slot] = id + 1;
+    if (this.terms.length * 2 > this.mask) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    const cap = (this.mask + 1) * 2;
+    this.slots = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let id = 0; id < this.terms.length; id++) {
+      let slot = this.hashes[id] & this.mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = id + 1;
+    }
+  }
+}
+
+function grow<T extends Uint32Array>(a: T, cap: number): T {
+  const b = new Uint32Array(cap);
+  b.set(a);
+  return b as T;
+}
