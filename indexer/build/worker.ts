@@ -40,7 +40,7 @@ function merge(task: MergeTask): BuildResult {
         json[k] = r.docJson(i);
       }
     }
-    return writeSegment(task.path, sorted(ts, seq, json));
+    return writeSegment(task.path, sorted(ts, seq, json), 'merge');
   } finally {
     for (const r of readers) r.close();
   }

@@ -213,8 +213,20 @@ export class AppendLog {
     }
   }
 
-  /** Deletes whole files whose records all have offsets below `offset` (they are sealed into segments). */
-  releaseBefore(offset: number): void {
+  /**
+   * Deletes whole files whose records all have offsets below `offset` (they are sealed into segments). When that
+   * covers everything written, the active file is rolled first, so a fully sealed log shrinks to an empty file.
+   */
+  async releaseBefore(offset: number): Promise<void> {
+    if (!this.writing && this.queue.length === 0 && offset >= this.nextOffset && this.file.size > FILE_HEADER_BYTES) {
+      this.writing = true; // holds appends in the queue while the file changes
+      try {
+        await this.roll(this.nextOffset);
+      } finally {
+        this.writing = false;
+        void this.flush();
+      }
+    }
     let removed = false;
     while (this.files.length > 1 && this.files[1].baseOffset <= offset) {
       const f = this.files.shift()!;

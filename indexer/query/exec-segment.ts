@@ -1,5 +1,5 @@
 import { TIMESTAMP_FIELD } from '../../lib/record.ts';
-import type { SegmentReader } from '../segment/reader.ts';
+import type { PositionalPostings, SegmentReader } from '../segment/reader.ts';
 import type { Query, RangeQuery, TextQuery } from './ast.ts';
 import { Bitset } from './bitset.ts';
 import { matchText } from './match-record.ts';
@@ -66,7 +66,54 @@ function textBits(seg: SegmentReader, q: TextQuery): Bitset {
   return out;
 }
 
+/**
+ * A phrase of whole tokens that all store positions is answered from positions alone: a doc matches when some
+ * position p of the first token has p + j among the positions of token j.
+ */
+function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly string[], out: Bitset): boolean {
+  const lists: PositionalPostings[] = [];
+  for (const t of tokens) {
+    const pp = seg.termPositions(field, t);
+    if (pp === 'no-positions') return false;
+    if (pp === null) return true; // a token the field never has: no doc matches
+    lists.push(pp);
+  }
+  const k = lists.length;
+  const idx = new Uint32Array(k);
+  const first = lists[0];
+  outer: for (let i = 0; i < first.docs.length; i++) {
+    const doc = first.docs[i];
+    const at = new Uint32Array(k);
+    at[0] = i;
+    for (let j = 1; j < k; j++) {
+      const d = lists[j].docs;
+      let x = idx[j];
+      while (x < d.length && d[x] < doc) x++;
+      idx[j] = x;
+      if (x === d.length) break outer;
+      if (d[x] !== doc) continue outer;
+      at[j] = x;
+    }
+    for (let a = first.start[i]; a < first.start[i + 1]; a++) {
+      const p0 = first.pos[a];
+      let all = true;
+      for (let j = 1; j < k && all; j++) {
+        const l = lists[j];
+        let found = false;
+        for (let b = l.start[at[j]]; b < l.start[at[j] + 1]; b++) if (l.pos[b] === p0 + j) found = true;
+        all = found;
+      }
+      if (all) {
+        out.set(doc);
+        continue outer;
+      }
+    }
+  }
+  return true;
+}
+
 function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset): void {
+  if (!q.prefix && phraseByPositions(seg, field, q.tokens, out)) return;
   const n = seg.docs;
   const k = q.tokens.length;
   let cand: Bitset | null = null;

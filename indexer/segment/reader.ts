@@ -12,6 +12,16 @@ interface TextIndex {
   postings: Uint8Array;
   /** Byte offset of each term's postings, plus the end: term k spans [offsets[k], offsets[k + 1]). */
   offsets: Uint32Array;
+  positions: Uint8Array;
+  /** Same for positions; an empty span means the term stores none (it is rare in this segment). */
+  posOffsets: Uint32Array;
+}
+
+/** A term's docs with, per doc, its token positions: doc i's positions are pos[start[i]] .. pos[start[i + 1]). */
+export interface PositionalPostings {
+  docs: Uint32Array;
+  start: Uint32Array;
+  pos: Uint32Array;
 }
 
 export interface KeywordColumn {
@@ -108,8 +118,12 @@ export class SegmentReader {
     const dict = Buffer.from(this.section(meta.dict)).toString('utf8');
     const lengths = new ByteReader(this.section(meta.offsets));
     const offsets = new Uint32Array(meta.terms + 1);
-    for (let k = 0; k < meta.terms; k++) offsets[k + 1] = offsets[k] + lengths.varint();
-    ti = { terms: dict.split('\n'), postings: this.section(meta.postings), offsets };
+    const posOffsets = new Uint32Array(meta.terms + 1);
+    for (let k = 0; k < meta.terms; k++) {
+      offsets[k + 1] = offsets[k] + lengths.varint();
+      posOffsets[k + 1] = posOffsets[k] + lengths.varint();
+    }
+    ti = { terms: dict.split('\n'), postings: this.section(meta.postings), offsets, positions: this.section(meta.positions), posOffsets };
     this.text.set(field, ti);
     return ti;
   }
@@ -136,6 +150,30 @@ export class SegmentReader {
     if (!ti) return null;
     const k = this.lowerBound(ti.terms, token);
     return k < ti.terms.length && ti.terms[k] === token ? this.postingsOf(ti, k) : null;
+  }
+
+  /** A term's postings with positions, or null when the segment lacks the term or stores no positions for it. */
+  termPositions(field: string, token: string): PositionalPostings | null | 'no-positions' {
+    const ti = this.textIndex(field);
+    if (!ti) return null;
+    const k = this.lowerBound(ti.terms, token);
+    if (k >= ti.terms.length || ti.terms[k] !== token) return null;
+    const from = ti.posOffsets[k];
+    const to = ti.posOffsets[k + 1];
+    if (from === to) return 'no-positions';
+    const docs = this.postingsOf(ti, k);
+    const start = new Uint32Array(docs.length + 1);
+    const r = new ByteReader(ti.positions);
+    r.pos = from;
+    const pos: number[] = [];
+    for (let i = 0; i < docs.length; i++) {
+      start[i] = pos.length;
+      const c = r.varint();
+      let p = 0;
+      for (let j = 0; j < c; j++) pos.push((p += r.varint()));
+    }
+    start[docs.length] = pos.length;
+    return { docs, start, pos: Uint32Array.from(pos) };
   }
 
   /** ORs into `into` the postings of every token of the field that starts with `prefix`; returns how many terms. */

@@ -10,15 +10,16 @@ export class TermTable {
   private hashes = new Uint32Array(1024);
   private slots = new Int32Array(2048);
   private mask = 2047;
-  /** Last doc each term was counted for: a term repeated in one doc is posted once. */
-  lastDoc = new Int32Array(1024).fill(-1);
+  /** Every token occurrence, in doc order then position order: (term, doc, position within the value). */
   pairTerm: Uint32Array;
   pairDoc: Uint32Array;
+  pairPos: Uint32Array;
   pairs = 0;
 
   constructor(expectedPairs = 4096) {
     this.pairTerm = new Uint32Array(expectedPairs);
     this.pairDoc = new Uint32Array(expectedPairs);
+    this.pairPos = new Uint32Array(expectedPairs);
   }
 
   get size(): number {
@@ -29,6 +30,7 @@ export class TermTable {
   addText(lower: string, doc: number): void {
     const n = lower.length;
     let i = 0;
+    let pos = 0;
     while (i < n) {
       let c = lower.charCodeAt(i);
       if (c < 128 ? ASCII_TOKEN_CHAR[c] === 0 : tokenCharLen(lower, i) === 0) {
@@ -50,19 +52,19 @@ export class TermTable {
           i += l;
         }
       }
-      this.post(this.intern(lower, start, i, h >>> 0), doc);
+      this.post(this.intern(lower, start, i, h >>> 0), doc, pos++);
     }
   }
 
-  private post(id: number, doc: number): void {
-    if (this.lastDoc[id] === doc) return;
-    this.lastDoc[id] = doc;
+  private post(id: number, doc: number, pos: number): void {
     if (this.pairs === this.pairTerm.length) {
       this.pairTerm = grow(this.pairTerm, this.pairs * 2);
       this.pairDoc = grow(this.pairDoc, this.pairs * 2);
+      this.pairPos = grow(this.pairPos, this.pairs * 2);
     }
     this.pairTerm[this.pairs] = id;
-    this.pairDoc[this.pairs++] = doc;
+    this.pairDoc[this.pairs] = doc;
+    this.pairPos[this.pairs++] = pos;
   }
 
   /** The id of a whole-string term, or -1. */
@@ -96,12 +98,7 @@ export class TermTable {
     }
     const id = this.terms.length;
     this.terms.push(s.slice(start, end));
-    if (id === this.hashes.length) {
-      this.hashes = grow(this.hashes, id * 2);
-      const ld = new Int32Array(id * 2).fill(-1);
-      ld.set(this.lastDoc);
-      this.lastDoc = ld;
-    }
+    if (id === this.hashes.length) this.hashes = grow(this.hashes, id * 2);
     this.hashes[id] = h;
     this.slots[slot] = id + 1;
     if (this.terms.length * 2 > this.mask) this.rehash();

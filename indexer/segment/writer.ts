@@ -14,8 +14,10 @@ import {
   SEG_MAGIC_TAIL,
   SEG_VERSION,
   type SectionRef,
+  POSITIONS_MIN_DOCS,
   type SegmentFooter,
-  ZSTD_LEVEL,
+  ZSTD_LEVEL_MERGE,
+  ZSTD_LEVEL_SEAL,
 } from './layout.ts';
 
 /** Records to seal, already sorted by (ts, seq). `json[i]` is the stored text of the doc's fields. */
@@ -42,7 +44,7 @@ class FieldBuilder {
 
 class FileOut {
   pos = 0;
-  constructor(private fd: number, private path: string) {}
+  constructor(private fd: number, private path: string, private level: number) {}
   write(b: Uint8Array): SectionRef {
     const off = this.pos;
     let done = 0;
@@ -55,7 +57,7 @@ class FileOut {
     return [off, b.length, crc32c(b)];
   }
   writeCompressed(b: Uint8Array): SectionRef {
-    return this.write(compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: ZSTD_LEVEL }));
+    return this.write(compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: this.level }));
   }
 }
 
@@ -65,7 +67,7 @@ const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.b
  * Writes a sealed segment to `path` (through a temp file, fsynced and renamed, then the directory fsynced) and
  * returns its footer. Runs in a pool worker: it allocates freely per segment, never per token.
  */
-export function writeSegment(path: string, src: SegmentSource): SegmentFooter {
+export function writeSegment(path: string, src: SegmentSource, purpose: 'seal' | 'merge' = 'seal'): SegmentFooter {
   const n = src.ts.length;
   const tmp = path + '.tmp';
   let fd: number;
@@ -75,7 +77,7 @@ export function writeSegment(path: string, src: SegmentSource): SegmentFooter {
     throw storageError(e, 'create segment', tmp);
   }
   try {
-    const out = new FileOut(fd, tmp);
+    const out = new FileOut(fd, tmp, purpose === 'seal' ? ZSTD_LEVEL_SEAL : ZSTD_LEVEL_MERGE);
     out.write(Buffer.from(SEG_MAGIC_HEAD, 'latin1'));
     const footer = buildInto(out, src, n);
     const fj = Buffer.from(JSON.stringify(footer), 'utf8');
@@ -196,34 +198,63 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
 function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']> {
   const terms = tt.terms;
   const nTerms = terms.length;
-  // Counting sort of pairs by term id: postings end up contiguous, doc ids stay ascending (pairs were added in doc order).
+  // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added.
   const counts = new Uint32Array(nTerms + 1);
   for (let i = 0; i < tt.pairs; i++) counts[tt.pairTerm[i] + 1]++;
   for (let t = 0; t < nTerms; t++) counts[t + 1] += counts[t];
   const cursor = counts.slice(0, nTerms);
-  const sortedDocs = new Uint32Array(tt.pairs);
-  for (let i = 0; i < tt.pairs; i++) sortedDocs[cursor[tt.pairTerm[i]]++] = tt.pairDoc[i];
+  const occDoc = new Uint32Array(tt.pairs);
+  const occPos = new Uint32Array(tt.pairs);
+  for (let i = 0; i < tt.pairs; i++) {
+    const at = cursor[tt.pairTerm[i]]++;
+    occDoc[at] = tt.pairDoc[i];
+    occPos[at] = tt.pairPos[i];
+  }
 
   // Default sort compares UTF-16 code units, the order the reader's binary search uses; ids come back by lookup.
   const sortedTerms = terms.slice().sort();
   const postings = new ByteWriter(tt.pairs + 64);
-  // Per sorted term: the byte length of its postings (a varint); the reader rebuilds offsets by prefix sums.
-  const lengths = new ByteWriter(nTerms + 16);
+  const positions = new ByteWriter(1 << 16);
+  // Per sorted term: byte lengths of its postings and of its positions (0: none), as varints.
+  const lengths = new ByteWriter(nTerms * 2 + 16);
   for (let k = 0; k < nTerms; k++) {
     const t = tt.find(sortedTerms[k]);
+    const lo = counts[t];
+    const hi = counts[t + 1];
     const before = postings.len;
     let prev = 0;
-    for (let i = counts[t]; i < counts[t + 1]; i++) {
-      postings.varint(sortedDocs[i] - prev);
-      prev = sortedDocs[i];
+    let df = 0;
+    for (let i = lo; i < hi; i++) {
+      if (i > lo && occDoc[i] === occDoc[i - 1]) continue;
+      postings.varint(occDoc[i] - prev);
+      prev = occDoc[i];
+      df++;
     }
     lengths.varint(postings.len - before);
+    const posBefore = positions.len;
+    if (df >= POSITIONS_MIN_DOCS) {
+      // Per doc: occurrence count, then positions as deltas. Grouped per term, a templated word's positions repeat
+      // and compress to almost nothing; rare terms skip this and phrases verify them against the stored text.
+      for (let i = lo; i < hi; ) {
+        let j = i + 1;
+        while (j < hi && occDoc[j] === occDoc[i]) j++;
+        positions.varint(j - i);
+        let p = 0;
+        for (let m = i; m < j; m++) {
+          positions.varint(occPos[m] - p);
+          p = occPos[m];
+        }
+        i = j;
+      }
+    }
+    lengths.varint(positions.len - posBefore);
   }
   return {
     terms: nTerms,
     dict: out.writeCompressed(Buffer.from(sortedTerms.join('\n'), 'utf8')),
     postings: out.writeCompressed(postings.result()),
     offsets: out.writeCompressed(lengths.result()),
+    positions: out.writeCompressed(positions.result()),
   };
 }
 

@@ -183,7 +183,7 @@ export class Shard {
     this.commit({ ...this.manifest, sealedUpTo, segments: [...this.manifest.segments, name] });
     this.segments.push(reader);
     this.head.dropFirst(batches.length);
-    this.log.releaseBefore(sealedUpTo);
+    await this.log.releaseBefore(sealedUpTo);
     this.lastError = null;
   }
 

@@ -72,6 +72,28 @@ export class DateHistogramCollector implements AggCollector {
     if (!split) return;
     const kw = seg.keywordColumn(split.field);
     const num = seg.numberColumn(split.field);
+    if (kw && !num) {
+      // Counts per (ordinal, bucket) in one typed array, walking bucket by bucket; values are named at the end.
+      const per = new Float64Array((kw.values.length + 1) * count);
+      const ords = kw.ords;
+      for (let b = bFirst; b <= bLast; b++) {
+        const a = Math.max(lo, seg.lowerBoundKey(originMs + b * intervalMs));
+        const z = Math.min(hi, seg.lowerBoundKey(originMs + (b + 1) * intervalMs));
+        if (z <= a) continue;
+        bits.forEachAsc((d) => {
+          if (d >= z) return false;
+          per[ords[d] * count + b]++;
+          return true;
+        }, a);
+      }
+      for (let o = 1; o <= kw.values.length; o++) {
+        for (let b = bFirst; b <= bLast; b++) {
+          const c = per[o * count + b];
+          if (c > 0) this.splitAdd(kw.values[o - 1], b, c);
+        }
+      }
+      return;
+    }
     bits.forEachAsc((d) => {
       if (d >= hi) return false;
       const b = this.bucketOf(seg.ts[d]);

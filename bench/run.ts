@@ -1,0 +1,92 @@
+/**
+ * `npm run bench [-- --lines N --runs R --peers sqlite,ripgrep]`: Strata side by side with SQLite FTS5 and ripgrep on
+ * one seeded corpus made from the Loghub samples (5M lines by default), then the issue's targets, each marked met or
+ * not. Without the datasets the run reports itself skipped (exit 77), never passed.
+ */
+import { parseArgs } from 'node:util';
+import { parseCount, progressBar } from './cli-util.ts';
+import { DEFAULT_SEED, generateCorpus, type Corpus } from './corpus.ts';
+import { DatasetsUnavailableError, SKIP_EXIT_CODE } from './loghub.ts';
+import { runRipgrep } from './peers/ripgrep.ts';
+import { DEFAULT_RUNS, PeerUnavailableError, type PeerResult } from './peers/result.ts';
+import { runSqlite } from './peers/sqlite-fts5.ts';
+import { QUERY_SET } from './queries.ts';
+import { formatPeerReport } from './report.ts';
+import { formatBytes, formatMs, formatTable } from './stats.ts';
+import { runStrata } from './strata.ts';
+
+const { values } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '5000000' },
+    seed: { type: 'string', default: String(DEFAULT_SEED) },
+    runs: { type: 'string', default: String(DEFAULT_RUNS) },
+    peers: { type: 'string', default: 'sqlite,ripgrep' },
+  },
+  strict: true,
+});
+const log = (m: string) => process.stderr.write(m + '\n');
+const runs = Math.max(1, parseCount(values.runs, '--runs'));
+const started = performance.now();
+
+let corpus: Corpus;
+try {
+  corpus = await generateCorpus({ lines: parseCount(values.lines, '--lines'), seed: parseCount(values.seed, '--seed'), onProgress: progressBar('corpus') });
+} catch (err) {
+  if (!(err instanceof DatasetsUnavailableError)) throw err;
+  process.stdout.write(`skipped: ${err.message}\n`);
+  process.exit(SKIP_EXIT_CODE);
+}
+log(`corpus: ${corpus.lines.toLocaleString('en-US')} lines, ${formatBytes(corpus.rawBytes)} raw (${corpus.reused ? 'reused' : 'generated'})`);
+
+const { result: strata, extras } = await runStrata(corpus, QUERY_SET, runs, log);
+const results: PeerResult[] = [strata];
+const skipped: string[] = [];
+const peers = values.peers.split(',').map((p) => p.trim()).filter(Boolean);
+if (peers.includes('sqlite')) {
+  try {
+    results.push(await runSqlite(corpus, QUERY_SET, runs, { onProgress: progressBar('sqlite ingest') }));
+  } catch (e) {
+    if (!(e instanceof PeerUnavailableError)) throw e;
+    skipped.push(`skipped: ${e.message}`);
+  }
+}
+if (peers.includes('ripgrep')) {
+  try {
+    results.push(await runRipgrep(corpus, QUERY_SET, runs));
+  } catch (e) {
+    if (!(e instanceof PeerUnavailableError)) throw e;
+    skipped.push(`skipped: ${e.message}`);
+  }
+}
+
+const out: string[] = [];
+out.push(`${corpus.lines.toLocaleString('en-US')} lines (seed ${corpus.seed}), ${formatBytes(corpus.rawBytes)} raw, ${formatBytes(corpus.ndjsonBytes)} as NDJSON`);
+out.push('');
+out.push(formatPeerReport(results));
+out.push('');
+out.push(
+  `Strata ingest: ${extras.ingestSeconds.toFixed(1)} s to acknowledge every line (${extras.ingestMBps.toFixed(1)} MB/s of NDJSON), ` +
+    `${extras.retries429} requests answered 429; sealed and merged ${extras.settleSeconds.toFixed(1)} s later into ${extras.segments} segment(s)`,
+);
+out.push('');
+out.push(formatTable(['Strata HTTP round trip', 'median ms'], Object.entries(extras.httpMedianMs).map(([k, v]) => [k, formatMs(v)])));
+out.push('');
+out.push(formatTable(['Strata aggregation', 'med ms', 'p99 ms', 'buckets'], extras.histogram.map((h) => [h.name, formatMs(h.medianMs), formatMs(h.p99Ms), String(h.buckets)])));
+
+const sqlite = results.find((r) => r.system.startsWith('SQLite'));
+const targets: [string, string, boolean][] = [
+  ['ingest ≥ 200k lines/s over HTTP, durable', `${strata.ingestLinesPerSec!.toLocaleString('en-US')} lines/s`, strata.ingestLinesPerSec! >= 200_000],
+  ['size on disk ≤ 0.25× raw', `${(strata.sizeBytes / strata.rawBytes).toFixed(3)}×`, strata.sizeBytes <= 0.25 * strata.rawBytes],
+];
+for (const q of strata.queries) {
+  const s = sqlite?.queries.find((x) => x.name === q.name);
+  if (s) targets.push([`${q.name} faster than SQLite FTS5`, `${formatMs(q.medianMs)} vs ${formatMs(s.medianMs)} ms`, q.medianMs < s.medianMs]);
+}
+const hist = extras.histogram[0];
+targets.push(['date histogram over the whole corpus ≤ 20 ms', `${formatMs(hist.medianMs)} ms`, hist.medianMs <= 20]);
+out.push('');
+out.push(formatTable(['target', 'measured', 'met'], targets.map(([t, m, ok]) => [t, m, ok ? 'yes' : 'NOT MET'])));
+for (const s of skipped) out.push(s);
+out.push('');
+out.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
+process.stdout.write(out.join('\n') + '\n');

@@ -1,0 +1,211 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Corpus } from './corpus.ts';
+import type { PeerResult, QueryResult } from './peers/result.ts';
+import type { BenchQuery } from './queries.ts';
+import { median, p99, watchPeakRss } from './stats.ts';
+
+/** Lines per ingest request and requests in flight: what a shipper fleet would send to one node. */
+const BATCH_LINES = 10_000;
+const CONCURRENCY = 4;
+const INDEX = 'bench';
+const REPO = new URL('..', import.meta.url).pathname;
+
+export interface StrataExtras {
+  ingestMBps: number;
+  ingestSeconds: number;
+  /** Time from the last acknowledgement until every record was sealed and merged. */
+  settleSeconds: number;
+  retries429: number;
+  /** Client-side round trips (HTTP included), next to the engine's own took_ms reported as the latency. */
+  httpMedianMs: Record<string, number>;
+  histogram: { name: string; medianMs: number; p99Ms: number; buckets: number }[];
+  segments: number;
+}
+
+/** Starts a node as its own process (so its memory is measured alone) on a fresh data dir. */
+async function startNode(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(REPO, 'bin/strata.js'), 'node', '--data-dir', dataDir, '--port', '0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((ok, fail) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /node ready on (http:\/\/\S+)/.exec(err);
+      if (m) ok(m[1]);
+    });
+    child.once('exit', (code) => fail(new Error(`strata node exited with ${code}: ${err}`)));
+  });
+  return { child, url };
+}
+
+/** Yields request bodies of BATCH_LINES lines read straight from the NDJSON file, without parsing them. */
+function* batches(file: string): Generator<Buffer> {
+  const fd = openSync(file, 'r');
+  const chunk = Buffer.allocUnsafe(32 << 20);
+  let carry = Buffer.alloc(0);
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      const buf = n === 0 ? carry : Buffer.concat([carry, chunk.subarray(0, n)]);
+      let start = 0;
+      let pos = 0;
+      let lines = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, pos);
+        if (nl < 0) break;
+        pos = nl + 1;
+        if (++lines === BATCH_LINES) {
+          yield Buffer.from(buf.subarray(start, pos));
+          start = pos;
+          lines = 0;
+        }
+      }
+      if (n === 0) {
+        if (start < buf.length) yield Buffer.from(buf.subarray(start));
+        return;
+      }
+      carry = Buffer.from(buf.subarray(start));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const j = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(j)}`);
+  return j;
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+/**
+ * Strata measured like its peers: ingest the corpus over HTTP with durability on (fsync per batch), wait until
+ * it is all sealed and merged, then time the shared query set. Latency is the engine's `took_ms`.
+ */
+export async function runStrata(
+  corpus: Corpus,
+  queries: readonly BenchQuery[],
+  runs: number,
+  log: (m: string) => void,
+): Promise<{ result: PeerResult; extras: StrataExtras }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  const { child, url } = await startNode(dataDir);
+  const rss = watchPeakRss(child.pid!);
+  try {
+    let retries = 0;
+    let sent = 0;
+    const iter = batches(corpus.ndjsonFile);
+    const started = performance.now();
+    let lastLog = started;
+    const worker = async () => {
+      for (let r = iter.next(); !r.done; r = iter.next()) {
+        for (;;) {
+          const res = await fetch(`${url}/api/v1/indices/${INDEX}/ingest`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-ndjson' },
+            body: r.value,
+          });
+          if (res.status === 429) {
+            await res.arrayBuffer();
+            retries++;
+            await new Promise((ok) => setTimeout(ok, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+            continue;
+          }
+          const j = (await res.json()) as { accepted: number; rejected: number };
+          if (!res.ok || j.rejected > 0) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(j).slice(0, 300)}`);
+          sent += j.accepted;
+          break;
+        }
+        if (performance.now() - lastLog > 5000) {
+          lastLog = performance.now();
+          log(`strata ingest: ${sent.toLocaleString('en-US')} lines, ${Math.round(sent / ((lastLog - started) / 1000)).toLocaleString('en-US')} lines/s`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const ingestSeconds = (performance.now() - started) / 1000;
+    if (sent !== corpus.lines) throw new Error(`strata accepted ${sent} of ${corpus.lines} lines`);
+    log(`strata ingest: ${corpus.lines.toLocaleString('en-US')} lines acknowledged in ${ingestSeconds.toFixed(1)} s; sealing and merging`);
+    const settleStart = performance.now();
+    await post(`${url}/api/v1/indices/${INDEX}/flush?merge=true`, {});
+    const settleSeconds = (performance.now() - settleStart) / 1000;
+    const stats = (await (await fetch(`${url}/api/v1/indices`)).json()) as { indices: { shards: { segments: number }[] }[] };
+    const segments = stats.indices[0].shards.reduce((a, s) => a + s.segments, 0);
+
+    const qResults: QueryResult[] = [];
+    const httpMedianMs: Record<string, number> = {};
+    for (const q of queries) {
+      const body: Record<string, unknown> = { index: INDEX, query: q.strata, size: q.latest ?? 0 };
+      if (q.timeRange) {
+        body.from = q.timeRange.fromMs;
+        body.to = q.timeRange.toMs - 1; // the API's range is inclusive; the bench's window is half-open
+      }
+      const took: number[] = [];
+      const rtt: number[] = [];
+      let count = 0;
+      for (let i = 0; i <= runs; i++) {
+        const t = performance.now();
+        const j = (await post(`${url}/api/v1/search`, body)) as { total: number; hits: unknown[]; took_ms: number };
+        if (i === 0) continue; // warm-up: loads the term dictionaries a cold node reads on first use
+        rtt.push(performance.now() - t);
+        took.push(j.took_ms);
+        count = q.latest ? j.hits.length : j.total;
+      }
+      qResults.push({ name: q.name, medianMs: median(took), p99Ms: p99(took), count, runs });
+      httpMedianMs[q.name] = median(rtt);
+    }
+    const histogram: StrataExtras['histogram'] = [];
+    const histQueries: [string, Record<string, unknown>][] = [
+      ['histogram (all, auto)', { date_histogram: { interval: 'auto', buckets: 100 } }],
+      ['histogram (all, 1h)', { date_histogram: { interval: '1h' } }],
+      ['histogram (failed, 1h)', { date_histogram: { interval: '1h' } }],
+      ['histogram (all, 1h, split system)', { date_histogram: { interval: '1h', split: { field: 'system', size: 5 } } }],
+    ];
+    for (const [name, agg] of histQueries) {
+      const took: number[] = [];
+      let buckets = 0;
+      for (let i = 0; i <= runs; i++) {
+        const j = (await post(`${url}/api/v1/search`, { index: INDEX, query: name.includes('failed') ? 'failed' : '', size: 0, aggs: { h: agg } })) as {
+          took_ms: number;
+          aggs: { h: { buckets: unknown[] } };
+        };
+        if (i > 0) took.push(j.took_ms);
+        buckets = j.aggs.h.buckets.length;
+      }
+      histogram.push({ name, medianMs: median(took), p99Ms: p99(took), buckets });
+    }
+    const sizeBytes = dirBytes(join(dataDir, 'indices'));
+    return {
+      result: {
+        system: 'Strata 0.1.0',
+        ingestLinesPerSec: Math.round(corpus.lines / ingestSeconds),
+        sizeBytes,
+        rawBytes: corpus.rawBytes,
+        peakRssBytes: rss.stop(),
+        queries: qResults,
+        notes: [
+          `Strata: ingest over HTTP, ${BATCH_LINES.toLocaleString('en-US')}-line NDJSON batches, ${CONCURRENCY} in flight, fsync per batch; lines/s counts acknowledged (durable and searchable) lines`,
+          'Strata: latency is the engine\u2019s took_ms; HTTP round trips are listed separately',
+        ],
+      },
+      extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, httpMedianMs, histogram, segments },
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((ok) => child.once('exit', ok));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
