@@ -1,0 +1,194 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { request } from 'node:http';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ingest, postJson, startTestNode, type TestNode } from './testing.ts';
+
+describe('node HTTP API', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode({ maxBodyBytes: 1 << 20, maxRecordBytes: 4096 });
+  });
+  after(async () => node.close());
+
+  test('health answers 200 with JSON', async () => {
+    const res = await fetch(`${node.url}/api/v1/health`);
+    assert.equal(res.status, 200);
+    const j = (await res.json()) as { status: string; version: string };
+    assert.equal(j.status, 'ok');
+    assert.match(j.version, /^\d+\.\d+\.\d+$/);
+  });
+
+  test('ingest stores the good lines and rejects each bad one with its line number and reason', async () => {
+    const body = [
+      '{"@timestamp":"2026-01-01T00:00:00Z","message":"first good line","level":"info"}',
+      'not json at all',
+      '',
+      '[1,2,3]',
+      '{"message":"second good","nested":{"a":{"b":7}}}',
+      '{"message":"' + 'x'.repeat(5000) + '"}',
+    ].join('\n');
+    const r = await ingest(node.url, 'api1', body);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.accepted, 2);
+    assert.equal(r.json.rejected, 3);
+    assert.deepEqual(
+      r.json.errors.map((e: { line: number }) => e.line),
+      [2, 4, 6],
+    );
+    assert.match(r.json.errors[0].reason, /invalid JSON/);
+    assert.match(r.json.errors[1].reason, /expected a JSON object/);
+    assert.match(r.json.errors[2].reason, /over the limit of 4096/);
+    const s = await postJson(`${node.url}/api/v1/search`, { index: 'api1', query: 'nested.a.b:7' });
+    assert.equal(s.status, 200);
+    assert.equal(s.json.total, 1);
+    assert.equal(s.json.hits[0].message, 'second good');
+    assert.equal(s.json.hits[0]['nested.a.b'], 7);
+    assert.equal(typeof s.json.hits[0]._id, 'string');
+    assert.equal(s.json.hits[0]._index, 'api1');
+  });
+
+  test('text/plain lines become messages stamped with the ingest time; CRLF is tolerated', async () => {
+    const before = Date.now();
+    const r = await ingest(node.url, 'plain', 'alpha one\r\nbeta two\r\n', 'text/plain');
+    assert.equal(r.json.accepted, 2);
+    const s = await postJson(`${node.url}/api/v1/search`, { index: 'plain', query: 'beta' });
+    assert.equal(s.json.total, 1);
+    assert.equal(s.json.hits[0].message, 'beta two');
+    assert.ok(Date.parse(s.json.hits[0]['@timestamp']) >= before - 1000);
+  });
+
+  test('gzip bodies are accepted', async () => {
+    const r = await ingest(node.url, 'gz', gzipSync('{"message":"zipped hello"}\n'), 'application/x-ndjson', { 'content-encoding': 'gzip' });
+    assert.equal(r.json.accepted, 1);
+    const s = await postJson(`${node.url}/api/v1/search`, { index: 'gz', query: 'zipped' });
+    assert.equal(s.json.total, 1);
+  });
+
+  test('a body over the limit gets 413 and the node stays up', async () => {
+    const big = ('{"message":"' + 'y'.repeat(1000) + '"}\n').repeat(1200);
+    const r = await ingest(node.url, 'big', big);
+    assert.equal(r.status, 413);
+    assert.equal(r.json.error.code, 'payload_too_large');
+    assert.equal((await fetch(`${node.url}/api/v1/health`)).status, 200);
+  });
+
+  test('an invalid query answers 400 with the error position', async () => {
+    await ingest(node.url, 'q', '{"message":"x"}\n');
+    const s = await postJson(`${node.url}/api/v1/search`, { index: 'q', query: 'status:(500 OR 501' });
+    assert.equal(s.status, 400);
+    assert.equal(s.json.error.code, 'invalid_query');
+    assert.equal(s.json.error.position, 7);
+  });
+
+  test('bad search requests are 400 with a message naming the problem', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ index: 'q', size: 10_001 }, /size/],
+      [{ index: 'q', sort: 'sideways' }, /sort/],
+      [{ index: 'q', from: 'yesterday-ish' }, /from/],
+      [{ index: 'q', search_after: 'bm9wZQ' }, /search_after/],
+      [{ index: 'q', unknown_key: 1 }, /unknown_key|Unrecognized/i],
+      [{ index: 'q', aggs: { h: { date_histogram: { interval: '7 parsecs' } } } }, /interval/],
+      [{ index: 'q', aggs: { h: { median: { field: 'x' } } } }, /unknown aggregation/],
+    ];
+    for (const [body, re] of cases) {
+      const s = await postJson(`${node.url}/api/v1/search`, body);
+      assert.equal(s.status, 400, JSON.stringify(body));
+      assert.match(s.json.error.message, re);
+    }
+  });
+
+  test('unknown indices are 404; wildcards resolve to what exists', async () => {
+    const s = await postJson(`${node.url}/api/v1/search`, { index: 'nope' });
+    assert.equal(s.status, 404);
+    assert.equal(s.json.error.code, 'index_not_found');
+    await ingest(node.url, 'multi-a', '{"message":"shared word"}\n');
+    await ingest(node.url, 'multi-b', '{"message":"shared word"}\n{"message":"shared again"}\n');
+    const w = await postJson(`${node.url}/api/v1/search`, { index: 'multi-*', query: 'shared' });
+    assert.equal(w.json.total, 3);
+    const l = await postJson(`${node.url}/api/v1/search`, { index: ['multi-a', 'multi-b'], query: 'word' });
+    assert.equal(l.json.total, 2);
+  });
+
+  test('index names cannot reach outside the data directory', async () => {
+    for (const name of ['..', '..%2F..%2Fetc', 'UPPER', '%2Ftmp%2Fx', 'a%00b', '.%2E']) {
+      const r = await ingest(node.url, name, '{"message":"x"}\n');
+      // Dot segments (`..`, `.%2E`) are resolved by the URL parser before routing (404); everything else is refused by name (400).
+      assert.equal(r.status, name === '..' || name === '.%2E' ? 404 : 400, name);
+    }
+    assert.equal(existsSync(join(node.dataDir, '..', 'etc')), false);
+  });
+
+  test('unknown routes are 404 and wrong methods 405', async () => {
+    assert.equal((await fetch(`${node.url}/api/v1/nothing`)).status, 404);
+    const r = await fetch(`${node.url}/api/v1/search`);
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'POST');
+  });
+
+  test('index settings are validated strictly', async () => {
+    const bad = await fetch(`${node.url}/api/v1/indices/settings-x`, { method: 'PUT', body: JSON.stringify({ shards: 0, color: 'red' }) });
+    assert.equal(bad.status, 400);
+    const ok = await fetch(`${node.url}/api/v1/indices/settings-x`, { method: 'PUT', body: JSON.stringify({ shards: 3, retention: '7d' }) });
+    assert.equal(ok.status, 200);
+    const j = (await ok.json()) as { settings: { shards: number; retention: string } };
+    assert.equal(j.settings.shards, 3);
+    const r = await ingest(node.url, 'settings-x', Array.from({ length: 30 }, (_, i) => `{"message":"m ${i}"}`).join('\n'));
+    assert.equal(r.json.accepted, 30);
+    const s = await postJson(`${node.url}/api/v1/search`, { index: 'settings-x', query: 'm', size: 0 });
+    assert.equal(s.json.total, 30);
+  });
+
+  test('the node survives random bytes on every endpoint', async () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const paths = ['/api/v1/indices/fuzz/ingest', '/api/v1/search', '/api/v1/indices/fuzz', '/api/v1/indices/fuzz/flush'];
+    for (let i = 0; i < 120; i++) {
+      const len = Math.floor(rnd() * 2000);
+      const body = Buffer.alloc(len);
+      for (let k = 0; k < len; k++) body[k] = rnd() < 0.5 ? Math.floor(rnd() * 256) : '{}[]":,\n\\ a1'.charCodeAt(Math.floor(rnd() * 13));
+      const path = paths[i % paths.length];
+      const method = path.endsWith('fuzz') ? 'PUT' : 'POST';
+      const res = await fetch(node.url + path, { method, body, headers: { 'content-type': i % 3 === 0 ? 'text/plain' : 'application/json' } });
+      assert.ok(res.status < 500, `${path} answered ${res.status}`);
+      await res.arrayBuffer();
+    }
+    assert.equal((await fetch(`${node.url}/api/v1/health`)).status, 200);
+  });
+
+  test('a malformed URL or percent-encoding is a 400, not a crash', async () => {
+    const status = await new Promise<number>((ok, fail) => {
+      const req = request(`${node.url}/api/v1/indices/%E0%A4%A/ingest`, { method: 'POST' }, (res) => {
+        res.resume();
+        ok(res.statusCode!);
+      });
+      req.on('error', fail);
+      req.end('{}');
+    });
+    assert.equal(status, 400);
+  });
+});
+
+describe('overload', () => {
+  test('too many bytes in flight answers 429 with Retry-After, and later requests succeed', async () => {
+    const node = await startTestNode({ maxInflightBytes: 1024 });
+    try {
+      const line = '{"message":"' + 'z'.repeat(900) + '"}\n';
+      const results = await Promise.all(Array.from({ length: 8 }, () => ingest(node.url, 'busy', line.repeat(2))));
+      const statuses = results.map((r) => r.status);
+      assert.ok(statuses.includes(429), `expected a 429 among ${statuses}`);
+      const limited = results.find((r) => r.status === 429)!;
+      assert.equal(limited.headers.get('retry-after'), '1');
+      assert.equal(limited.json.error.code, 'overloaded');
+      const accepted = results.filter((r) => r.status === 200).reduce((a, r) => a + r.json.accepted, 0);
+      const s = await postJson(`${node.url}/api/v1/search`, { index: 'busy', size: 0 });
+      assert.equal(s.json.total, accepted);
+      const again = await ingest(node.url, 'busy', line);
+      assert.equal(again.status, 200);
+    } finally {
+      await node.close();
+    }
+  });
+});
