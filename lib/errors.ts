@@ -62,7 +62,19 @@ export function storageError(err: unknown, action: string, path: string): Strata
     case 'EPERM':
     case 'EROFS':
       return new StrataError('storage_unwritable', `cannot ${action} ${path}: permission denied or read-only file system`, { path }, { cause: err });
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return new StrataError('storage_unwritable', `cannot ${action} ${path}: a file is in the way of a directory`, { path }, { cause: err });
     default:
       return new StrataError('internal', `failed to ${action} ${path}: ${e?.message ?? String(err)}`, { path, errno: e?.code }, { cause: err });
+  }
+}
+
+/** `mkdir -p` with a storage error a user can act on. */
+export function ensureDir(path: string, mkdir: (p: string, o: { recursive: true }) => unknown): void {
+  try {
+    mkdir(path, { recursive: true });
+  } catch (e) {
+    throw storageError(e, 'create directory', path);
   }
 }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { StrataError } from '../../lib/errors.ts';
+import { StrataError, ensureDir } from '../../lib/errors.ts';
 import { type AppendFile, type FileSystem, fsyncDir, realFileSystem } from './file.ts';
 import {
   decodeFileHeader,
@@ -84,7 +84,7 @@ export class AppendLog {
   private async recover(fromOffset: number, onRecord: (offset: number, ts: number, fieldsJson: string) => void): Promise<void> {
     const { dir } = this.opts;
     const warn = this.opts.warn ?? (() => {});
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir, mkdirSync);
     const names = readdirSync(dir).filter((n) => FILE_RE.test(n)).sort();
     let next = fromOffset;
     for (let i = 0; i < names.length; i++) {

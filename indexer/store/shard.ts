@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { StrataError } from '../../lib/errors.ts';
+import { StrataError, ensureDir } from '../../lib/errors.ts';
 import type { Fields } from '../../lib/record.ts';
 import { AppendLog, type Durability } from '../log/append-log.ts';
 import type { FileSystem } from '../log/file.ts';
@@ -72,7 +72,7 @@ export class Shard {
   }
 
   private async recover(): Promise<void> {
-    mkdirSync(this.segDir, { recursive: true });
+    ensureDir(this.segDir, mkdirSync);
     this.manifest = readManifest(this.opts.dir);
     const live = new Set(this.manifest.segments);
     // Files a crashed seal or merge left behind were never committed to the manifest: they hold nothing new.

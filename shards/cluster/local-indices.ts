@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { durationMs, type IndexSettings, IndexSettingsSchema, type NodeConfig, parseConfig } from '../../lib/config.ts';
-import { StrataError } from '../../lib/errors.ts';
+import { StrataError, ensureDir } from '../../lib/errors.ts';
 import { type BuildPool, Shard, fsyncDir } from '../../indexer/index.ts';
 
 export interface IndexHandle {
@@ -39,7 +39,7 @@ export class LocalIndices {
 
   static async open(cfg: NodeConfig, pool: BuildPool, warn: (m: string) => void): Promise<LocalIndices> {
     const li = new LocalIndices(cfg, pool, warn);
-    mkdirSync(li.root, { recursive: true });
+    ensureDir(li.root, mkdirSync);
     for (const name of readdirSync(li.root)) {
       if (!NAME_RE.test(name) || !existsSync(join(li.root, name, 'index.json'))) continue;
       const settings = parseConfig(IndexSettingsSchema, JSON.parse(readFileSync(join(li.root, name, 'index.json'), 'utf8')), `settings of index ${name}`);
