@@ -66,7 +66,7 @@ out.push(formatPeerReport(results));
 out.push('');
 out.push(
   `Strata ingest: ${extras.ingestSeconds.toFixed(1)} s to acknowledge every line (${extras.ingestMBps.toFixed(1)} MB/s of NDJSON), ` +
-    `${extras.retries429} requests answered 429; sealed and merged ${extras.settleSeconds.toFixed(1)} s later into ${extras.segments} segment(s)`,
+    `${extras.retries429} requests answered 429; sealed and merged (as the background policy would) ${extras.settleSeconds.toFixed(1)} s later, into ${extras.segments} segment(s)`,
 );
 out.push('');
 out.push(formatTable(['Strata HTTP round trip', 'median ms'], Object.entries(extras.httpMedianMs).map(([k, v]) => [k, formatMs(v)])));

@@ -1,5 +1,6 @@
 import { SegmentReader } from '../segment/reader.ts';
 import { type SegmentSource, writeSegment } from '../segment/writer.ts';
+import { mergeSegments } from '../segment/merger.ts';
 import type { BuildResult, BuildTask, MergeTask, SealTask } from './tasks.ts';
 
 /** Piscina entry point: builds one whole segment per task, so nothing needs merging back on the main thread. */
@@ -27,20 +28,7 @@ function seal(task: SealTask): BuildResult {
 function merge(task: MergeTask): BuildResult {
   const readers = task.inputs.map((p) => SegmentReader.open(p));
   try {
-    let n = 0;
-    for (const r of readers) n += r.docs;
-    const ts = new Float64Array(n);
-    const seq = new Float64Array(n);
-    const json: string[] = new Array(n);
-    let k = 0;
-    for (const r of readers) {
-      for (let i = 0; i < r.docs; i++, k++) {
-        ts[k] = r.ts[i];
-        seq[k] = r.seq[i];
-        json[k] = r.docJson(i);
-      }
-    }
-    return writeSegment(task.path, sorted(ts, seq, json), 'merge');
+    return mergeSegments(task.path, readers);
   } finally {
     for (const r of readers) r.close();
   }

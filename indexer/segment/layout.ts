@@ -9,11 +9,17 @@ export const SEG_VERSION = 1;
 export const BLOCK_DOCS = 4096;
 /** Above this many distinct values in a segment a string field gets no keyword column (terms aggs read docs). */
 export const MAX_KEYWORD_VALUES = 4096;
-/** zstd level when sealing (speed matters: it keeps up with ingest) and when merging (written once, kept long). */
+/**
+ * zstd level when sealing (speed matters: it keeps up with ingest) and when merging (written once, kept long).
+ * On a 4096-doc block here: level 3 282 MB/s ×3.69, 6 116 MB/s ×3.89, 7 74 MB/s ×3.93.
+ */
 export const ZSTD_LEVEL_SEAL = 3;
-export const ZSTD_LEVEL_MERGE = 7;
-/** Terms in at least this many docs of a segment store token positions, for phrases. */
-export const POSITIONS_MIN_DOCS = 16;
+export const ZSTD_LEVEL_MERGE = 6;
+/**
+ * Every term stores token positions, for phrases. Measured on the bench corpus: positions for all terms cost 1.3% of
+ * raw size more than positions for terms in 16+ docs only (a rare term's `[1][pos]` compresses well), and spare
+ * merges from re-tokenizing stored text for terms that were rare in one input but are frequent merged.
+ */
 
 /** A byte range of the file and the CRC32C of its bytes. */
 export type SectionRef = [offset: number, length: number, crc: number];
@@ -27,6 +33,8 @@ export interface FieldMeta {
   keyword?: { values: SectionRef; ords: SectionRef; width: 1 | 2 | 4 };
   /** Bitset of docs that have the field at all. */
   presence: SectionRef;
+  /** Whether any doc has a string or boolean value here (a keyword column may be absent when it has too many). */
+  strings?: boolean;
 }
 
 export interface SegmentFooter {

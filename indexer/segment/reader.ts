@@ -152,28 +152,50 @@ export class SegmentReader {
     return k < ti.terms.length && ti.terms[k] === token ? this.postingsOf(ti, k) : null;
   }
 
-  /** A term's postings with positions, or null when the segment lacks the term or stores no positions for it. */
+  /** A term's postings with positions, null when the field lacks the term, 'no-positions' when it stores none. */
   termPositions(field: string, token: string): PositionalPostings | null | 'no-positions' {
     const ti = this.textIndex(field);
     if (!ti) return null;
     const k = this.lowerBound(ti.terms, token);
     if (k >= ti.terms.length || ti.terms[k] !== token) return null;
-    const from = ti.posOffsets[k];
-    const to = ti.posOffsets[k + 1];
-    if (from === to) return 'no-positions';
     const docs = this.postingsOf(ti, k);
-    const start = new Uint32Array(docs.length + 1);
+    const p = this.positionsOf(ti, k, docs.length);
+    return p ? { docs, ...p } : 'no-positions';
+  }
+
+  private positionsOf(ti: TextIndex, k: number, n: number): { start: Uint32Array; pos: Uint32Array } | null {
+    const from = ti.posOffsets[k];
+    if (from === ti.posOffsets[k + 1]) return null;
+    const start = new Uint32Array(n + 1);
     const r = new ByteReader(ti.positions);
     r.pos = from;
-    const pos: number[] = [];
-    for (let i = 0; i < docs.length; i++) {
-      start[i] = pos.length;
+    // Each position takes at least one byte, so the span's length bounds how many there are.
+    let pos = new Uint32Array(ti.posOffsets[k + 1] - from);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      start[i] = at;
       const c = r.varint();
       let p = 0;
-      for (let j = 0; j < c; j++) pos.push((p += r.varint()));
+      for (let j = 0; j < c; j++) pos[at++] = p += r.varint();
     }
-    start[docs.length] = pos.length;
-    return { docs, start, pos: Uint32Array.from(pos) };
+    start[n] = at;
+    if (at < pos.length) pos = pos.subarray(0, at);
+    return { start, pos };
+  }
+
+  /** The field's sorted term dictionary, for merging. */
+  termsOf(field: string): readonly string[] | null {
+    return this.textIndex(field)?.terms ?? null;
+  }
+
+  /** Docs of the k-th term of the field's dictionary, for merging. */
+  postingsAt(field: string, k: number): Uint32Array {
+    return this.postingsOf(this.textIndex(field)!, k);
+  }
+
+  /** Positions of the k-th term (per doc of its postings), or null when the segment stores none for it. */
+  positionsAt(field: string, k: number, docCount: number): { start: Uint32Array; pos: Uint32Array } | null {
+    return this.positionsOf(this.textIndex(field)!, k, docCount);
   }
 
   /** ORs into `into` the postings of every token of the field that starts with `prefix`; returns how many terms. */

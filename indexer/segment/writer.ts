@@ -1,24 +1,14 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { compress } from 'zstd-napi';
 import type { Fields } from '../../lib/record.ts';
-import { storageError } from '../../lib/errors.ts';
-import { dirOf, fsyncDir } from '../log/file.ts';
-import { crc32c } from '../log/crc.ts';
 import { TermTable } from './term-table.ts';
-import { ByteWriter, zigzag } from './bytes.ts';
 import {
   BLOCK_DOCS,
   type FieldMeta,
   MAX_KEYWORD_VALUES,
-  SEG_MAGIC_HEAD,
-  SEG_MAGIC_TAIL,
   SEG_VERSION,
-  type SectionRef,
-  POSITIONS_MIN_DOCS,
   type SegmentFooter,
-  ZSTD_LEVEL_MERGE,
   ZSTD_LEVEL_SEAL,
 } from './layout.ts';
+import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
 /** Records to seal, already sorted by (ts, seq). `json[i]` is the stored text of the doc's fields. */
 export interface SegmentSource {
@@ -29,9 +19,9 @@ export interface SegmentSource {
 
 /** Per-field accumulation while scanning docs once. */
 class FieldBuilder {
-  // Inverted index as (termId, docId) pairs; a counting sort by term later keeps doc ids ascending.
   terms: TermTable;
   numbers: Float64Array | null = null;
+  strings = false;
   keyword: Map<string, number> | null = new Map();
   keywordOrds: Uint32Array;
   presence: Uint32Array;
@@ -42,95 +32,18 @@ class FieldBuilder {
   }
 }
 
-class FileOut {
-  pos = 0;
-  constructor(private fd: number, private path: string, private level: number) {}
-  write(b: Uint8Array): SectionRef {
-    const off = this.pos;
-    let done = 0;
-    try {
-      while (done < b.length) done += writeSync(this.fd, b, done, b.length - done, off + done);
-    } catch (e) {
-      throw storageError(e, 'write segment', this.path);
-    }
-    this.pos += b.length;
-    return [off, b.length, crc32c(b)];
-  }
-  writeCompressed(b: Uint8Array): SectionRef {
-    return this.write(compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: this.level }));
-  }
-}
-
-const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-
 /**
- * Writes a sealed segment to `path` (through a temp file, fsynced and renamed, then the directory fsynced) and
- * returns its footer. Runs in a pool worker: it allocates freely per segment, never per token.
+ * Builds a segment from records (a seal) and writes it to `path` (see segment-file.ts for the crash-safe write).
+ * Runs in a pool worker: it allocates freely per segment, never per token.
  */
-export function writeSegment(path: string, src: SegmentSource, purpose: 'seal' | 'merge' = 'seal'): SegmentFooter {
-  const n = src.ts.length;
-  const tmp = path + '.tmp';
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'w');
-  } catch (e) {
-    throw storageError(e, 'create segment', tmp);
-  }
-  try {
-    const out = new FileOut(fd, tmp, purpose === 'seal' ? ZSTD_LEVEL_SEAL : ZSTD_LEVEL_MERGE);
-    out.write(Buffer.from(SEG_MAGIC_HEAD, 'latin1'));
-    const footer = buildInto(out, src, n);
-    const fj = Buffer.from(JSON.stringify(footer), 'utf8');
-    const tail = Buffer.alloc(16);
-    tail.writeUInt32LE(fj.length, 0);
-    tail.writeUInt32LE(crc32c(fj), 4);
-    tail.write(SEG_MAGIC_TAIL, 8, 'latin1');
-    out.write(fj);
-    out.write(tail);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
-    fsyncDir(dirOf(path));
-    return footer;
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    throw e;
-  }
+export function writeSegment(path: string, src: SegmentSource, level = ZSTD_LEVEL_SEAL): SegmentFooter {
+  return writeSegmentFile(path, level, (out) => buildInto(out, src));
 }
 
-function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
-  // Stored docs, in blocks.
-  const blockCount = Math.ceil(n / BLOCK_DOCS);
-  const blockRefs = new Float64Array(blockCount * 3);
-  for (let b = 0; b < blockCount; b++) {
-    const lo = b * BLOCK_DOCS;
-    const hi = Math.min(n, lo + BLOCK_DOCS);
-    const ref = out.writeCompressed(Buffer.from(src.json.slice(lo, hi).join('\n'), 'utf8'));
-    blockRefs[b * 3] = ref[0];
-    blockRefs[b * 3 + 1] = ref[1];
-    blockRefs[b * 3 + 2] = ref[2];
-  }
-  const blocks = out.writeCompressed(asBytes(blockRefs));
-
-  const tsW = new ByteWriter(n * 2 + 16);
-  const seqW = new ByteWriter(n * 2 + 16);
-  let prevTs = n > 0 ? src.ts[0] : 0;
-  let prevSeq = 0;
-  tsW.varint(zigzag(prevTs));
-  for (let i = 0; i < n; i++) {
-    if (i > 0) {
-      tsW.varint(src.ts[i] - prevTs);
-      prevTs = src.ts[i];
-    }
-    seqW.varint(zigzag(src.seq[i] - prevSeq));
-    prevSeq = src.seq[i];
-  }
-  const ts = out.writeCompressed(tsW.result());
-  const seq = out.writeCompressed(seqW.result());
+function buildInto(out: FileOut, src: SegmentSource): SegmentFooter {
+  const n = src.ts.length;
+  const blocks = writeBlocks(out, n, (i) => src.json[i]);
+  const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
   let textChars = 0;
   for (let i = 0; i < n; i++) textChars += src.json[i].length;
@@ -141,7 +54,7 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
     for (const name in f) {
       let fb = builders.get(name);
       if (fb === undefined) {
-        // About one distinct token per 6 characters of stored text, for the first (usually the main) field.
+        // About one token per 6 characters of stored text, for the first (usually the main) field.
         fb = new FieldBuilder(n, builders.size === 0 ? Math.ceil(textChars / 6) + 1024 : 4096);
         builders.set(name, fb);
       }
@@ -153,6 +66,7 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
         continue;
       }
       const s = typeof v === 'string' ? v : v ? 'true' : 'false';
+      fb.strings = true;
       if (fb.keyword !== null) {
         let ord = fb.keyword.get(s);
         if (ord === undefined) {
@@ -167,32 +81,22 @@ function buildInto(out: FileOut, src: SegmentSource, n: number): SegmentFooter {
 
   const fields: Record<string, FieldMeta> = {};
   for (const [name, fb] of [...builders].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const meta: FieldMeta = { presence: out.writeCompressed(asBytes(fb.presence)) };
+    const meta: FieldMeta = { presence: out.writeCompressed(asBytes(fb.presence)), strings: fb.strings };
     if (fb.numbers !== null) meta.number = out.writeCompressed(asBytes(fb.numbers));
     if (fb.terms.size > 0) meta.text = writeTerms(out, fb.terms);
-    if (fb.keyword !== null && fb.keyword.size > 0) meta.keyword = writeKeyword(out, fb, n);
+    if (fb.keyword !== null && fb.keyword.size > 0) {
+      const values = [...fb.keyword.keys()];
+      // Ordinals re-numbered in sorted value order, so results list values in a stable order.
+      const order = values.map((_, i) => i).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
+      const remap = new Uint32Array(values.length + 1);
+      order.forEach((old, k) => (remap[old + 1] = k + 1));
+      const ords = new Uint32Array(n);
+      for (let i = 0; i < n; i++) ords[i] = remap[fb.keywordOrds[i]];
+      meta.keyword = writeKeyword(out, order.map((i) => values[i]), ords, n);
+    }
     fields[name] = meta;
   }
-
-  let minSeq = Infinity;
-  let maxSeq = -Infinity;
-  for (let i = 0; i < n; i++) {
-    if (src.seq[i] < minSeq) minSeq = src.seq[i];
-    if (src.seq[i] > maxSeq) maxSeq = src.seq[i];
-  }
-  return {
-    version: SEG_VERSION,
-    docs: n,
-    minTs: n > 0 ? src.ts[0] : 0,
-    maxTs: n > 0 ? src.ts[n - 1] : 0,
-    minSeq: n > 0 ? minSeq : 0,
-    maxSeq: n > 0 ? maxSeq : -1,
-    blockDocs: BLOCK_DOCS,
-    blocks,
-    ts,
-    seq,
-    fields,
-  };
+  return { version: SEG_VERSION, ...footerBase(src.ts, src.seq), blockDocs: BLOCK_DOCS, blocks, ts, seq, fields };
 }
 
 function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']> {
@@ -210,66 +114,26 @@ function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']>
     occDoc[at] = tt.pairDoc[i];
     occPos[at] = tt.pairPos[i];
   }
+  let maxOcc = 0;
+  for (let t = 0; t < nTerms; t++) maxOcc = Math.max(maxOcc, counts[t + 1] - counts[t]);
+  // Scratch reused across terms: the term's distinct docs, and where each doc's positions start.
+  const docs = new Uint32Array(maxOcc);
+  const posStart = new Uint32Array(maxOcc + 1);
 
+  const w = new TermsWriter(tt.pairs, nTerms);
   // Default sort compares UTF-16 code units, the order the reader's binary search uses; ids come back by lookup.
-  const sortedTerms = terms.slice().sort();
-  const postings = new ByteWriter(tt.pairs + 64);
-  const positions = new ByteWriter(1 << 16);
-  // Per sorted term: byte lengths of its postings and of its positions (0: none), as varints.
-  const lengths = new ByteWriter(nTerms * 2 + 16);
-  for (let k = 0; k < nTerms; k++) {
-    const t = tt.find(sortedTerms[k]);
+  for (const term of terms.slice().sort()) {
+    const t = tt.find(term);
     const lo = counts[t];
     const hi = counts[t + 1];
-    const before = postings.len;
-    let prev = 0;
     let df = 0;
     for (let i = lo; i < hi; i++) {
       if (i > lo && occDoc[i] === occDoc[i - 1]) continue;
-      postings.varint(occDoc[i] - prev);
-      prev = occDoc[i];
-      df++;
+      posStart[df] = i - lo;
+      docs[df++] = occDoc[i];
     }
-    lengths.varint(postings.len - before);
-    const posBefore = positions.len;
-    if (df >= POSITIONS_MIN_DOCS) {
-      // Per doc: occurrence count, then positions as deltas. Grouped per term, a templated word's positions repeat
-      // and compress to almost nothing; rare terms skip this and phrases verify them against the stored text.
-      for (let i = lo; i < hi; ) {
-        let j = i + 1;
-        while (j < hi && occDoc[j] === occDoc[i]) j++;
-        positions.varint(j - i);
-        let p = 0;
-        for (let m = i; m < j; m++) {
-          positions.varint(occPos[m] - p);
-          p = occPos[m];
-        }
-        i = j;
-      }
-    }
-    lengths.varint(positions.len - posBefore);
+    posStart[df] = hi - lo;
+    w.add(term, docs, df, posStart, occPos.subarray(lo, hi));
   }
-  return {
-    terms: nTerms,
-    dict: out.writeCompressed(Buffer.from(sortedTerms.join('\n'), 'utf8')),
-    postings: out.writeCompressed(postings.result()),
-    offsets: out.writeCompressed(lengths.result()),
-    positions: out.writeCompressed(positions.result()),
-  };
-}
-
-function writeKeyword(out: FileOut, fb: FieldBuilder, n: number): NonNullable<FieldMeta['keyword']> {
-  const values = [...fb.keyword!.keys()];
-  // Re-number ordinals in sorted value order, so terms aggregations can return values in a stable order.
-  const order = values.map((_, i) => i).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
-  const remap = new Uint32Array(values.length + 1);
-  order.forEach((old, k) => (remap[old + 1] = k + 1));
-  const width: 1 | 2 | 4 = values.length < 256 ? 1 : values.length < 65536 ? 2 : 4;
-  const ords = width === 1 ? new Uint8Array(n) : width === 2 ? new Uint16Array(n) : new Uint32Array(n);
-  for (let i = 0; i < n; i++) ords[i] = remap[fb.keywordOrds[i]];
-  return {
-    values: out.writeCompressed(Buffer.from(JSON.stringify(order.map((i) => values[i])), 'utf8')),
-    ords: out.writeCompressed(asBytes(ords)),
-    width,
-  };
+  return w.finish(out);
 }

@@ -219,7 +219,10 @@ export class Shard {
     this.manifest = m;
   }
 
-  /** Seals whatever is in the head and waits for background work: for tests, benchmarks and shutdown. */
+  /**
+   * Seals whatever is in the head, then runs the merges the policy picks until it picks none: the state the
+   * background work converges to. For tests, benchmarks and shutdown.
+   */
   async flush(): Promise<void> {
     while (this.sealing || this.merging) await this.backgroundDone;
     if (this.head.docs > 0) {
@@ -230,13 +233,19 @@ export class Shard {
         this.sealing = false;
       }
     }
+    await this.mergeWhile(this.opts.merge);
   }
 
-  /** Runs merges until the policy picks none: for tests and benchmarks. */
+  /** Flushes, then merges even small tiers down to as few segments as `maxMergedDocs` allows. */
   async mergeAll(): Promise<void> {
     await this.flush();
+    await this.mergeWhile({ ...this.opts.merge, minSegments: 2 });
+  }
+
+  private async mergeWhile(policy: MergePolicy): Promise<void> {
     for (;;) {
-      const pick = pickMerge(this.segments, { ...this.opts.merge, minSegments: 2 });
+      while (this.sealing || this.merging) await this.backgroundDone;
+      const pick = pickMerge(this.segments, policy);
       if (!pick) return;
       this.merging = true;
       try {

@@ -1,0 +1,177 @@
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { compress } from 'zstd-napi';
+import { storageError } from '../../lib/errors.ts';
+import { dirOf, fsyncDir } from '../log/file.ts';
+import { crc32c } from '../log/crc.ts';
+import { ByteWriter, zigzag } from './bytes.ts';
+import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter } from './layout.ts';
+
+/** The sections of a segment file being written, each zstd-compressed and CRC'd (see format.md). */
+export class FileOut {
+  pos = 0;
+  constructor(private fd: number, private path: string, private level: number) {}
+  write(b: Uint8Array): SectionRef {
+    const off = this.pos;
+    let done = 0;
+    try {
+      while (done < b.length) done += writeSync(this.fd, b, done, b.length - done, off + done);
+    } catch (e) {
+      throw storageError(e, 'write segment', this.path);
+    }
+    this.pos += b.length;
+    return [off, b.length, crc32c(b)];
+  }
+  writeCompressed(b: Uint8Array): SectionRef {
+    return this.write(compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: this.level }));
+  }
+}
+
+export const asBytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * Writes a segment through a temp file: `build` writes the sections and returns the footer, which goes last; then
+ * fsync, rename into place and fsync the directory, so a crash leaves either no file or a whole one.
+ */
+export function writeSegmentFile(path: string, level: number, build: (out: FileOut) => SegmentFooter): SegmentFooter {
+  const tmp = path + '.tmp';
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw storageError(e, 'create segment', tmp);
+  }
+  let open = true;
+  try {
+    const out = new FileOut(fd, tmp, level);
+    out.write(Buffer.from(SEG_MAGIC_HEAD, 'latin1'));
+    const footer = build(out);
+    const fj = Buffer.from(JSON.stringify(footer), 'utf8');
+    const tail = Buffer.alloc(16);
+    tail.writeUInt32LE(fj.length, 0);
+    tail.writeUInt32LE(crc32c(fj), 4);
+    tail.write(SEG_MAGIC_TAIL, 8, 'latin1');
+    out.write(fj);
+    out.write(tail);
+    fsyncSync(fd);
+    closeSync(fd);
+    open = false;
+    renameSync(tmp, path);
+    fsyncDir(dirOf(path));
+    return footer;
+  } catch (e) {
+    if (open) closeSync(fd);
+    throw e;
+  }
+}
+
+/** Stored docs in blocks of BLOCK_DOCS; returns the block index section. */
+export function writeBlocks(out: FileOut, n: number, jsonOf: (doc: number) => string): SectionRef {
+  const blockCount = Math.ceil(n / BLOCK_DOCS);
+  const refs = new Float64Array(blockCount * 3);
+  const parts: string[] = [];
+  for (let b = 0; b < blockCount; b++) {
+    const lo = b * BLOCK_DOCS;
+    const hi = Math.min(n, lo + BLOCK_DOCS);
+    parts.length = 0;
+    for (let i = lo; i < hi; i++) parts.push(jsonOf(i));
+    const ref = out.writeCompressed(Buffer.from(parts.join('\n'), 'utf8'));
+    refs[b * 3] = ref[0];
+    refs[b * 3 + 1] = ref[1];
+    refs[b * 3 + 2] = ref[2];
+  }
+  return out.writeCompressed(asBytes(refs));
+}
+
+/** Timestamps (first zigzag, then non-negative deltas) and offsets (zigzag deltas), as varints. */
+export function writeTsSeq(out: FileOut, ts: Float64Array, seq: Float64Array): { ts: SectionRef; seq: SectionRef } {
+  const n = ts.length;
+  const tsW = new ByteWriter(n * 2 + 16);
+  const seqW = new ByteWriter(n * 2 + 16);
+  let prevTs = 0;
+  let prevSeq = 0;
+  for (let i = 0; i < n; i++) {
+    tsW.varint(i === 0 ? zigzag(ts[0]) : ts[i] - prevTs);
+    prevTs = ts[i];
+    seqW.varint(zigzag(seq[i] - prevSeq));
+    prevSeq = seq[i];
+  }
+  return { ts: out.writeCompressed(tsW.result()), seq: out.writeCompressed(seqW.result()) };
+}
+
+/** Footer fields that follow from the sorted columns. */
+export function footerBase(ts: Float64Array, seq: Float64Array): Pick<SegmentFooter, 'docs' | 'minTs' | 'maxTs' | 'minSeq' | 'maxSeq'> {
+  const n = ts.length;
+  let minSeq = Infinity;
+  let maxSeq = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (seq[i] < minSeq) minSeq = seq[i];
+    if (seq[i] > maxSeq) maxSeq = seq[i];
+  }
+  return { docs: n, minTs: n > 0 ? ts[0] : 0, maxTs: n > 0 ? ts[n - 1] : 0, minSeq: n > 0 ? minSeq : 0, maxSeq: n > 0 ? maxSeq : -1 };
+}
+
+/**
+ * A field's inverted index, written one term at a time in sorted order: postings as doc-id deltas, and, when
+ * given, each doc's token positions as deltas.
+ */
+export class TermsWriter {
+  private terms: string[] = [];
+  private postings: ByteWriter;
+  private positions = new ByteWriter(1 << 16);
+  private lengths: ByteWriter;
+  constructor(expectedPostings: number, expectedTerms: number) {
+    this.postings = new ByteWriter(expectedPostings + 64);
+    this.lengths = new ByteWriter(expectedTerms * 2 + 16);
+  }
+  get size(): number {
+    return this.terms.length;
+  }
+  /** `docs[0..n)` ascending; doc i's positions are `pos[posStart[i] .. posStart[i + 1])` when positions are given. */
+  add(term: string, docs: ArrayLike<number>, n: number, posStart: ArrayLike<number> | null, pos: ArrayLike<number> | null): void {
+    this.terms.push(term);
+    const p = this.postings;
+    const before = p.len;
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      p.varint(docs[i] - prev);
+      prev = docs[i];
+    }
+    this.lengths.varint(p.len - before);
+    const w = this.positions;
+    const pb = w.len;
+    if (posStart && pos) {
+      for (let i = 0; i < n; i++) {
+        const a = posStart[i];
+        const b = posStart[i + 1];
+        w.varint(b - a);
+        let last = 0;
+        for (let m = a; m < b; m++) {
+          w.varint(pos[m] - last);
+          last = pos[m];
+        }
+      }
+    }
+    this.lengths.varint(w.len - pb);
+  }
+  finish(out: FileOut): NonNullable<FieldMeta['text']> {
+    return {
+      terms: this.terms.length,
+      dict: out.writeCompressed(Buffer.from(this.terms.join('\n'), 'utf8')),
+      postings: out.writeCompressed(this.postings.result()),
+      offsets: out.writeCompressed(this.lengths.result()),
+      positions: out.writeCompressed(this.positions.result()),
+    };
+  }
+}
+
+/** A keyword column: values sorted, ordinals 1-based in that order (0: none). */
+export function writeKeyword(out: FileOut, sortedValues: string[], ords: ArrayLike<number>, n: number): NonNullable<FieldMeta['keyword']> {
+  const width: 1 | 2 | 4 = sortedValues.length < 256 ? 1 : sortedValues.length < 65536 ? 2 : 4;
+  const arr = width === 1 ? new Uint8Array(n) : width === 2 ? new Uint16Array(n) : new Uint32Array(n);
+  for (let i = 0; i < n; i++) arr[i] = ords[i];
+  return {
+    values: out.writeCompressed(Buffer.from(JSON.stringify(sortedValues), 'utf8')),
+    ords: out.writeCompressed(asBytes(arr)),
+    width,
+  };
+}
