@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evalSegment } from '../query/exec-segment.ts';
+import { parseQuery } from '../query/parser.ts';
+import { mergeSegments } from './merger.ts';
+import { SegmentReader } from './reader.ts';
+import { writeSegment } from './writer.ts';
+
+interface Rec {
+  ts: number;
+  seq: number;
+  json: string;
+}
+
+function records(n: number, seed: number): Rec[] {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'error', 'failed', 'conn', 'connection', 'Ünïcode', 'x_y'];
+  const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  return Array.from({ length: n }, (_, i) => {
+    const msg = Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => (rnd() < 0.2 ? String(Math.floor(rnd() * 1000)) : pick(words))).join(' ');
+    const f: Record<string, unknown> = { message: msg };
+    if (rnd() < 0.7) f.level = pick(['info', 'warn', 'error']);
+    if (rnd() < 0.5) f.status = pick([200, 404, 500, 503]);
+    if (rnd() < 0.3) f.mixed = rnd() < 0.5 ? 'text ' + pick(words) : Math.floor(rnd() * 10);
+    if (rnd() < 0.2) f.ok = rnd() < 0.5;
+    // Few distinct timestamps, so ties are ordered by seq.
+    return { ts: 1_700_000_000_000 + Math.floor(rnd() * 50) * 1000, seq: i, json: JSON.stringify(f) };
+  });
+}
+
+function write(path: string, recs: Rec[]): SegmentReader {
+  const sorted = recs.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  writeSegment(path, { ts: Float64Array.from(sorted, (r) => r.ts), seq: Float64Array.from(sorted, (r) => r.seq), json: sorted.map((r) => r.json) });
+  return SegmentReader.open(path);
+}
+
+const QUERIES = ['alpha', '"alpha beta"', '"beta gamma delta"', 'conn*', 'error -failed', 'level:error', 'status:500', 'status>=404',
+  'mixed:text', 'mixed:3', 'mixed:*', 'ok:true', 'ünïcode', 'x_y', '"failed 1*"', '*', 'NOT level:*'];
+
+for (const mode of ['contiguous', 'interleaved'] as const) {
+  test(`a merge of ${mode} segments equals a segment built from all their records`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-merge-'));
+    try {
+      const recs = records(6000, mode === 'contiguous' ? 1 : 2);
+      const k = 4;
+      const inputs = Array.from({ length: k }, (_, j) =>
+        write(join(dir, `in${j}.seg`), recs.filter((_, i) => (mode === 'interleaved' ? i % k === j : Math.floor((i * k) / recs.length) === j))),
+      );
+      mergeSegments(join(dir, 'merged.seg'), inputs);
+      const merged = SegmentReader.open(join(dir, 'merged.seg'));
+      const built = write(join(dir, 'built.seg'), recs);
+      assert.equal(merged.docs, recs.length);
+      assert.deepEqual(merged.ts, built.ts);
+      assert.deepEqual(merged.seq, built.seq);
+      for (let d = 0; d < merged.docs; d++) assert.equal(merged.docJson(d), built.docJson(d));
+      assert.deepEqual(merged.fieldNames().sort(), built.fieldNames().sort());
+      for (const f of built.fieldNames()) {
+        assert.deepEqual(merged.numberColumn(f), built.numberColumn(f), f);
+        assert.deepEqual(merged.keywordColumn(f), built.keywordColumn(f), f);
+        assert.deepEqual(merged.presenceOf(f)?.words, built.presenceOf(f)?.words, f);
+        assert.deepEqual(merged.termsOf(f), built.termsOf(f), f);
+      }
+      for (const q of QUERIES) {
+        const a = evalSegment(merged, parseQuery(q));
+        const b = evalSegment(built, parseQuery(q));
+        assert.deepEqual(a.words, b.words, q);
+      }
+      for (const r of [...inputs, merged, built]) r.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
