@@ -5,19 +5,20 @@ import { Bitset } from './bitset.ts';
 import { matchText } from './match-record.ts';
 
 /**
- * Evaluates a query over a sealed segment into the set of matching doc ids. Single tokens and prefixes come
- * straight from postings; several tokens (phrases, `10.0.0.1`) intersect their postings and then verify each
- * candidate against the stored text, which measured cheaper than storing positions for short log lines.
+ * Evaluates a query over a sealed segment into the set of matching doc ids. Only bits in [lo, hi) are meaningful
+ * (the caller's time range): leaves decode just that part of their postings, and callers never read outside it.
+ * Single tokens and prefixes come straight from postings; phrases and multi-token words (`10.0.0.1`) from
+ * positions (see DESIGN.md).
  */
-export function evalSegment(seg: SegmentReader, q: Query): Bitset {
+export function evalSegment(seg: SegmentReader, q: Query, lo = 0, hi = seg.docs): Bitset {
   const n = seg.docs;
   switch (q.type) {
     case 'all':
       return Bitset.full(n);
     case 'text':
-      return textBits(seg, q);
+      return textBits(seg, q, lo, hi);
     case 'range':
-      return rangeBits(seg, q);
+      return rangeBits(seg, q, lo, hi);
     case 'exists': {
       if (q.field === TIMESTAMP_FIELD) return Bitset.full(n);
       const p = seg.presenceOf(q.field);
@@ -27,41 +28,41 @@ export function evalSegment(seg: SegmentReader, q: Query): Bitset {
       // Cheapest first would be better still; positive clauses before negations at least avoids complementing.
       const pos = q.clauses.filter((c) => c.type !== 'not');
       const neg = q.clauses.filter((c) => c.type === 'not') as Extract<Query, { type: 'not' }>[];
-      const acc = pos.length > 0 ? evalSegment(seg, pos[0]) : Bitset.full(n);
-      for (let i = 1; i < pos.length; i++) acc.and(evalSegment(seg, pos[i]));
-      for (const c of neg) acc.andNot(evalSegment(seg, c.clause));
+      const acc = pos.length > 0 ? evalSegment(seg, pos[0], lo, hi) : Bitset.full(n);
+      for (let i = 1; i < pos.length; i++) acc.and(evalSegment(seg, pos[i], lo, hi));
+      for (const c of neg) acc.andNot(evalSegment(seg, c.clause, lo, hi));
       return acc;
     }
     case 'or': {
-      const acc = evalSegment(seg, q.clauses[0]);
-      for (let i = 1; i < q.clauses.length; i++) acc.or(evalSegment(seg, q.clauses[i]));
+      const acc = evalSegment(seg, q.clauses[0], lo, hi);
+      for (let i = 1; i < q.clauses.length; i++) acc.or(evalSegment(seg, q.clauses[i], lo, hi));
       return acc;
     }
     case 'not':
-      return evalSegment(seg, q.clause).not();
+      return evalSegment(seg, q.clause, lo, hi).not();
   }
 }
 
-function textBits(seg: SegmentReader, q: TextQuery): Bitset {
+function textBits(seg: SegmentReader, q: TextQuery, lo: number, hi: number): Bitset {
   const n = seg.docs;
   const out = new Bitset(n);
   const fields = q.field === null ? seg.textFieldNames() : [q.field];
   for (const f of fields) {
     if (seg.field(f)?.text) {
       if (q.tokens.length === 1) {
-        if (q.prefix) seg.prefixDocs(f, q.tokens[0], out);
+        if (q.prefix) seg.prefixDocs(f, q.tokens[0], out, lo, hi);
         else {
-          const docs = seg.termDocs(f, q.tokens[0]);
+          const docs = seg.termDocs(f, q.tokens[0], lo, hi);
           if (docs) out.setAll(docs);
         }
       } else {
-        phraseInto(seg, f, q, out);
+        phraseInto(seg, f, q, out, lo, hi);
       }
     }
   }
   if (q.field !== null && q.number !== undefined) {
     const col = seg.numberColumn(q.field);
-    if (col) for (let i = 0; i < n; i++) if (col[i] === q.number) out.set(i);
+    if (col) for (let i = lo; i < hi; i++) if (col[i] === q.number) out.set(i);
   }
   return out;
 }
@@ -70,10 +71,10 @@ function textBits(seg: SegmentReader, q: TextQuery): Bitset {
  * A phrase of whole tokens that all store positions is answered from positions alone: a doc matches when some
  * position p of the first token has p + j among the positions of token j.
  */
-function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly string[], out: Bitset): boolean {
+function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly string[], out: Bitset, lo: number, hi: number): boolean {
   const lists: PositionalPostings[] = [];
   for (const t of tokens) {
-    const pp = seg.termPositions(field, t);
+    const pp = seg.termPositions(field, t, lo, hi);
     if (pp === 'no-positions') return false;
     if (pp === null) return true; // a token the field never has: no doc matches
     lists.push(pp);
@@ -112,17 +113,17 @@ function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly s
   return true;
 }
 
-function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset): void {
-  if (!q.prefix && phraseByPositions(seg, field, q.tokens, out)) return;
+function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset, lo: number, hi: number): void {
+  if (!q.prefix && phraseByPositions(seg, field, q.tokens, out, lo, hi)) return;
   const n = seg.docs;
   const k = q.tokens.length;
   let cand: Bitset | null = null;
   for (let i = 0; i < k; i++) {
     const b = new Bitset(n);
     if (i === k - 1 && q.prefix) {
-      if (seg.prefixDocs(field, q.tokens[i], b) === 0) return;
+      if (seg.prefixDocs(field, q.tokens[i], b, lo, hi) === 0) return;
     } else {
-      const docs = seg.termDocs(field, q.tokens[i]);
+      const docs = seg.termDocs(field, q.tokens[i], lo, hi);
       if (!docs) return;
       b.setAll(docs);
     }
@@ -135,18 +136,18 @@ function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset
   });
 }
 
-function rangeBits(seg: SegmentReader, q: RangeQuery): Bitset {
+function rangeBits(seg: SegmentReader, q: RangeQuery, lo: number, hi: number): Bitset {
   const n = seg.docs;
   if (q.field === TIMESTAMP_FIELD) {
-    const lo = q.minInclusive ? seg.lowerBoundKey(q.min) : seg.lowerBoundKey(q.min, Infinity);
-    const hi = q.maxInclusive ? seg.lowerBoundKey(q.max, Infinity) : seg.lowerBoundKey(q.max);
-    return Bitset.range(n, lo, Math.max(lo, hi));
+    const a = q.minInclusive ? seg.lowerBoundKey(q.min) : seg.lowerBoundKey(q.min, Infinity);
+    const z = q.maxInclusive ? seg.lowerBoundKey(q.max, Infinity) : seg.lowerBoundKey(q.max);
+    return Bitset.range(n, a, Math.max(a, z));
   }
   const out = new Bitset(n);
   const col = seg.numberColumn(q.field);
   if (!col) return out;
   const { min, max, minInclusive, maxInclusive } = q;
-  for (let i = 0; i < n; i++) {
+  for (let i = lo; i < hi; i++) {
     const x = col[i];
     if ((minInclusive ? x >= min : x > min) && (maxInclusive ? x <= max : x < max)) out.set(i);
   }

@@ -30,6 +30,44 @@ export interface ShardResult {
   hits: ShardCandidate[];
 }
 
+/**
+ * One exact token in one field is the commonest query; it needs no bitset. The total is the term's doc count
+ * when the whole segment is in range (else a range decode), and newest-first hits decode one skip block at a time.
+ * Returns false when the query is not of that shape here (e.g. the token is in several fields of this segment).
+ */
+function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number, hi: number, hits: ShardCandidate[], addTotal: (n: number) => void): boolean {
+  const q = plan.query;
+  if (q.type !== 'text' || q.tokens.length !== 1 || q.prefix) return false;
+  if (q.field !== null && q.number !== undefined && seg.numberColumn(q.field)) return false;
+  const token = q.tokens[0];
+  let field: string | null = null;
+  for (const f of q.field === null ? seg.textFieldNames() : [q.field]) {
+    if (seg.termDf(f, token) === 0) continue;
+    if (field !== null) return false;
+    field = f;
+  }
+  if (field === null) return true;
+  const whole = lo === 0 && hi === seg.docs;
+  const inRange = whole ? null : seg.termDocs(field, token, lo, hi)!;
+  addTotal(inRange ? inRange.length : seg.termDf(field, token));
+  let want = plan.size;
+  if (want === 0) return true;
+  const { after, order } = plan;
+  const take = (d: number) => {
+    hits.push({ ts: seg.ts[d], seq: seg.seq[d], load: () => seg.doc(d) });
+    return --want > 0;
+  };
+  if (order === 'desc') {
+    const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
+    if (top > lo) seg.termDocsDesc(field, token, top, (d) => d >= lo && take(d));
+  } else {
+    const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
+    const docs = inRange ?? seg.termDocs(field, token, bottom, hi)!;
+    for (const d of docs) if (d >= bottom && !take(d)) break;
+  }
+  return true;
+}
+
 /** First doc whose (ts, seq) is greater than the key. */
 function upperBoundKey(seg: SegmentReader, ts: number, seq: number): number {
   let lo = 0;
@@ -57,7 +95,8 @@ export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult
     const lo = seg.lowerBoundKey(fromMs);
     const hi = seg.lowerBoundKey(toMs, Infinity);
     if (hi <= lo) continue;
-    const bits = evalSegment(seg, plan.query);
+    if (plan.collectors.length === 0 && singleTermSearch(seg, plan, lo, hi, hits, (n) => (total += n))) continue;
+    const bits = evalSegment(seg, plan.query, lo, hi);
     total += bits.countRange(lo, hi);
     for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
     if (size === 0) continue;

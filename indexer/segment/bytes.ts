@@ -71,12 +71,15 @@ export class ByteReader {
 export const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1);
 export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 
-/** Decodes the delta-encoded ascending doc ids stored in bytes [start, end). */
-export function decodeDeltas(buf: Uint8Array, start: number, end: number): Uint32Array {
+/**
+ * Decodes the delta-encoded ascending doc ids stored in bytes [start, end), the first delta relative to `base`,
+ * into `out` when given (it must be large enough), else into a new array.
+ */
+export function decodeDeltas(buf: Uint8Array, start: number, end: number, base: number, out?: Uint32Array): Uint32Array {
   // A varint is at least one byte, so the byte length bounds the count.
-  const out = new Uint32Array(end - start);
+  const dst = out ?? new Uint32Array(end - start);
   let n = 0;
-  let prev = 0;
+  let prev = base;
   let p = start;
   while (p < end) {
     let x = buf[p++];
@@ -88,7 +91,7 @@ export function decodeDeltas(buf: Uint8Array, start: number, end: number): Uint3
       shift += 7;
     }
     prev += v >>> 0;
-    out[n++] = prev;
+    dst[n++] = prev;
   }
-  return n === out.length ? out : out.subarray(0, n);
+  return n === dst.length ? dst : dst.subarray(0, n);
 }

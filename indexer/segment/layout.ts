@@ -26,7 +26,7 @@ export type SectionRef = [offset: number, length: number, crc: number];
 
 export interface FieldMeta {
   /** Inverted index of the field's string (and boolean) values: sorted terms and their postings. */
-  text?: { terms: number; dict: SectionRef; postings: SectionRef; offsets: SectionRef; positions: SectionRef };
+  text?: { terms: number; dict: SectionRef; postings: SectionRef; offsets: SectionRef; positions: SectionRef; skips: SectionRef };
   /** Float64 per doc, NaN where the doc has no number in this field. */
   number?: SectionRef;
   /** Dictionary-encoded string values: ordinal per doc (0: none), values sorted. */

@@ -5,6 +5,7 @@ import type { Fields } from '../../lib/record.ts';
 import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
 import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
+import { SKIP_EVERY } from './segment-file.ts';
 import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
@@ -13,8 +14,20 @@ interface TextIndex {
   /** Byte offset of each term's postings, plus the end: term k spans [offsets[k], offsets[k + 1]). */
   offsets: Uint32Array;
   positions: Uint8Array;
-  /** Same for positions; an empty span means the term stores none (it is rare in this segment). */
+  /** Same for positions; an empty span means the term stores none. */
   posOffsets: Uint32Array;
+  /** Docs per term. */
+  df: Uint32Array;
+  skips: Uint8Array;
+  skipOffsets: Uint32Array;
+}
+
+/** Where each SKIP_EVERY-posting block of a term starts: the doc before it, and byte offsets in both streams. */
+interface Blocks {
+  count: number;
+  prevDoc: Uint32Array;
+  pOff: Uint32Array;
+  qOff: Uint32Array;
 }
 
 /** A term's docs with, per doc, its token positions: doc i's positions are pos[start[i]] .. pos[start[i + 1]). */
@@ -117,13 +130,27 @@ export class SegmentReader {
     if (!meta) return null;
     const dict = Buffer.from(this.section(meta.dict)).toString('utf8');
     const lengths = new ByteReader(this.section(meta.offsets));
-    const offsets = new Uint32Array(meta.terms + 1);
-    const posOffsets = new Uint32Array(meta.terms + 1);
-    for (let k = 0; k < meta.terms; k++) {
+    const n = meta.terms;
+    const offsets = new Uint32Array(n + 1);
+    const posOffsets = new Uint32Array(n + 1);
+    const df = new Uint32Array(n);
+    const skipOffsets = new Uint32Array(n + 1);
+    for (let k = 0; k < n; k++) {
       offsets[k + 1] = offsets[k] + lengths.varint();
       posOffsets[k + 1] = posOffsets[k] + lengths.varint();
+      df[k] = lengths.varint();
+      skipOffsets[k + 1] = skipOffsets[k] + lengths.varint();
     }
-    ti = { terms: dict.split('\n'), postings: this.section(meta.postings), offsets, positions: this.section(meta.positions), posOffsets };
+    ti = {
+      terms: dict.split('\n'),
+      postings: this.section(meta.postings),
+      offsets,
+      positions: this.section(meta.positions),
+      posOffsets,
+      df,
+      skips: this.section(meta.skips),
+      skipOffsets,
+    };
     this.text.set(field, ti);
     return ti;
   }
@@ -141,26 +168,137 @@ export class SegmentReader {
   }
 
   private postingsOf(ti: TextIndex, k: number): Uint32Array {
-    return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1]);
+    return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1], 0);
   }
 
-  /** Postings of an exact token in a field, or null when the field never has it. */
-  termDocs(field: string, token: string): Uint32Array | null {
+  private find(field: string, token: string): { ti: TextIndex; k: number } | null {
     const ti = this.textIndex(field);
     if (!ti) return null;
     const k = this.lowerBound(ti.terms, token);
-    return k < ti.terms.length && ti.terms[k] === token ? this.postingsOf(ti, k) : null;
+    return k < ti.terms.length && ti.terms[k] === token ? { ti, k } : null;
   }
 
-  /** A term's postings with positions, null when the field lacks the term, 'no-positions' when it stores none. */
-  termPositions(field: string, token: string): PositionalPostings | null | 'no-positions' {
-    const ti = this.textIndex(field);
-    if (!ti) return null;
-    const k = this.lowerBound(ti.terms, token);
-    if (k >= ti.terms.length || ti.terms[k] !== token) return null;
-    const docs = this.postingsOf(ti, k);
-    const p = this.positionsOf(ti, k, docs.length);
-    return p ? { docs, ...p } : 'no-positions';
+  /** How many docs of the segment have the token in the field. */
+  termDf(field: string, token: string): number {
+    const f = this.find(field, token);
+    return f ? f.ti.df[f.k] : 0;
+  }
+
+  private blocksOf(ti: TextIndex, k: number): Blocks {
+    const count = Math.max(1, Math.ceil(ti.df[k] / SKIP_EVERY));
+    const prevDoc = new Uint32Array(count);
+    const pOff = new Uint32Array(count);
+    const qOff = new Uint32Array(count);
+    const r = new ByteReader(ti.skips);
+    r.pos = ti.skipOffsets[k];
+    for (let b = 1; b < count; b++) {
+      prevDoc[b] = prevDoc[b - 1] + r.varint();
+      pOff[b] = pOff[b - 1] + r.varint();
+      qOff[b] = qOff[b - 1] + r.varint();
+    }
+    return { count, prevDoc, pOff, qOff };
+  }
+
+  /** The block to start from for docs >= lo: the last whose preceding doc is below lo. */
+  private startBlock(bl: Blocks, lo: number): number {
+    let a = 0;
+    let z = bl.count - 1;
+    while (a < z) {
+      const m = (a + z + 1) >>> 1;
+      if (bl.prevDoc[m] < lo) a = m;
+      else z = m - 1;
+    }
+    return a;
+  }
+
+  /** Docs in [lo, hi) of an exact token in a field, or null when the field never has it. */
+  termDocs(field: string, token: string, lo = 0, hi = this.docs): Uint32Array | null {
+    const f = this.find(field, token);
+    if (!f) return null;
+    const { ti, k } = f;
+    if (lo <= 0 && hi >= this.docs) return this.postingsOf(ti, k);
+    const bl = this.blocksOf(ti, k);
+    const b = this.startBlock(bl, lo);
+    const out = new Uint32Array(Math.min(ti.df[k] - b * SKIP_EVERY, hi - lo));
+    const buf = ti.postings;
+    let p = ti.offsets[k] + bl.pOff[b];
+    const end = ti.offsets[k + 1];
+    let prev = bl.prevDoc[b];
+    let n = 0;
+    while (p < end) {
+      let x = buf[p++];
+      let v = x & 0x7f;
+      let shift = 7;
+      while (x >= 0x80) {
+        x = buf[p++];
+        v |= (x & 0x7f) << shift;
+        shift += 7;
+      }
+      prev += v >>> 0;
+      if (prev >= hi) break;
+      if (prev >= lo) out[n++] = prev;
+    }
+    return out.subarray(0, n);
+  }
+
+  /**
+   * Calls fn for the token's docs below `hi`, newest (highest) first, while it returns true: decodes one skip
+   * block at a time, so the latest hits of a long list cost a block, not the list.
+   */
+  termDocsDesc(field: string, token: string, hi: number, fn: (doc: number) => boolean): void {
+    const f = this.find(field, token);
+    if (!f) return;
+    const { ti, k } = f;
+    const bl = this.blocksOf(ti, k);
+    const scratch = new Uint32Array(SKIP_EVERY);
+    for (let b = this.startBlock(bl, hi); b >= 0; b--) {
+      const start = ti.offsets[k] + bl.pOff[b];
+      const end = b + 1 < bl.count ? ti.offsets[k] + bl.pOff[b + 1] : ti.offsets[k + 1];
+      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], scratch);
+      for (let i = docs.length - 1; i >= 0; i--) if (docs[i] < hi && !fn(docs[i])) return;
+    }
+  }
+
+  /**
+   * The token's docs in [lo, hi) with their positions; null when the field lacks the token, 'no-positions' when
+   * the segment stores none for it.
+   */
+  termPositions(field: string, token: string, lo = 0, hi = this.docs): PositionalPostings | null | 'no-positions' {
+    const f = this.find(field, token);
+    if (!f) return null;
+    const { ti, k } = f;
+    if (ti.posOffsets[k] === ti.posOffsets[k + 1]) return 'no-positions';
+    const whole = lo <= 0 && hi >= this.docs;
+    const bl = whole ? null : this.blocksOf(ti, k);
+    const b = bl ? this.startBlock(bl, lo) : 0;
+    const from = bl ? ti.offsets[k] + bl.pOff[b] : ti.offsets[k];
+    const all = decodeDeltas(ti.postings, from, ti.offsets[k + 1], bl ? bl.prevDoc[b] : 0);
+    // Positions of docs before `lo` in the start block are decoded and skipped; past `hi` decoding stops.
+    let stop = all.length;
+    while (stop > 0 && all[stop - 1] >= hi) stop--;
+    const r = new ByteReader(ti.positions);
+    r.pos = ti.posOffsets[k] + (bl ? bl.qOff[b] : 0);
+    const docs = new Uint32Array(stop);
+    const start = new Uint32Array(stop + 1);
+    let pos = new Uint32Array(Math.max(16, ti.posOffsets[k + 1] - r.pos));
+    let n = 0;
+    let at = 0;
+    for (let i = 0; i < stop; i++) {
+      const c = r.varint();
+      const keep = all[i] >= lo;
+      if (keep) {
+        docs[n] = all[i];
+        start[n++] = at;
+      }
+      let p = 0;
+      for (let j = 0; j < c; j++) {
+        p += r.varint();
+        if (keep) pos[at++] = p;
+      }
+    }
+    start[n] = at;
+    if (at < pos.length) pos = pos.subarray(0, at);
+    return { docs: docs.subarray(0, n), start: start.subarray(0, n + 1), pos };
   }
 
   private positionsOf(ti: TextIndex, k: number, n: number): { start: Uint32Array; pos: Uint32Array } | null {
@@ -198,13 +336,16 @@ export class SegmentReader {
     return this.positionsOf(this.textIndex(field)!, k, docCount);
   }
 
-  /** ORs into `into` the postings of every token of the field that starts with `prefix`; returns how many terms. */
-  prefixDocs(field: string, prefix: string, into: Bitset): number {
+  /** ORs into `into` the docs in [lo, hi) of every token of the field that starts with `prefix`; returns how many terms. */
+  prefixDocs(field: string, prefix: string, into: Bitset, lo = 0, hi = this.docs): number {
     const ti = this.textIndex(field);
     if (!ti) return 0;
     let k = this.lowerBound(ti.terms, prefix);
     let n = 0;
-    for (; k < ti.terms.length && ti.terms[k].startsWith(prefix); k++, n++) into.setAll(this.postingsOf(ti, k));
+    for (; k < ti.terms.length && ti.terms[k].startsWith(prefix); k++, n++) {
+      if (lo <= 0 && hi >= this.docs) into.setAll(this.postingsOf(ti, k));
+      else into.setAll(this.termDocs(field, ti.terms[k], lo, hi)!);
+    }
     return n;
   }
 

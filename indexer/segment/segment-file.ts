@@ -110,18 +110,24 @@ export function footerBase(ts: Float64Array, seq: Float64Array): Pick<SegmentFoo
   return { docs: n, minTs: n > 0 ? ts[0] : 0, maxTs: n > 0 ? ts[n - 1] : 0, minSeq: n > 0 ? minSeq : 0, maxSeq: n > 0 ? maxSeq : -1 };
 }
 
+/** Postings per skip block: a skip entry lets range and newest-first reads start mid-list. */
+export const SKIP_EVERY = 128;
+
 /**
- * A field's inverted index, written one term at a time in sorted order: postings as doc-id deltas, and, when
- * given, each doc's token positions as deltas.
+ * A field's inverted index, written one term at a time in sorted order: postings as doc-id deltas, each doc's
+ * token positions as deltas, and for long lists a skip entry per SKIP_EVERY postings (the doc before the block,
+ * and where the block starts in the postings and positions streams). Per term, `offsets` gets four varints:
+ * postings bytes, positions bytes, doc count, skip bytes.
  */
 export class TermsWriter {
   private terms: string[] = [];
   private postings: ByteWriter;
   private positions = new ByteWriter(1 << 16);
+  private skips = new ByteWriter(1 << 12);
   private lengths: ByteWriter;
   constructor(expectedPostings: number, expectedTerms: number) {
     this.postings = new ByteWriter(expectedPostings + 64);
-    this.lengths = new ByteWriter(expectedTerms * 2 + 16);
+    this.lengths = new ByteWriter(expectedTerms * 4 + 16);
   }
   get size(): number {
     return this.terms.length;
@@ -129,10 +135,14 @@ export class TermsWriter {
   /** `docs[0..n)` ascending; doc i's positions are `pos[posStart[i] .. posStart[i + 1])` when positions are given. */
   add(term: string, docs: ArrayLike<number>, n: number, posStart: ArrayLike<number> | null, pos: ArrayLike<number> | null): void {
     this.terms.push(term);
+    const blocks = Math.ceil(n / SKIP_EVERY);
+    const pOff = blocks > 1 ? new Uint32Array(blocks) : null;
+    const qOff = blocks > 1 ? new Uint32Array(blocks) : null;
     const p = this.postings;
     const before = p.len;
     let prev = 0;
     for (let i = 0; i < n; i++) {
+      if (pOff && i % SKIP_EVERY === 0) pOff[i / SKIP_EVERY] = p.len - before;
       p.varint(docs[i] - prev);
       prev = docs[i];
     }
@@ -141,6 +151,7 @@ export class TermsWriter {
     const pb = w.len;
     if (posStart && pos) {
       for (let i = 0; i < n; i++) {
+        if (qOff && i % SKIP_EVERY === 0) qOff[i / SKIP_EVERY] = w.len - pb;
         const a = posStart[i];
         const b = posStart[i + 1];
         w.varint(b - a);
@@ -152,6 +163,21 @@ export class TermsWriter {
       }
     }
     this.lengths.varint(w.len - pb);
+    this.lengths.varint(n);
+    const sk = this.skips;
+    const sb = sk.len;
+    if (pOff && qOff) {
+      // Entries for blocks 1.. as deltas: the doc before the block, then the two byte offsets.
+      let lastDoc = 0;
+      for (let b = 1; b < blocks; b++) {
+        const d = docs[b * SKIP_EVERY - 1];
+        sk.varint(d - lastDoc);
+        lastDoc = d;
+        sk.varint(pOff[b] - pOff[b - 1]);
+        sk.varint(qOff[b] - qOff[b - 1]);
+      }
+    }
+    this.lengths.varint(sk.len - sb);
   }
   finish(out: FileOut): NonNullable<FieldMeta['text']> {
     return {
@@ -160,6 +186,7 @@ export class TermsWriter {
       postings: out.writeCompressed(this.postings.result()),
       offsets: out.writeCompressed(this.lengths.result()),
       positions: out.writeCompressed(this.positions.result()),
+      skips: out.writeCompressed(this.skips.result()),
     };
   }
 }

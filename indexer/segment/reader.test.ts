@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StrataError } from '../../lib/errors.ts';
+import { evalSegment } from '../query/exec-segment.ts';
+import { parseQuery } from '../query/parser.ts';
+import { SegmentReader } from './reader.ts';
+import { writeSegment } from './writer.ts';
+
+function build(dir: string, n: number): SegmentReader {
+  let s = 7;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const words = ['common', 'often', 'rare', 'x'];
+  const json: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const msg = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => words[Math.floor(rnd() * (rnd() < 0.9 ? 2 : 4))]).join(' ');
+    json.push(JSON.stringify({ message: msg, n: i % 7 }));
+  }
+  const path = join(dir, 'r.seg');
+  writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => 1000 + Math.floor(i / 3)), seq: Float64Array.from({ length: n }, (_, i) => i), json });
+  return SegmentReader.open(path);
+}
+
+test('range reads through skip blocks equal the whole list cut to the range', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-reader-'));
+  try {
+    const seg = build(dir, 5000);
+    for (const term of ['common', 'often', 'rare', 'x', 'absent']) {
+      const all = seg.termDocs('message', term) ?? new Uint32Array(0);
+      if (term === 'common') assert.ok(all.length > 1000, 'the list spans many skip blocks');
+      assert.equal(seg.termDf('message', term), all.length);
+      const full = seg.termPositions('message', term);
+      for (const [lo, hi] of [[0, 5000], [1, 2], [127, 129], [128, 4000], [2500, 2501], [4990, 5000], [300, 300], [0, 1]]) {
+        const want = Array.from(all).filter((d) => d >= lo && d < hi);
+        assert.deepEqual(Array.from(seg.termDocs('message', term, lo, hi) ?? []), want, `${term} [${lo},${hi})`);
+        const desc: number[] = [];
+        seg.termDocsDesc('message', term, hi, (d) => (d >= lo ? (desc.push(d), true) : false));
+        assert.deepEqual(desc, want.slice().reverse(), `desc ${term} [${lo},${hi})`);
+        const pr = seg.termPositions('message', term, lo, hi);
+        if (full === null) {
+          assert.equal(pr, null);
+          continue;
+        }
+        assert.ok(full !== 'no-positions' && pr !== null && pr !== 'no-positions');
+        assert.deepEqual(Array.from(pr.docs), want);
+        for (let i = 0; i < pr.docs.length; i++) {
+          const j = Array.from(full.docs).indexOf(pr.docs[i]);
+          assert.deepEqual(Array.from(pr.pos.subarray(pr.start[i], pr.start[i + 1])), Array.from(full.pos.subarray(full.start[j], full.start[j + 1])));
+        }
+      }
+      for (const q of ['"common often"', '"often often common"', 'common -often', 'n:3', 'n>=5', 'rare OR x']) {
+        const whole = evalSegment(seg, parseQuery(q));
+        for (const [lo, hi] of [[0, 5000], [129, 3000], [4096, 4097]]) {
+          const part = evalSegment(seg, parseQuery(q), lo, hi);
+          assert.equal(part.countRange(lo, hi), whole.countRange(lo, hi), `${q} [${lo},${hi})`);
+        }
+      }
+    }
+    seg.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a corrupt section or a truncated file is a clear storage_corrupt error, not a crash', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-reader-'));
+  try {
+    build(dir, 300).close();
+    const path = join(dir, 'r.seg');
+    const good = readFileSync(path);
+    writeFileSync(path, good.subarray(0, good.length - 5));
+    assert.throws(() => SegmentReader.open(path), (e: unknown) => e instanceof StrataError && e.code === 'storage_corrupt');
+    const flipped = Buffer.from(good);
+    flipped[40] ^= 0xff; // inside the first stored block
+    writeFileSync(path, flipped);
+    const seg = SegmentReader.open(path);
+    assert.throws(() => seg.docJson(0), (e: unknown) => e instanceof StrataError && e.code === 'storage_corrupt' && /CRC/.test(e.message));
+    seg.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
