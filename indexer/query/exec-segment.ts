@@ -1,5 +1,5 @@
 import { TIMESTAMP_FIELD } from '../../lib/record.ts';
-import type { PositionalPostings, SegmentReader } from '../segment/reader.ts';
+import type { PositionCursor, SegmentReader } from '../segment/reader.ts';
 import type { Query, RangeQuery, TextQuery } from './ast.ts';
 import { Bitset } from './bitset.ts';
 import { matchText } from './match-record.ts';
@@ -68,26 +68,34 @@ function textBits(seg: SegmentReader, q: TextQuery, lo: number, hi: number): Bit
 }
 
 /**
- * A phrase of whole tokens that all store positions is answered from positions alone: a doc matches when some
- * position p of the first token has p + j among the positions of token j.
+ * A phrase of whole tokens that all store positions is answered from positions alone: intersect the tokens'
+ * docs, then, for each common doc, a position p of the first token must have p + j among token j's positions.
+ * Positions of docs outside the intersection are skipped undecoded. Returns false when some token has none.
  */
 function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly string[], out: Bitset, lo: number, hi: number): boolean {
-  const lists: PositionalPostings[] = [];
+  const k = tokens.length;
+  const cursors: PositionCursor[] = [];
   for (const t of tokens) {
-    const pp = seg.termPositions(field, t, lo, hi);
-    if (pp === 'no-positions') return false;
-    if (pp === null) return true; // a token the field never has: no doc matches
-    lists.push(pp);
+    const c = seg.positionCursor(field, t, lo, hi);
+    if (c === 'no-positions') return false;
+    if (c === null) return true; // a token the field never has: no doc matches
+    cursors.push(c);
   }
-  const k = lists.length;
+  // Walk the shortest list, galloping the others forward.
+  let driver = 0;
+  for (let j = 1; j < k; j++) if (cursors[j].docs.length < cursors[driver].docs.length) driver = j;
   const idx = new Uint32Array(k);
-  const first = lists[0];
-  outer: for (let i = 0; i < first.docs.length; i++) {
-    const doc = first.docs[i];
-    const at = new Uint32Array(k);
-    at[0] = i;
-    for (let j = 1; j < k; j++) {
-      const d = lists[j].docs;
+  const at = new Uint32Array(k);
+  const scratch = Array.from({ length: k }, () => ({ buf: new Uint32Array(16), n: 0 }));
+  const dd = cursors[driver].docs;
+  outer: for (let i = 0; i < dd.length; i++) {
+    const doc = dd[i];
+    for (let j = 0; j < k; j++) {
+      if (j === driver) {
+        at[j] = i;
+        continue;
+      }
+      const d = cursors[j].docs;
       let x = idx[j];
       while (x < d.length && d[x] < doc) x++;
       idx[j] = x;
@@ -95,18 +103,20 @@ function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly s
       if (d[x] !== doc) continue outer;
       at[j] = x;
     }
-    for (let a = first.start[i]; a < first.start[i + 1]; a++) {
-      const p0 = first.pos[a];
+    for (let j = 0; j < k; j++) cursors[j].positions(at[j], scratch[j]);
+    const first = scratch[0];
+    for (let a = 0; a < first.n; a++) {
+      const p0 = first.buf[a];
       let all = true;
       for (let j = 1; j < k && all; j++) {
-        const l = lists[j];
+        const sj = scratch[j];
         let found = false;
-        for (let b = l.start[at[j]]; b < l.start[at[j] + 1]; b++) if (l.pos[b] === p0 + j) found = true;
+        for (let b = 0; b < sj.n && !found; b++) found = sj.buf[b] === p0 + j;
         all = found;
       }
       if (all) {
         out.set(doc);
-        continue outer;
+        break;
       }
     }
   }

@@ -301,6 +301,27 @@ export class SegmentReader {
     return { docs: docs.subarray(0, n), start: start.subarray(0, n + 1), pos };
   }
 
+  /**
+   * A cursor over the token's docs in [lo, hi) and their positions, for phrases: `docs` are decoded up front;
+   * `positions(i, out)` must be called with increasing i and skips the positions of the docs in between without
+   * decoding them. Null when the field lacks the token, 'no-positions' when the segment stores none for it.
+   */
+  positionCursor(field: string, token: string, lo = 0, hi = this.docs): PositionCursor | null | 'no-positions' {
+    const f = this.find(field, token);
+    if (!f) return null;
+    const { ti, k } = f;
+    if (ti.posOffsets[k] === ti.posOffsets[k + 1]) return 'no-positions';
+    const whole = lo <= 0 && hi >= this.docs;
+    const bl = whole ? null : this.blocksOf(ti, k);
+    const b = bl ? this.startBlock(bl, lo) : 0;
+    const all = decodeDeltas(ti.postings, bl ? ti.offsets[k] + bl.pOff[b] : ti.offsets[k], ti.offsets[k + 1], bl ? bl.prevDoc[b] : 0);
+    let first = 0;
+    while (first < all.length && all[first] < lo) first++;
+    let stop = all.length;
+    while (stop > first && all[stop - 1] >= hi) stop--;
+    return new PositionCursor(all.subarray(first, stop), first, ti.positions, ti.posOffsets[k] + (bl ? bl.qOff[b] : 0));
+  }
+
   private positionsOf(ti: TextIndex, k: number, n: number): { start: Uint32Array; pos: Uint32Array } | null {
     const from = ti.posOffsets[k];
     if (from === ti.posOffsets[k + 1]) return null;
@@ -419,6 +440,70 @@ export class SegmentReader {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
+  }
+}
+
+/** See SegmentReader.positionCursor. */
+export class PositionCursor {
+  private at = -1;
+  private p: number;
+  constructor(
+    readonly docs: Uint32Array,
+    /** Docs decoded before docs[0] whose positions must be skipped first. */
+    private skipFirst: number,
+    private buf: Uint8Array,
+    start: number,
+  ) {
+    this.p = start;
+  }
+  private skipDoc(): void {
+    const b = this.buf;
+    let p = this.p;
+    // The count varint, then that many varints: only their end bytes (< 0x80) matter.
+    let c = 0;
+    let shift = 0;
+    let x: number;
+    do {
+      x = b[p++];
+      c |= (x & 0x7f) << shift;
+      shift += 7;
+    } while (x >= 0x80);
+    while (c > 0) if (b[p++] < 0x80) c--;
+    this.p = p;
+  }
+  /** Writes doc i's positions into `out` (grown if needed; returned) and returns how many through `count`. */
+  positions(i: number, out: { buf: Uint32Array; n: number }): void {
+    for (; this.skipFirst > 0; this.skipFirst--) this.skipDoc();
+    while (this.at < i - 1) {
+      this.skipDoc();
+      this.at++;
+    }
+    const b = this.buf;
+    let p = this.p;
+    let c = 0;
+    let shift = 0;
+    let x: number;
+    do {
+      x = b[p++];
+      c |= (x & 0x7f) << shift;
+      shift += 7;
+    } while (x >= 0x80);
+    if (out.buf.length < c) out.buf = new Uint32Array(c * 2);
+    let pos = 0;
+    for (let j = 0; j < c; j++) {
+      let v = 0;
+      shift = 0;
+      do {
+        x = b[p++];
+        v |= (x & 0x7f) << shift;
+        shift += 7;
+      } while (x >= 0x80);
+      pos += v;
+      out.buf[j] = pos;
+    }
+    out.n = c;
+    this.p = p;
+    this.at = i;
   }
 }
 
