@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, unlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { StrataError, ensureDir } from '../../lib/errors.ts';
 import { type AppendFile, type FileSystem, fsyncDir, realFileSystem } from './file.ts';
@@ -53,6 +53,8 @@ export class AppendLog {
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Set when a failed write could not be undone: every later append fails until the log is reopened. */
+  private failure: StrataError | null = null;
   private fs: FileSystem;
   /** Offset the next appended record gets. */
   nextOffset = 0;
@@ -93,10 +95,22 @@ export class AppendLog {
       let base: number;
       try {
         base = decodeFileHeader(buf);
+        // The header has no checksum of its own; its name repeats the base offset, so a header torn and then
+        // filled with garbage cannot pass for a real one.
+        const named = Number(FILE_RE.exec(names[i])![1]);
+        if (base !== named) throw new Error(`header base offset ${base} does not match the file name`);
       } catch (e) {
-        // A file whose header never reached the disk holds nothing acknowledged: it was created just before a crash.
-        warn(`log ${path}: ${(e as Error).message}; removing it`);
-        unlinkSync(path);
+        if (i === names.length - 1) {
+          // The newest file's header is fsynced before any frame is written to it: a bad one means the file was
+          // created just before a crash and holds nothing acknowledged.
+          warn(`log ${path}: ${(e as Error).message}; removing it`);
+          unlinkSync(path);
+        } else {
+          // An older file with a bad header is damage, not a crash: keep its bytes for a human to look at.
+          warn(`log ${path}: ${(e as Error).message}; moving it aside as ${path}.corrupt`);
+          renameSync(path, path + '.corrupt');
+        }
+        fsyncDir(dir);
         continue;
       }
       this.files.push({ path, baseOffset: base });
@@ -164,9 +178,15 @@ export class AppendLog {
     try {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0);
-        const sizeBefore = this.file.size;
+        if (this.failure) {
+          for (const g of group) g.reject(this.failure);
+          continue;
+        }
+        /** Where this group's bytes start; -1 until a roll (if any) is done. */
+        let sizeBefore = -1;
         try {
           if (this.file.size >= this.opts.maxFileBytes) await this.roll(group[0].baseOffset);
+          sizeBefore = this.file.size;
           const chunks: Buffer[] = [];
           for (const g of group) chunks.push(...g.chunks);
           await this.file.append(chunks);
@@ -176,17 +196,23 @@ export class AppendLog {
           this.durableOffset = last.baseOffset + last.count;
           for (const g of group) g.resolve();
         } catch (e) {
-          // Nothing of this group is acknowledged. Cut any partial write so the file stays a clean sequence of
-          // frames, and give back the offsets so they stay contiguous; batches queued behind it fail too.
+          // Nothing of this group is acknowledged. A short write may have left whole frames of it on disk (their
+          // CRCs are valid), so always cut back to where the group started, and give back the offsets so they stay
+          // contiguous; batches queued behind it fail too.
           const failed = group.concat(this.queue.splice(0));
           this.nextOffset = group[0].baseOffset;
-          try {
-            if (this.file.size !== sizeBefore) {
+          if (sizeBefore >= 0) {
+            try {
               await this.fs.truncate(this.file.path, sizeBefore);
               this.file.size = sizeBefore;
+            } catch (te) {
+              // Appending after frames we could not cut would give their offsets to other records on replay.
+              this.failure = new StrataError(
+                'storage_corrupt',
+                `the log ${this.file.path} could not undo a failed write (${(te as Error).message}); ` +
+                  'restart the node to recover from the last durable record',
+              );
             }
-          } catch {
-            // The next recovery truncates the torn frame by CRC.
           }
           for (const g of failed) g.reject(e);
         }

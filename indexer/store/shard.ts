@@ -162,6 +162,15 @@ export class Shard {
     this.backgroundDone = Promise.all([this.backgroundDone, wrapped]).then(() => undefined);
   }
 
+  /**
+   * A seal or merge its caller awaits itself, tracked like background work: whoever waits for `sealing` or
+   * `merging` to clear awaits `backgroundDone`, so it must cover this too, or that wait spins in microtasks forever.
+   */
+  private foreground(p: Promise<void>): Promise<void> {
+    this.track(p);
+    return p;
+  }
+
   private newSegmentName(): string {
     return String(this.manifest.nextSegmentId++).padStart(10, '0') + '.seg';
   }
@@ -227,11 +236,7 @@ export class Shard {
     while (this.sealing || this.merging) await this.backgroundDone;
     if (this.head.docs > 0) {
       this.sealing = true;
-      try {
-        await this.seal();
-      } finally {
-        this.sealing = false;
-      }
+      await this.foreground(this.seal().finally(() => (this.sealing = false)));
     }
     await this.mergeWhile(this.opts.merge);
   }
@@ -248,11 +253,7 @@ export class Shard {
       const pick = pickMerge(this.segments, policy);
       if (!pick) return;
       this.merging = true;
-      try {
-        await this.merge(pick);
-      } finally {
-        this.merging = false;
-      }
+      await this.foreground(this.merge(pick).finally(() => (this.merging = false)));
     }
   }
 
