@@ -35,8 +35,10 @@ export const NodeConfigSchema = z
     dataDir: z.string().min(1),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(9400),
-    /** Threads building and merging segments. */
+    /** Threads sealing heads into segments. */
     buildThreads: z.number().int().min(1).max(64).default(1),
+    /** Threads merging segments: a pool of their own, so that a long merge never holds up a seal. */
+    mergeThreads: z.number().int().min(1).max(64).default(1),
     /** Largest accepted request body. */
     maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
     /** Largest single record (one NDJSON or text line). */
@@ -45,8 +47,11 @@ export const NodeConfigSchema = z
     sealDocs: z.number().int().min(1).default(200_000),
     sealBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
     sealAgeMs: z.number().int().min(10).default(5_000),
-    /** Refuse ingest with 429 while a shard's unsealed head is larger than this. */
-    maxHeadBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
+    /**
+     * Refuse ingest with 429 while a shard's unsealed head is larger than this (log payload bytes; the head's
+     * parsed records take about 2.5× that in memory). A few seals' worth keeps the build thread busy.
+     */
+    maxHeadBytes: z.number().int().min(1024).default(128 * 1024 * 1024),
     /** Refuse ingest with 429 while this many request bytes are being ingested at once. */
     maxInflightBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
     maxLogFileBytes: z.number().int().min(1024).default(64 * 1024 * 1024),

@@ -7,7 +7,7 @@ import { createNodeServer } from './server.ts';
 import { startSampleFeed } from './sample-feed.ts';
 
 const USAGE = `usage:
-  strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads 1]
+  strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads 1] [--merge-threads 1]
   strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in`;
 
 export async function main(argv: string[]): Promise<void> {
@@ -23,6 +23,7 @@ export async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'build-threads': { type: 'string' },
+      'merge-threads': { type: 'string' },
     },
     strict: true,
   });
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
       ...(values.port !== undefined ? { port: Number(values.port) } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(values['build-threads'] !== undefined ? { buildThreads: Number(values['build-threads']) } : {}),
+      ...(values['merge-threads'] !== undefined ? { mergeThreads: Number(values['merge-threads']) } : {}),
     },
     'command line',
   );

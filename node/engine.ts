@@ -19,7 +19,7 @@ export class Engine {
   private constructor(readonly cfg: NodeConfig, readonly pool: BuildPool, readonly indices: LocalIndices) {}
 
   static async open(cfg: NodeConfig, warn: (m: string) => void): Promise<Engine> {
-    const pool = new BuildPool(cfg.buildThreads);
+    const pool = new BuildPool(cfg.buildThreads, cfg.mergeThreads);
     const indices = await LocalIndices.open(cfg, pool, warn);
     return new Engine(cfg, pool, indices);
   }

@@ -155,16 +155,20 @@ export class AppendLog {
 
   /** Appends a batch; resolves with its first offset once durable. */
   append(entries: readonly LogEntry[]): Promise<number> {
+    return this.appendEncoded(encodePayload(entries), entries.length);
+  }
+
+  /** Appends `count` records already encoded by `encodePayload` (the shard keeps the same bytes in its head). */
+  appendEncoded(payload: Buffer, count: number): Promise<number> {
     if (this.closed) return Promise.reject(new StrataError('shutting_down', 'the log is closed'));
-    if (entries.length === 0) return Promise.resolve(this.nextOffset);
+    if (count === 0) return Promise.resolve(this.nextOffset);
     const baseOffset = this.nextOffset;
-    this.nextOffset += entries.length;
-    const payload = encodePayload(entries);
+    this.nextOffset += count;
     return new Promise<number>((resolve, reject) => {
       this.queue.push({
-        chunks: [encodeFrameHeader(baseOffset, entries.length, payload), payload],
+        chunks: [encodeFrameHeader(baseOffset, count, payload), payload],
         baseOffset,
-        count: entries.length,
+        count,
         resolve: () => resolve(baseOffset),
         reject,
       });

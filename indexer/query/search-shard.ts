@@ -19,10 +19,21 @@ export interface ShardSearchPlan {
   collectors: AggCollector[];
 }
 
+/** A hit before its stored record is read: a doc of a segment, or a head record already parsed. */
 export interface ShardCandidate {
   ts: number;
   seq: number;
-  load: () => Fields;
+  seg: SegmentReader | null;
+  doc: number;
+  fields: Fields | null;
+}
+
+/**
+ * The candidate's fields (a stored-block read for segment docs). Candidates carry no closure: a page of hits
+ * would otherwise allocate one per candidate on every query.
+ */
+export function loadCandidate(c: ShardCandidate): Fields {
+  return c.seg ? c.seg.doc(c.doc) : c.fields!;
 }
 
 export interface ShardResult {
@@ -54,7 +65,7 @@ function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number,
   if (want === 0) return true;
   const { after, order } = plan;
   const take = (d: number) => {
-    hits.push({ ts: seg.ts[d], seq: seg.seq[d], load: () => seg.doc(d) });
+    hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
     return --want > 0;
   };
   if (order === 'desc') {
@@ -101,7 +112,7 @@ export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult
     for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
     if (size === 0) continue;
     const take = (d: number) => {
-      hits.push({ ts: seg.ts[d], seq: seg.seq[d], load: () => seg.doc(d) });
+      hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
       return --got > 0;
     };
     let got = size;
@@ -127,7 +138,7 @@ export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult
         const cmp = ts - after.ts || seq - after.seq;
         if (order === 'desc' ? !(cmp < 0) : !(cmp > 0)) continue;
       }
-      hits.push({ ts, seq, load: () => f });
+      hits.push({ ts, seq, seg: null, doc: 0, fields: f });
     }
   }
   if (hits.length > size) {

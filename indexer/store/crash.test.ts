@@ -28,7 +28,8 @@ interface RunningNode {
 }
 
 async function startNode(dataDir: string): Promise<RunningNode> {
-  const proc = spawn(process.execPath, [BIN, 'node', '--data-dir', dataDir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Started outside the repository on purpose: the CLI and its build threads must not depend on the working directory.
+  const proc = spawn(process.execPath, [BIN, 'node', '--data-dir', dataDir, '--port', '0'], { cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
   const url = await new Promise<string>((ok, fail) => {

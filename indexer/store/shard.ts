@@ -121,7 +121,7 @@ export class Shard {
       throw new StrataError('overloaded', 'indexing has fallen behind ingest; retry shortly', { retryAfterS: 1 });
     }
     const payload = encodePayload(entries);
-    const base = await this.log.append(entries);
+    const base = await this.log.appendEncoded(payload, entries.length);
     this.head.add({ baseOffset: base, ts: Float64Array.from(entries, (e) => e.ts), fields, payload, addedAtMs: this.now() });
     if (this.head.docs >= this.opts.sealDocs || this.head.bytes >= this.opts.sealBytes) this.kick();
     return base;

@@ -8,6 +8,7 @@ import {
   gridsFor,
   parseAggs,
   parseQuery,
+  loadCandidate,
   type ShardCandidate,
   searchShard,
 } from '../../indexer/index.ts';
@@ -115,7 +116,7 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
   const page = gathered.slice(0, req.size);
   const hits = page.map(({ index, shard, c }) => {
     const hit: Hit = { _id: `${shard}-${c.seq}`, _index: index, '@timestamp': new Date(c.ts).toISOString() };
-    const f = c.load();
+    const f = loadCandidate(c);
     for (const k in f) hit[k] = f[k];
     return hit;
   });
