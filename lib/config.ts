@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { StrataError } from './errors.ts';
 
@@ -35,8 +36,11 @@ export const NodeConfigSchema = z
     dataDir: z.string().min(1),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(9400),
-    /** Threads sealing heads into segments. */
-    buildThreads: z.number().int().min(1).max(64).default(1),
+    /**
+     * Threads sealing heads into segments, and how many seals of one shard may build at once. Building is the
+     * costliest step of ingest: by default every core may take part.
+     */
+    buildThreads: z.number().int().min(1).max(64).default(Math.min(4, availableParallelism())),
     /** Threads merging segments: a pool of their own, so that a long merge never holds up a seal. */
     mergeThreads: z.number().int().min(1).max(64).default(1),
     /** Largest accepted request body. */

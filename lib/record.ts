@@ -33,24 +33,50 @@ export function parseTimestamp(v: unknown): number {
 }
 const MAX_DATE_MS = 8.64e15;
 
+/** A normalized record, and whether its fields are exactly the input object's members minus `@timestamp`. */
+export interface NormalizedRecord extends LogRecord {
+  /**
+   * True when nothing was flattened, converted or dropped (every member a string, boolean or finite number, no
+   * reserved key but `@timestamp`): the input's own JSON text then serializes the fields, so ingest need not
+   * stringify them again.
+   */
+  verbatim: boolean;
+  /** Whether the input had a `@timestamp` member (whatever its value). */
+  hadTimestamp: boolean;
+}
+
 /**
  * Turns a decoded JSON object into a record: picks the timestamp (ingest time when absent or unparseable),
  * flattens nested objects to dotted keys, keeps arrays as their JSON text and drops nulls.
  */
-export function normalizeObject(obj: Record<string, unknown>, nowMs: number): LogRecord {
+export function normalizeObject(obj: Record<string, unknown>, nowMs: number): NormalizedRecord {
+  const hadTimestamp = Object.hasOwn(obj, TIMESTAMP_FIELD);
   let ts = parseTimestamp(obj[TIMESTAMP_FIELD]);
   if (Number.isNaN(ts)) ts = nowMs;
   const fields: Fields = {};
-  flattenInto(fields, obj, '', 0);
-  return { ts, fields };
+  const verbatim = flattenInto(fields, obj, '', 0);
+  return { ts, fields, verbatim, hadTimestamp };
 }
 
-function flattenInto(out: Fields, obj: Record<string, unknown>, prefix: string, depth: number): void {
+/** Returns whether every member was copied as it is (see NormalizedRecord.verbatim). */
+function flattenInto(out: Fields, obj: Record<string, unknown>, prefix: string, depth: number): boolean {
+  let verbatim = true;
   for (const key in obj) {
     const v = obj[key];
     const name = prefix === '' ? key : prefix + '.' + key;
-    if (prefix === '' && RESERVED.has(key)) continue;
-    if (v === null || v === undefined) continue;
+    if (prefix === '' && RESERVED.has(key)) {
+      if (key !== TIMESTAMP_FIELD) verbatim = false;
+      continue;
+    }
+    // Assigning it would set the prototype, not a field: such a member is dropped.
+    if (key === '__proto__') {
+      verbatim = false;
+      continue;
+    }
+    if (v === null || v === undefined) {
+      verbatim = false;
+      continue;
+    }
     switch (typeof v) {
       case 'string':
       case 'boolean':
@@ -58,15 +84,19 @@ function flattenInto(out: Fields, obj: Record<string, unknown>, prefix: string, 
         break;
       case 'number':
         if (Number.isFinite(v)) out[name] = v;
+        else verbatim = false;
         break;
       case 'object':
+        verbatim = false;
         if (Array.isArray(v) || depth >= MAX_DEPTH) out[name] = JSON.stringify(v);
         else flattenInto(out, v as Record<string, unknown>, name, depth + 1);
         break;
       default:
+        verbatim = false;
         break;
     }
   }
+  return verbatim;
 }
 
 /** A plain text line becomes a record with the ingest time. */

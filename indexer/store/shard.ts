@@ -22,6 +22,8 @@ export interface ShardOptions {
   sealAgeMs: number;
   /** Refuse appends (429) when the unsealed head exceeds this many bytes: sealing has fallen behind. */
   maxHeadBytes: number;
+  /** Seals of this shard that may build at once (each on its own pool thread); they commit in order. */
+  sealConcurrency: number;
   maxLogFileBytes: number;
   merge: MergePolicy;
   retention: Retention;
@@ -47,7 +49,13 @@ export class Shard {
   private head = new Head();
   private segments: SegmentReader[] = [];
   private manifest!: Manifest;
-  private sealing = false;
+  /** Seals building now; `handedOff` head batches (the oldest) belong to them. */
+  private sealsInFlight = 0;
+  private handedOff = 0;
+  /** Bumped when a seal fails: seals started before it must not commit (they would skip its records). */
+  private sealGeneration = 0;
+  /** Seals commit in the order they started: each waits for the one before. */
+  private sealCommits: Promise<void> = Promise.resolve();
   private merging = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -123,7 +131,7 @@ export class Shard {
     const payload = encodePayload(entries);
     const base = await this.log.appendEncoded(payload, entries.length);
     this.head.add({ baseOffset: base, ts: Float64Array.from(entries, (e) => e.ts), fields, payload, addedAtMs: this.now() });
-    if (this.head.docs >= this.opts.sealDocs || this.head.bytes >= this.opts.sealBytes) this.kick();
+    if (this.sealDue()) this.kick();
     return base;
   }
 
@@ -133,16 +141,16 @@ export class Shard {
 
   private tick(): void {
     if (this.closed) return;
-    if (this.head.docs > 0 && this.now() - this.head.oldestAddedAtMs >= this.opts.sealAgeMs) this.kick();
-    else this.kick(false);
+    this.kick(this.now() - this.unsealed().oldestAddedAtMs >= this.opts.sealAgeMs);
   }
 
-  /** Starts whatever background work is due: a seal (when `seal`), a merge, retention. */
+  /** Starts whatever background work is due: seals (when `seal`), a merge, retention. */
   private kick(seal = true): void {
     if (this.closed) return;
-    if (seal && !this.sealing && this.head.docs > 0) {
-      this.sealing = true;
-      this.track(this.seal().finally(() => (this.sealing = false)));
+    while (seal && this.sealsInFlight < this.opts.sealConcurrency && this.handedOff < this.head.batches.length) {
+      this.startSeal();
+      // Only a head past the thresholds again is worth a second seal at once; a young remainder waits.
+      seal = this.sealDue();
     }
     if (!this.merging) {
       const pick = pickMerge(this.segments, this.opts.merge);
@@ -175,25 +183,74 @@ export class Shard {
     return String(this.manifest.nextSegmentId++).padStart(10, '0') + '.seg';
   }
 
-  private async seal(): Promise<void> {
-    const batches = this.head.batches.slice();
-    if (batches.length === 0) return;
+  /** Head records not yet handed to a seal. */
+  private unsealed(): { docs: number; bytes: number; oldestAddedAtMs: number } {
+    let docs = 0;
+    let bytes = 0;
+    const b = this.head.batches;
+    for (let i = this.handedOff; i < b.length; i++) {
+      docs += b[i].ts.length;
+      bytes += b[i].payload.length;
+    }
+    return { docs, bytes, oldestAddedAtMs: this.handedOff < b.length ? b[this.handedOff].addedAtMs : Infinity };
+  }
+
+  private sealDue(): boolean {
+    const u = this.unsealed();
+    return u.docs >= this.opts.sealDocs || u.bytes >= this.opts.sealBytes;
+  }
+
+  /**
+   * Hands the oldest unsealed head batches (up to `sealDocs` records) to a pool thread. Several seals may build at
+   * once, since building is the costliest step of ingest; each commits only after the one before it, so the
+   * manifest's `sealedUpTo` never passes records that are not in a segment yet.
+   */
+  private startSeal(): Promise<void> {
+    const all = this.head.batches;
+    let count = 0;
     let n = 0;
-    for (const b of batches) n += b.ts.length;
+    while (this.handedOff + count < all.length && (count === 0 || n < this.opts.sealDocs)) n += all[this.handedOff + count++].ts.length;
+    const batches = all.slice(this.handedOff, this.handedOff + count);
+    this.handedOff += count;
+    this.sealsInFlight++;
+    const generation = this.sealGeneration;
     const seqs = new Float64Array(n);
     let k = 0;
     for (const b of batches) for (let i = 0; i < b.ts.length; i++) seqs[k++] = b.baseOffset + i;
     const name = this.newSegmentName();
     const path = join(this.segDir, name);
-    await this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs);
-    const reader = SegmentReader.open(path);
-    const last = batches[batches.length - 1];
-    const sealedUpTo = last.baseOffset + last.ts.length;
-    this.commit({ ...this.manifest, sealedUpTo, segments: [...this.manifest.segments, name] });
-    this.segments.push(reader);
-    this.head.dropFirst(batches.length);
-    await this.log.releaseBefore(sealedUpTo);
-    this.lastError = null;
+    const built = this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs);
+    const done = this.sealCommits.then(async () => {
+      try {
+        await built;
+        if (generation !== this.sealGeneration) {
+          unlinkQuiet(path);
+          return;
+        }
+        const reader = SegmentReader.open(path);
+        const last = batches[batches.length - 1];
+        const sealedUpTo = last.baseOffset + last.ts.length;
+        this.commit({ ...this.manifest, sealedUpTo, segments: [...this.manifest.segments, name] });
+        this.segments.push(reader);
+        this.head.dropFirst(batches.length);
+        this.handedOff -= batches.length;
+        await this.log.releaseBefore(sealedUpTo);
+        this.lastError = null;
+      } catch (e) {
+        // Every seal not yet committed is void: its batches stay in the head and are sealed again later.
+        if (generation === this.sealGeneration) {
+          this.sealGeneration++;
+          this.handedOff = 0;
+        }
+        unlinkQuiet(path);
+        throw e;
+      } finally {
+        this.sealsInFlight--;
+      }
+    });
+    this.sealCommits = done.catch(() => {});
+    this.track(done);
+    return done;
   }
 
   private async merge(inputs: SegmentReader[]): Promise<void> {
@@ -233,11 +290,8 @@ export class Shard {
    * background work converges to. For tests, benchmarks and shutdown.
    */
   async flush(): Promise<void> {
-    while (this.sealing || this.merging) await this.backgroundDone;
-    if (this.head.docs > 0) {
-      this.sealing = true;
-      await this.foreground(this.seal().finally(() => (this.sealing = false)));
-    }
+    while (this.sealsInFlight > 0 || this.merging) await this.backgroundDone;
+    while (this.handedOff < this.head.batches.length) await this.startSeal();
     await this.mergeWhile(this.opts.merge);
   }
 
@@ -249,7 +303,7 @@ export class Shard {
 
   private async mergeWhile(policy: MergePolicy): Promise<void> {
     for (;;) {
-      while (this.sealing || this.merging) await this.backgroundDone;
+      while (this.sealsInFlight > 0 || this.merging) await this.backgroundDone;
       const pick = pickMerge(this.segments, policy);
       if (!pick) return;
       this.merging = true;

@@ -48,13 +48,50 @@ export function decodeLines(body: string, format: 'ndjson' | 'text', nowMs: numb
       continue;
     }
     const r = normalizeObject(v as Record<string, unknown>, nowMs);
-    push(out, r.ts, r.fields);
+    push(out, r.ts, r.fields, r.verbatim ? verbatimJson(text, r.hadTimestamp) : null);
   }
   return out;
 }
 
-function push(out: DecodedBatch, ts: number, fields: Fields): void {
+function push(out: DecodedBatch, ts: number, fields: Fields, json: string | null = null): void {
   out.ts.push(ts);
   out.fields.push(fields);
-  out.fieldsJson.push(JSON.stringify(fields));
+  out.fieldsJson.push(json ?? JSON.stringify(fields));
+}
+
+const TS_MEMBER = '{"@timestamp":';
+
+/**
+ * The JSON text of a verbatim record's fields cut from its own line, or null when that cannot be done safely.
+ * Stringifying a parsed record again is the costliest step of ingest after parsing it; most shippers send
+ * `{"@timestamp":…,` first and compact, so the fields are the rest of the line. Anything else (spaces, escapes in
+ * the timestamp, the key repeated) takes the slow path.
+ */
+export function verbatimJson(line: string, hadTimestamp: boolean): string | null {
+  if (!hadTimestamp) return line;
+  if (!line.startsWith(TS_MEMBER)) return null;
+  let i = TS_MEMBER.length;
+  const c = line.charCodeAt(i);
+  if (c === 34 /* " */) {
+    for (i++; i < line.length; i++) {
+      const d = line.charCodeAt(i);
+      if (d === 34) break;
+      if (d === 92 /* \ */) return null;
+    }
+    i++;
+  } else if ((c >= 48 && c <= 57) || c === 45 /* - */) {
+    for (; i < line.length; i++) {
+      const d = line.charCodeAt(i);
+      // digits, e, E, +, -, .
+      if (!((d >= 48 && d <= 57) || d === 101 || d === 69 || d === 43 || d === 45 || d === 46)) break;
+    }
+  } else {
+    return null;
+  }
+  const rest = line.charCodeAt(i);
+  let json: string;
+  if (rest === 44 /* , */) json = '{' + line.slice(i + 1);
+  else if (rest === 125 /* } */ && line.slice(i + 1).trim() === '') json = '{}';
+  else return null;
+  return json.includes('"@timestamp"') ? null : json;
 }

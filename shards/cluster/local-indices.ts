@@ -61,6 +61,7 @@ export class LocalIndices {
           sealBytes: c.sealBytes,
           sealAgeMs: c.sealAgeMs,
           maxHeadBytes: c.maxHeadBytes,
+          sealConcurrency: c.buildThreads,
           maxLogFileBytes: c.maxLogFileBytes,
           merge: { minSegments: c.mergeMinSegments, maxMergedDocs: c.maxMergedDocs },
           retention: { maxAgeMs: durationMs(settings.retention), maxBytes: settings.max_shard_bytes },

@@ -1,0 +1,147 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BuildPool } from '../build/pool.ts';
+import type { BuildResult } from '../build/tasks.ts';
+import type { LogEntry } from '../log/frame.ts';
+import { tempDir } from '../testing.ts';
+import { Shard, type ShardOptions } from './shard.ts';
+
+/**
+ * A real pool behind a seam that controls when each seal is reported done (or failed), so that a later seal can
+ * finish first, as it does when an earlier one is larger or its thread is descheduled.
+ */
+class GatedPool {
+  calls = 0;
+  /** Seals reported done or failed to the shard. */
+  reported = 0;
+  private gates: { release: () => void; fail: boolean }[] = [];
+  private opened: Promise<void>[] = [];
+  constructor(private real: BuildPool, private plan: { holdFirst?: boolean; failFirst?: boolean }) {}
+
+  async seal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
+    try {
+      return await this.gatedSeal(path, payload, seqs);
+    } finally {
+      this.reported++;
+    }
+  }
+
+  private async gatedSeal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
+    const call = this.calls++;
+    const result = await this.real.seal(path, payload, seqs);
+    if (call === 0 && (this.plan.holdFirst || this.plan.failFirst)) {
+      // Reported only once the second seal has been reported.
+      let release!: () => void;
+      const open = new Promise<void>((ok) => (release = ok));
+      this.gates.push({ release, fail: !!this.plan.failFirst });
+      this.opened.push(open);
+      await open;
+      if (this.plan.failFirst) throw new Error('simulated build failure');
+    }
+    if (call === 1) setTimeout(() => this.gates.forEach((g) => g.release()), 20);
+    return result;
+  }
+  merge(path: string, inputs: string[]): Promise<BuildResult> {
+    return this.real.merge(path, inputs);
+  }
+}
+
+function options(dir: string, pool: GatedPool): ShardOptions {
+  return {
+    dir,
+    durability: { mode: 'batch' },
+    pool: pool as unknown as BuildPool,
+    sealDocs: 10,
+    sealBytes: 1 << 30,
+    sealAgeMs: 3_600_000,
+    maxHeadBytes: 1 << 30,
+    sealConcurrency: 2,
+    maxLogFileBytes: 1 << 20,
+    merge: { minSegments: 1000, maxMergedDocs: 1_000_000 },
+    retention: { maxAgeMs: 0, maxBytes: 0 },
+    warn: () => {},
+  };
+}
+
+const batch = (from: number, n: number): { entries: LogEntry[]; fields: Record<string, string>[] } => {
+  const fields = Array.from({ length: n }, (_, k) => ({ message: `record ${from + k}` }));
+  return { entries: fields.map((f, k) => ({ ts: 1_700_000_000_000 + from + k, fieldsJson: JSON.stringify(f) })), fields };
+};
+
+/** Every record, from segments and head, exactly once and intact. */
+function assertHoldsExactly(shard: Shard, count: number, ctx: string): void {
+  const seen: number[] = [];
+  const v = shard.view();
+  for (const seg of v.segments) for (let d = 0; d < seg.docs; d++) {
+    assert.equal(seg.doc(d).message, `record ${seg.seq[d]}`, ctx);
+    seen.push(seg.seq[d]);
+  }
+  for (const b of v.head) for (let i = 0; i < b.ts.length; i++) seen.push(b.baseOffset + i);
+  assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: count }, (_, i) => i), ctx);
+}
+
+describe('Shard: concurrent seals', () => {
+  test('two seals build at once and commit in order, even when the later one finishes first', async () => {
+    const dir = tempDir('shard-seal-order');
+    const real = new BuildPool(2, 1);
+    try {
+      const pool = new GatedPool(real, { holdFirst: true });
+      const shard = await Shard.open(options(dir.path, pool));
+      for (let i = 0; i < 3; i++) {
+        const b = batch(i * 10, 10);
+        await shard.append(b.entries, b.fields);
+      }
+      await shard.flush();
+      assert.equal(pool.calls, 3, 'three seals of 10');
+      const stats = shard.stats();
+      assert.deepEqual([stats.segments, stats.headDocs, stats.docs], [3, 0, 30]);
+      assertHoldsExactly(shard, 30, 'after flush');
+      // Segment order follows offsets: the held first seal still comes first.
+      assert.deepEqual(shard.view().segments.map((s) => s.seq[0]), [0, 10, 20]);
+      const manifest = JSON.parse(readFileSync(join(dir.path, 'manifest.json'), 'utf8')) as { sealedUpTo: number };
+      assert.equal(manifest.sealedUpTo, 30);
+      await shard.close();
+
+      const again = await Shard.open(options(dir.path, new GatedPool(real, {})));
+      assert.equal(again.stats().headDocs, 0, 'nothing replayed: all sealed');
+      assertHoldsExactly(again, 30, 'after restart');
+      await again.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+
+  test('when a seal fails, the seal after it does not commit; everything is sealed again and nothing is lost', async () => {
+    const dir = tempDir('shard-seal-fail');
+    const real = new BuildPool(2, 1);
+    try {
+      const pool = new GatedPool(real, { failFirst: true });
+      const shard = await Shard.open(options(dir.path, pool));
+      for (let i = 0; i < 2; i++) {
+        const b = batch(i * 10, 10);
+        await shard.append(b.entries, b.fields);
+      }
+      // The second seal finished while the first was failing: it must not commit over the gap.
+      const deadline = Date.now() + 20_000;
+      while (pool.reported < 2 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
+      assert.equal(pool.reported, 2, 'both seals reported');
+      await new Promise((ok) => setTimeout(ok, 50));
+      assertHoldsExactly(shard, 20, 'after the failure');
+      assert.equal(shard.stats().segments, 0, 'no segment committed past a failed one');
+      assert.match(shard.stats().lastError ?? '', /simulated build failure/);
+      await shard.flush();
+      assert.deepEqual([shard.stats().headDocs, shard.stats().docs], [0, 20]);
+      assertHoldsExactly(shard, 20, 'after sealing again');
+      await shard.close();
+      const again = await Shard.open(options(dir.path, new GatedPool(real, {})));
+      assertHoldsExactly(again, 20, 'after restart');
+      await again.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
