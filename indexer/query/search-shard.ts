@@ -73,8 +73,7 @@ function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number,
     if (top > lo) seg.termDocsDesc(field, token, top, (d) => d >= lo && take(d));
   } else {
     const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
-    const docs = inRange ?? seg.termDocs(field, token, bottom, hi)!;
-    for (const d of docs) if (d >= bottom && !take(d)) break;
+    if (bottom < hi) seg.termDocsAsc(field, token, bottom, (d) => d < hi && take(d));
   }
   return true;
 }
@@ -99,18 +98,29 @@ const keyCmp = (a: ShardCandidate, b: ShardCandidate) => a.ts - b.ts || a.seq - 
  */
 export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult {
   const { fromMs, toMs, size, order, after } = plan;
+  const cmp = order === 'desc' ? (a: ShardCandidate, b: ShardCandidate) => keyCmp(b, a) : keyCmp;
   let total = 0;
-  let hits: ShardCandidate[] = [];
-  for (const seg of view.segments) {
+  const hits: ShardCandidate[] = [];
+  // Newest segments first (oldest when ascending): once a page is full, a segment entirely past its last hit
+  // only adds to the total, which for one term is its doc count, so older segments cost almost nothing.
+  const segments = view.segments.slice().sort(order === 'desc' ? (a, b) => b.maxTs - a.maxTs : (a, b) => a.minTs - b.minTs);
+  for (const seg of segments) {
     if (seg.docs === 0 || seg.maxTs < fromMs || seg.minTs > toMs) continue;
     const lo = seg.lowerBoundKey(fromMs);
     const hi = seg.lowerBoundKey(toMs, Infinity);
     if (hi <= lo) continue;
-    if (plan.collectors.length === 0 && singleTermSearch(seg, plan, lo, hi, hits, (n) => (total += n))) continue;
+    if (hits.length > size) {
+      hits.sort(cmp);
+      hits.length = size;
+    }
+    // Strictly past the page's last hit: a tie on the timestamp could still win on the offset.
+    const full = size > 0 && hits.length === size && (order === 'desc' ? seg.maxTs < hits[size - 1].ts : seg.minTs > hits[size - 1].ts);
+    const segPlan = full ? { ...plan, size: 0 } : plan;
+    if (plan.collectors.length === 0 && singleTermSearch(seg, segPlan, lo, hi, hits, (n) => (total += n))) continue;
     const bits = evalSegment(seg, plan.query, lo, hi);
     total += bits.countRange(lo, hi);
     for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
-    if (size === 0) continue;
+    if (size === 0 || full) continue;
     const take = (d: number) => {
       hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
       return --got > 0;
@@ -142,8 +152,8 @@ export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult
     }
   }
   if (hits.length > size) {
-    hits.sort(order === 'desc' ? (a, b) => keyCmp(b, a) : keyCmp);
-    hits = hits.slice(0, size);
+    hits.sort(cmp);
+    hits.length = size;
   }
   return { total, hits };
 }

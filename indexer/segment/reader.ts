@@ -259,6 +259,21 @@ export class SegmentReader {
     }
   }
 
+  /** Calls `fn` with the token's docs from `lo` upwards, one skip block at a time, until it returns false. */
+  termDocsAsc(field: string, token: string, lo: number, fn: (doc: number) => boolean): void {
+    const f = this.find(field, token);
+    if (!f) return;
+    const { ti, k } = f;
+    const bl = this.blocksOf(ti, k);
+    const scratch = new Uint32Array(SKIP_EVERY);
+    for (let b = this.startBlock(bl, lo); b < bl.count; b++) {
+      const start = ti.offsets[k] + bl.pOff[b];
+      const end = b + 1 < bl.count ? ti.offsets[k] + bl.pOff[b + 1] : ti.offsets[k + 1];
+      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], scratch);
+      for (let i = 0; i < docs.length; i++) if (docs[i] >= lo && !fn(docs[i])) return;
+    }
+  }
+
   /**
    * The token's docs in [lo, hi) with their positions; null when the field lacks the token, 'no-positions' when
    * the segment stores none for it.

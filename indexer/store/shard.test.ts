@@ -6,6 +6,9 @@ import { BuildPool } from '../build/pool.ts';
 import type { BuildResult } from '../build/tasks.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { tempDir } from '../testing.ts';
+import { compileMatcher } from '../query/match-record.ts';
+import { parseQuery } from '../query/parser.ts';
+import { searchShard } from '../query/search-shard.ts';
 import { Shard, type ShardOptions } from './shard.ts';
 
 /**
@@ -139,6 +142,35 @@ describe('Shard: concurrent seals', () => {
       const again = await Shard.open(options(dir.path, new GatedPool(real, {})));
       assertHoldsExactly(again, 20, 'after restart');
       await again.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('Shard: pages across segments', () => {
+  test('records with one timestamp in several segments page by offset, both orders, one term or any query', async () => {
+    const dir = tempDir('shard-ties');
+    const real = new BuildPool(1, 1);
+    try {
+      const shard = await Shard.open(options(dir.path, new GatedPool(real, {})));
+      for (let i = 0; i < 4; i++) {
+        const fields = Array.from({ length: 10 }, (_, k) => ({ message: `same time ${i * 10 + k}` }));
+        await shard.append(fields.map((f) => ({ ts: 1_700_000_000_000, fieldsJson: JSON.stringify(f) })), fields);
+      }
+      await shard.flush();
+      assert.equal(shard.stats().segments, 4);
+      for (const text of ['same', '*', 'same AND time']) {
+        const query = parseQuery(text);
+        for (const order of ['desc', 'asc'] as const) {
+          const r = searchShard(shard.view(), { query, matcher: compileMatcher(query), fromMs: -Infinity, toMs: Infinity, size: 5, order, after: null, collectors: [] });
+          assert.equal(r.total, 40, `${text} ${order}: total`);
+          const want = order === 'desc' ? [39, 38, 37, 36, 35] : [0, 1, 2, 3, 4];
+          assert.deepEqual(r.hits.map((h) => h.seq), want, `${text} ${order}: hits`);
+        }
+      }
+      await shard.close();
     } finally {
       await real.close();
       dir.remove();
