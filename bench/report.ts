@@ -1,4 +1,4 @@
-import type { PeerResult } from './peers/result.ts';
+import { WARMUP_RUNS, type PeerResult } from './peers/result.ts';
 import { formatBytes, formatCount, formatMs, formatRatio, formatTable } from './stats.ts';
 
 /**
@@ -48,7 +48,7 @@ export function formatPeerReport(results: readonly PeerResult[]): string {
 
   const runs = base.queries[0]?.runs ?? 0;
   const footer = [
-    `median and p99 (nearest rank) of ${runs} warm runs; ms`,
+    `median and p99 (nearest rank) of ${runs} timed runs after ${WARMUP_RUNS} untimed ones (1 for ripgrep); ms`,
     ...(starred ? [`* count differs from ${base.system}`] : []),
     ...results.flatMap((r) => r.notes),
   ];

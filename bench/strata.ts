@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Corpus } from './corpus.ts';
-import type { PeerResult, QueryResult } from './peers/result.ts';
+import { WARMUP_RUNS, type PeerResult, type QueryResult } from './peers/result.ts';
 import type { BenchQuery } from './queries.ts';
 import { median, p99, watchPeakRss } from './stats.ts';
 
@@ -156,10 +156,11 @@ export async function runStrata(
       const took: number[] = [];
       const rtt: number[] = [];
       let count = 0;
-      for (let i = 0; i <= runs; i++) {
+      for (let i = 0; i < WARMUP_RUNS + runs; i++) {
         const t = performance.now();
         const j = (await post(`${url}/api/v1/search`, body)) as { total: number; hits: unknown[]; took_ms: number };
-        if (i === 0) continue; // warm-up: loads the term dictionaries a cold node reads on first use
+        // Warm-up: loads the term dictionaries a cold node reads on first use, and lets V8 optimize the query path.
+        if (i < WARMUP_RUNS) continue;
         rtt.push(performance.now() - t);
         took.push(j.took_ms);
         count = q.latest ? j.hits.length : j.total;
@@ -177,12 +178,12 @@ export async function runStrata(
     for (const [name, agg] of histQueries) {
       const took: number[] = [];
       let buckets = 0;
-      for (let i = 0; i <= runs; i++) {
+      for (let i = 0; i < WARMUP_RUNS + runs; i++) {
         const j = (await post(`${url}/api/v1/search`, { index: INDEX, query: name.includes('failed') ? 'failed' : '', size: 0, aggs: { h: agg } })) as {
           took_ms: number;
           aggs: { h: { buckets: unknown[] } };
         };
-        if (i > 0) took.push(j.took_ms);
+        if (i >= WARMUP_RUNS) took.push(j.took_ms);
         buckets = j.aggs.h.buckets.length;
       }
       histogram.push({ name, medianMs: median(took), p99Ms: p99(took), buckets });

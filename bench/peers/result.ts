@@ -40,3 +40,9 @@ export class PeerUnavailableError extends StrataError {
 }
 
 export const DEFAULT_RUNS = 7;
+/**
+ * Untimed runs of each query before the timed ones, for the peers that run in a JIT-compiled runtime or behind
+ * prepared statements (Strata's server, better-sqlite3): a server answering a dashboard is warm, and a handful of
+ * cold runs would measure V8's tiering instead of the engine. ripgrep needs only the page cache warm (one run).
+ */
+export const WARMUP_RUNS = 10;

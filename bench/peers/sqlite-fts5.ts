@@ -4,7 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Corpus } from '../corpus.ts';
 import { QUERY_SET, type BenchQuery } from '../queries.ts';
 import { median, p99 } from '../stats.ts';
-import { DEFAULT_RUNS, PeerUnavailableError, type PeerResult, type QueryResult } from './result.ts';
+import { DEFAULT_RUNS, WARMUP_RUNS, PeerUnavailableError, type PeerResult, type QueryResult } from './result.ts';
 
 /**
  * SQLite FTS5 through better-sqlite3 (^12: 13.x needs Node 22), as the embedded inverted-index peer.
@@ -130,7 +130,7 @@ function timeQuery(db: BetterSqlite3.Database, q: BenchQuery, runs: number): Que
   if (q.sqlite.sql.includes('@from')) params.from = q.timeRange?.fromMs ?? -Infinity;
   if (q.sqlite.sql.includes('@to')) params.to = q.timeRange?.toMs ?? Infinity;
   const once = (): number => (q.latest !== undefined ? stmt.all(params).length : (stmt.pluck().get(params) as number));
-  once();
+  for (let i = 0; i < WARMUP_RUNS; i++) once();
   const times: number[] = [];
   let count = -1;
   for (let i = 0; i < runs; i++) {
