@@ -7,7 +7,7 @@ import { createNodeServer } from './server.ts';
 import { startSampleFeed } from './sample-feed.ts';
 
 const USAGE = `usage:
-  strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads 1] [--merge-threads 1]
+  strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads N] [--merge-threads 1]
   strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in`;
 
 export async function main(argv: string[]): Promise<void> {
