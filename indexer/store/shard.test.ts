@@ -19,9 +19,10 @@ class GatedPool {
   calls = 0;
   /** Seals reported done or failed to the shard. */
   reported = 0;
-  private gates: { release: () => void; fail: boolean }[] = [];
-  private opened: Promise<void>[] = [];
-  constructor(private real: BuildPool, private plan: { holdFirst?: boolean; failFirst?: boolean }) {}
+  private releaseFirst!: () => void;
+  /** Settles just after the second seal is reported, whichever seal's build ends first. */
+  private secondReported = new Promise<void>((ok) => (this.releaseFirst = ok));
+  constructor(private real: BuildPool, private plan: { holdFirst?: boolean; failFirst?: boolean; failSecond?: boolean }) {}
 
   async seal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
     try {
@@ -34,16 +35,15 @@ class GatedPool {
   private async gatedSeal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
     const call = this.calls++;
     const result = await this.real.seal(path, payload, seqs);
-    if (call === 0 && (this.plan.holdFirst || this.plan.failFirst)) {
-      // Reported only once the second seal has been reported.
-      let release!: () => void;
-      const open = new Promise<void>((ok) => (release = ok));
-      this.gates.push({ release, fail: !!this.plan.failFirst });
-      this.opened.push(open);
-      await open;
+    if (call === 0 && (this.plan.holdFirst || this.plan.failFirst || this.plan.failSecond)) {
+      await this.secondReported;
       if (this.plan.failFirst) throw new Error('simulated build failure');
     }
-    if (call === 1) setTimeout(() => this.gates.forEach((g) => g.release()), 20);
+    if (call === 1) {
+      setTimeout(() => this.releaseFirst(), 20);
+      // Fails while the first is still held: nothing awaits this seal's outcome yet.
+      if (this.plan.failSecond) throw new Error('simulated build failure');
+    }
     return result;
   }
   merge(path: string, inputs: string[]): Promise<BuildResult> {
@@ -142,6 +142,34 @@ describe('Shard: concurrent seals', () => {
       const again = await Shard.open(options(dir.path, new GatedPool(real, {})));
       assertHoldsExactly(again, 20, 'after restart');
       await again.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('Shard: a later seal failing first', () => {
+  test('does not crash the process; the earlier seal commits, the failed records stay searchable and are sealed again', async () => {
+    const dir = tempDir('shard-seal-fail2');
+    const real = new BuildPool(2, 1);
+    try {
+      const pool = new GatedPool(real, { failSecond: true });
+      const shard = await Shard.open(options(dir.path, pool));
+      for (let i = 0; i < 2; i++) {
+        const b = batch(i * 10, 10);
+        await shard.append(b.entries, b.fields);
+      }
+      const deadline = Date.now() + 20_000;
+      while (pool.reported < 2 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
+      await new Promise((ok) => setTimeout(ok, 50));
+      assert.equal(shard.stats().segments, 1, 'the first seal committed');
+      assert.match(shard.stats().lastError ?? '', /simulated build failure/);
+      assertHoldsExactly(shard, 20, 'after the failure');
+      await shard.flush();
+      assert.deepEqual([shard.stats().segments, shard.stats().headDocs], [2, 0]);
+      assertHoldsExactly(shard, 20, 'after sealing again');
+      await shard.close();
     } finally {
       await real.close();
       dir.remove();

@@ -171,7 +171,7 @@ export class Shard {
   }
 
   /**
-   * A seal or merge its caller awaits itself, tracked like background work: whoever waits for `sealing` or
+   * A merge its caller awaits itself, tracked like background work: whoever waits for `sealsInFlight` or
    * `merging` to clear awaits `backgroundDone`, so it must cover this too, or that wait spins in microtasks forever.
    */
   private foreground(p: Promise<void>): Promise<void> {
@@ -220,33 +220,39 @@ export class Shard {
     const name = this.newSegmentName();
     const path = join(this.segDir, name);
     const built = this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs);
+    // It may fail while earlier seals are still building, before anything awaits it: not an unhandled rejection.
+    built.catch(() => {});
     const done = this.sealCommits.then(async () => {
+      let sealedUpTo: number;
+      let reader: SegmentReader | null = null;
       try {
         await built;
         if (generation !== this.sealGeneration) {
           unlinkQuiet(path);
           return;
         }
-        const reader = SegmentReader.open(path);
+        reader = SegmentReader.open(path);
         const last = batches[batches.length - 1];
-        const sealedUpTo = last.baseOffset + last.ts.length;
+        sealedUpTo = last.baseOffset + last.ts.length;
         this.commit({ ...this.manifest, sealedUpTo, segments: [...this.manifest.segments, name] });
-        this.segments.push(reader);
-        this.head.dropFirst(batches.length);
-        this.handedOff -= batches.length;
-        await this.log.releaseBefore(sealedUpTo);
-        this.lastError = null;
       } catch (e) {
         // Every seal not yet committed is void: its batches stay in the head and are sealed again later.
         if (generation === this.sealGeneration) {
           this.sealGeneration++;
           this.handedOff = 0;
         }
+        reader?.close();
         unlinkQuiet(path);
         throw e;
       } finally {
         this.sealsInFlight--;
       }
+      this.segments.push(reader);
+      this.head.dropFirst(batches.length);
+      this.handedOff -= batches.length;
+      this.lastError = null;
+      // Committed: a failure from here on only keeps log files longer, until the next seal releases them.
+      await this.log.releaseBefore(sealedUpTo);
     });
     this.sealCommits = done.catch(() => {});
     this.track(done);
