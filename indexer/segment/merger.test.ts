@@ -52,8 +52,11 @@ for (const mode of ['contiguous', 'interleaved'] as const) {
     try {
       const recs = records(6000, mode === 'contiguous' ? 1 : 2);
       const k = 4;
+      // Contiguous: consecutive runs in (ts, seq) order, as seals of a shard usually are, so most terms' parts
+      // concatenate (and their encoded positions are copied); interleaved: every input spans the whole time range.
+      const ordered = mode === 'contiguous' ? recs.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq) : recs;
       const inputs = Array.from({ length: k }, (_, j) =>
-        write(join(dir, `in${j}.seg`), recs.filter((_, i) => (mode === 'interleaved' ? i % k === j : Math.floor((i * k) / recs.length) === j))),
+        write(join(dir, `in${j}.seg`), ordered.filter((_, i) => (mode === 'interleaved' ? i % k === j : Math.floor((i * k) / recs.length) === j))),
       );
       mergeSegments(join(dir, 'merged.seg'), inputs);
       const merged = SegmentReader.open(join(dir, 'merged.seg'));
@@ -68,6 +71,20 @@ for (const mode of ['contiguous', 'interleaved'] as const) {
         assert.deepEqual(merged.keywordColumn(f), built.keywordColumn(f), f);
         assert.deepEqual(merged.presenceOf(f)?.words, built.presenceOf(f)?.words, f);
         assert.deepEqual(merged.termsOf(f), built.termsOf(f), f);
+        const terms = built.termsOf(f) ?? [];
+        for (let k = 0; k < terms.length; k++) {
+          // Positions may be copied as encoded bytes from the inputs: they must be exactly what a build writes.
+          assert.deepEqual(merged.postingsAt(f, k), built.postingsAt(f, k), `${f}:${terms[k]} postings`);
+          assert.deepEqual(merged.positionBytesAt(f, k), built.positionBytesAt(f, k), `${f}:${terms[k]} positions`);
+        }
+      }
+      // Ranges start and stop inside skip blocks, so the skip entries' offsets into both streams are exercised.
+      for (const [lo, hi] of [[0, merged.docs], [1, merged.docs - 1], [129, 700], [300, 301], [merged.docs >> 1, merged.docs]]) {
+        for (const q of QUERIES) {
+          const a = evalSegment(merged, parseQuery(q), lo, hi);
+          const b = evalSegment(built, parseQuery(q), lo, hi);
+          assert.equal(a.countRange(lo, hi), b.countRange(lo, hi), `${q} in [${lo}, ${hi})`);
+        }
       }
       for (const q of QUERIES) {
         const a = evalSegment(merged, parseQuery(q));

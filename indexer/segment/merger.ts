@@ -114,10 +114,12 @@ function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
 
 interface Part {
   input: number;
+  /** The term's index in that input's dictionary. */
+  k: number;
   /** Doc ids: the input's while walking, the merged segment's once remapped. */
   docs: Uint32Array;
-  start: Uint32Array | null;
-  pos: Uint32Array | null;
+  /** The input's encoded positions for the term, or null when it stores none. */
+  positions: Uint8Array | null;
 }
 
 function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string): FieldMeta['text'] | undefined {
@@ -142,70 +144,71 @@ function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
       if (!d || cursor[i] >= d.length || d[cursor[i]] !== term) continue;
       const k = cursor[i]++;
       const docs = inputs[i].postingsAt(field, k);
-      const p = inputs[i].positionsAt(field, k, docs.length);
       const map = maps[i];
       for (let j = 0; j < docs.length; j++) docs[j] = map[docs[j]];
-      parts.push({ input: i, docs, start: p?.start ?? null, pos: p?.pos ?? null });
+      parts.push({ input: i, k, docs, positions: inputs[i].positionBytesAt(field, k) });
     }
-    writeTerm(w, term, parts);
+    writeTerm(w, inputs, field, term, parts);
   }
   return w.finish(out);
 }
 
-function writeTerm(w: TermsWriter, term: string, parts: Part[]): void {
+function writeTerm(w: TermsWriter, inputs: readonly SegmentReader[], field: string, term: string, parts: Part[]): void {
+  // Segments written by this version keep positions for every term; if an input lacks them, so does the merge
+  // (phrases then verify candidates against the stored text).
+  const positioned = parts.every((p) => p.positions !== null);
   if (parts.length === 1) {
     const p = parts[0];
-    // One input: its docs were remapped in order, and its positions (or their absence) still hold.
-    w.add(term, p.docs, p.docs.length, p.start, p.pos);
+    // One input: its docs were remapped in order, so its encoded positions still hold as they are.
+    if (positioned) w.addEncodedPositions(term, p.docs, p.docs.length, [p.positions!]);
+    else w.add(term, p.docs, p.docs.length, null, null);
     return;
   }
   let df = 0;
   for (const p of parts) df += p.docs.length;
   const docs = new Uint32Array(df);
-  const from = new Uint16Array(df);
-  const idx = new Uint32Array(df);
   // Inputs sealed one after another cover consecutive times, so a term's parts usually do not interleave and
-  // simply concatenate; otherwise a k-way merge by doc id.
+  // simply concatenate, positions included; otherwise a k-way merge by doc id.
   parts.sort((a, b) => a.docs[0] - b.docs[0]);
   let disjoint = true;
   for (let j = 1; j < parts.length && disjoint; j++) disjoint = parts[j - 1].docs[parts[j - 1].docs.length - 1] < parts[j].docs[0];
   if (disjoint) {
     let o = 0;
-    for (let j = 0; j < parts.length; j++) {
-      const d = parts[j].docs;
-      docs.set(d, o);
-      from.fill(j, o, o + d.length);
-      for (let m = 0; m < d.length; m++) idx[o + m] = m;
-      o += d.length;
+    for (const p of parts) {
+      docs.set(p.docs, o);
+      o += p.docs.length;
     }
-  } else {
-    const heads = new Uint32Array(parts.length);
-    for (let o = 0; o < df; o++) {
-      let best = -1;
-      for (let j = 0; j < parts.length; j++) {
-        if (heads[j] >= parts[j].docs.length) continue;
-        if (best < 0 || parts[j].docs[heads[j]] < parts[best].docs[heads[best]]) best = j;
-      }
-      from[o] = best;
-      idx[o] = heads[best];
-      docs[o] = parts[best].docs[heads[best]++];
-    }
+    if (positioned) w.addEncodedPositions(term, docs, df, parts.map((p) => p.positions!));
+    else w.add(term, docs, df, null, null);
+    return;
   }
-  // Segments written by this version keep positions for every term; if an input lacks them, so does the merge
-  // (phrases then verify candidates against the stored text).
-  if (parts.some((p) => p.start === null)) {
+  const from = new Uint16Array(df);
+  const idx = new Uint32Array(df);
+  const heads = new Uint32Array(parts.length);
+  for (let o = 0; o < df; o++) {
+    let best = -1;
+    for (let j = 0; j < parts.length; j++) {
+      if (heads[j] >= parts[j].docs.length) continue;
+      if (best < 0 || parts[j].docs[heads[j]] < parts[best].docs[heads[best]]) best = j;
+    }
+    from[o] = best;
+    idx[o] = heads[best];
+    docs[o] = parts[best].docs[heads[best]++];
+  }
+  if (!positioned) {
     w.add(term, docs, df, null, null);
     return;
   }
+  const decoded = parts.map((p) => inputs[p.input].positionsAt(field, p.k, p.docs.length)!);
   let total = 0;
-  for (const p of parts) total += p.pos!.length;
+  for (const d of decoded) total += d.pos.length;
   const start = new Uint32Array(df + 1);
   const pos = new Uint32Array(total);
   let at = 0;
   for (let o = 0; o < df; o++) {
     start[o] = at;
-    const p = parts[from[o]];
-    for (let m = p.start![idx[o]]; m < p.start![idx[o] + 1]; m++) pos[at++] = p.pos![m];
+    const d = decoded[from[o]];
+    for (let m = d.start[idx[o]]; m < d.start[idx[o] + 1]; m++) pos[at++] = d.pos[m];
   }
   start[df] = at;
   w.add(term, docs, df, start, pos);

@@ -367,6 +367,14 @@ export class SegmentReader {
     return this.postingsOf(this.textIndex(field)!, k);
   }
 
+  /** The encoded positions of the k-th term (every doc's entry, in doc order), or null when it has none. */
+  positionBytesAt(field: string, k: number): Uint8Array | null {
+    const ti = this.textIndex(field)!;
+    const from = ti.posOffsets[k];
+    const to = ti.posOffsets[k + 1];
+    return from === to ? null : ti.positions.subarray(from, to);
+  }
+
   /** Positions of the k-th term (per doc of its postings), or null when the segment stores none for it. */
   positionsAt(field: string, k: number, docCount: number): { start: Uint32Array; pos: Uint32Array } | null {
     return this.positionsOf(this.textIndex(field)!, k, docCount);

@@ -179,6 +179,66 @@ export class TermsWriter {
     }
     this.lengths.varint(sk.len - sb);
   }
+  /**
+   * Like `add`, with positions given as already-encoded bytes: the per-doc entries of `docs[0..n)` in order, as one
+   * or more chunks. A merge whose inputs do not interleave for a term copies them instead of decoding and
+   * re-encoding every position; only each doc's count is read, to find where skip blocks start.
+   */
+  addEncodedPositions(term: string, docs: ArrayLike<number>, n: number, chunks: readonly Uint8Array[]): void {
+    this.terms.push(term);
+    const blocks = Math.ceil(n / SKIP_EVERY);
+    const pOff = blocks > 1 ? new Uint32Array(blocks) : null;
+    const qOff = blocks > 1 ? new Uint32Array(blocks) : null;
+    const p = this.postings;
+    const before = p.len;
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      if (pOff && i % SKIP_EVERY === 0) pOff[i / SKIP_EVERY] = p.len - before;
+      p.varint(docs[i] - prev);
+      prev = docs[i];
+    }
+    this.lengths.varint(p.len - before);
+    const w = this.positions;
+    const pb = w.len;
+    let doc = 0;
+    let chunkStart = 0;
+    for (const c of chunks) {
+      if (qOff) {
+        let at = 0;
+        while (at < c.length) {
+          if (doc % SKIP_EVERY === 0) qOff[doc / SKIP_EVERY] = chunkStart + at;
+          let count = 0;
+          let shift = 0;
+          let x: number;
+          do {
+            x = c[at++];
+            count |= (x & 0x7f) << shift;
+            shift += 7;
+          } while (x >= 0x80);
+          while (count > 0) if (c[at++] < 0x80) count--;
+          doc++;
+        }
+      }
+      w.bytes(c);
+      chunkStart += c.length;
+    }
+    this.lengths.varint(w.len - pb);
+    this.lengths.varint(n);
+    const sk = this.skips;
+    const sb = sk.len;
+    if (pOff && qOff) {
+      let lastDoc = 0;
+      for (let b = 1; b < blocks; b++) {
+        const d = docs[b * SKIP_EVERY - 1];
+        sk.varint(d - lastDoc);
+        lastDoc = d;
+        sk.varint(pOff[b] - pOff[b - 1]);
+        sk.varint(qOff[b] - qOff[b - 1]);
+      }
+    }
+    this.lengths.varint(sk.len - sb);
+  }
+
   finish(out: FileOut): NonNullable<FieldMeta['text']> {
     return {
       terms: this.terms.length,
