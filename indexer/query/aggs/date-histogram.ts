@@ -73,22 +73,34 @@ export class DateHistogramCollector implements AggCollector {
     const kw = seg.keywordColumn(split.field);
     const num = seg.numberColumn(split.field);
     if (kw && !num) {
-      // Counts per (ordinal, bucket) in one typed array, walking bucket by bucket; values are named at the end.
-      const per = new Float64Array((kw.values.length + 1) * count);
+      // Counts per (bucket, ordinal) in one typed array, walking bucket by bucket over the match bitset's words
+      // (a callback per doc cost 14 ns a doc, most of the time of a split histogram); values are named at the end.
+      const stride = kw.values.length + 1;
+      const per = new Float64Array(stride * count);
       const ords = kw.ords;
+      const words = bits.words;
       for (let b = bFirst; b <= bLast; b++) {
         const a = Math.max(lo, seg.lowerBoundKey(originMs + b * intervalMs));
         const z = Math.min(hi, seg.lowerBoundKey(originMs + (b + 1) * intervalMs));
-        if (z <= a) continue;
-        bits.forEachAsc((d) => {
-          if (d >= z) return false;
-          per[ords[d] * count + b]++;
-          return true;
-        }, a);
+        const row = b * stride;
+        for (let base = a & ~31; base < z; base += 32) {
+          let w = words[base >>> 5] | 0;
+          if (a > base) w &= -1 << (a - base);
+          if (z < base + 32) w &= (1 << (z - base)) - 1;
+          if (w === -1) {
+            for (let d = base; d < base + 32; d++) per[row + ords[d]]++;
+            continue;
+          }
+          while (w !== 0) {
+            const t = w & -w;
+            per[row + ords[base + 31 - Math.clz32(t)]]++;
+            w ^= t;
+          }
+        }
       }
-      for (let o = 1; o <= kw.values.length; o++) {
+      for (let o = 1; o < stride; o++) {
         for (let b = bFirst; b <= bLast; b++) {
-          const c = per[o * count + b];
+          const c = per[b * stride + o];
           if (c > 0) this.splitAdd(kw.values[o - 1], b, c);
         }
       }
