@@ -8,7 +8,7 @@ export { parseQuery, QueryError, MAX_QUERY_LENGTH } from './query/parser.ts';
 export type { Query } from './query/ast.ts';
 export { formatQuery } from './query/ast.ts';
 export { compileMatcher, type RecordMatcher } from './query/match-record.ts';
-export { loadCandidate, searchShard, type ShardCandidate, type ShardResult, type ShardSearchPlan } from './query/search-shard.ts';
+export { searchShard, type ShardCandidate, type ShardResult, type ShardSearchPlan } from './query/search-shard.ts';
 export { parseAggs, gridsFor, createCollector, parseInterval, type AggRequest } from './query/aggs/spec.ts';
 export type { AggCollector } from './query/aggs/collector.ts';
 export { tokenize } from './text/tokenize.ts';

@@ -21,6 +21,41 @@ describe('node HTTP API', () => {
     assert.match(j.version, /^\d+\.\d+\.\d+$/);
   });
 
+  test('hits carry the stored record as sent (spacing, escapes, empty records), from the head and from segments', async () => {
+    const lines = [
+      '{"@timestamp":1767225600001,"message":"plain"}',
+      '   {"@timestamp":1767225600002 , "message":"spaced"}   ',
+      '{"@timestamp":1767225600003}',
+      '{"@timestamp":"2026-01-01T00:00:00.004Z","msg":"\\u00e9 \\"q\\" \\n <b>","n":1.50,"ok":false}',
+      '{"message":"no time"}',
+    ];
+    const r = await ingest(node.url, 'rawhits', lines.join('\n'));
+    assert.equal(r.json.accepted, 5);
+    const want = (got: Record<string, unknown>[]) => {
+      const at = got.find((h) => h.message === 'no time')!['@timestamp'];
+      return [
+        { _id: '0-4', _index: 'rawhits', '@timestamp': at, message: 'no time' },
+        { _id: '0-3', _index: 'rawhits', '@timestamp': '2026-01-01T00:00:00.004Z', msg: 'é "q" \n <b>', n: 1.5, ok: false },
+        { _id: '0-2', _index: 'rawhits', '@timestamp': '2026-01-01T00:00:00.003Z' },
+        { _id: '0-1', _index: 'rawhits', '@timestamp': '2026-01-01T00:00:00.002Z', message: 'spaced' },
+        { _id: '0-0', _index: 'rawhits', '@timestamp': '2026-01-01T00:00:00.001Z', message: 'plain' },
+      ];
+    };
+    for (const state of ['head', 'sealed']) {
+      if (state === 'sealed') assert.equal((await postJson(`${node.url}/api/v1/indices/rawhits/flush`, {})).status, 200);
+      const res = await fetch(`${node.url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: 'rawhits', size: 10 }) });
+      const j = JSON.parse(await res.text()) as { total: number; hits: Record<string, unknown>[]; next: null; took_ms: number };
+      assert.equal(j.total, 5, state);
+      assert.deepEqual(j.hits, want(j.hits), state);
+      // Same keys in the same order as an object would serialize: metadata first, then the record's fields.
+      assert.deepEqual(Object.keys(j.hits[1]), ['_id', '_index', '@timestamp', 'msg', 'n', 'ok'], state);
+      assert.equal(j.next, null);
+      assert.equal(typeof j.took_ms, 'number');
+      // In-process callers get the same hits.
+      assert.deepEqual(node.engine.search({ index: 'rawhits', query: '', size: 10, sort: 'desc' }).hits, j.hits, state);
+    }
+  });
+
   test('ingest stores the good lines and rejects each bad one with its line number and reason', async () => {
     const body = [
       '{"@timestamp":"2026-01-01T00:00:00Z","message":"first good line","level":"info"}',

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseConfig } from '../lib/config.ts';
 import { StrataError } from '../lib/errors.ts';
-import { SearchRequestSchema, validateIndexName } from '../shards/index.ts';
+import { SearchRequestSchema, searchResponseJson, validateIndexName } from '../shards/index.ts';
 import type { Engine } from './engine.ts';
-import { readBody, sendError, sendJson } from './http.ts';
+import { readBody, sendError, sendJson, sendJsonText } from './http.ts';
 
 export const VERSION = '0.1.0';
 
@@ -84,7 +84,7 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
       pattern: /^\/api\/v1\/search$/,
       handler: async (req, res) => {
         const body = parseConfig(SearchRequestSchema, await jsonBody(req), 'search request');
-        sendJson(res, 200, engine.search(body));
+        sendJsonText(res, 200, searchResponseJson(engine.search(body)));
       },
     },
   ];

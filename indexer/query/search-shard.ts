@@ -28,14 +28,6 @@ export interface ShardCandidate {
   fields: Fields | null;
 }
 
-/**
- * The candidate's fields (a stored-block read for segment docs). Candidates carry no closure: a page of hits
- * would otherwise allocate one per candidate on every query.
- */
-export function loadCandidate(c: ShardCandidate): Fields {
-  return c.seg ? c.seg.doc(c.doc) : c.fields!;
-}
-
 export interface ShardResult {
   total: number;
   hits: ShardCandidate[];

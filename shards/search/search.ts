@@ -8,7 +8,6 @@ import {
   gridsFor,
   parseAggs,
   parseQuery,
-  loadCandidate,
   type ShardCandidate,
   searchShard,
 } from '../../indexer/index.ts';
@@ -114,19 +113,48 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
   }
   gathered.sort(req.sort === 'desc' ? (a, b) => compareKeys(b, a) : compareKeys);
   const page = gathered.slice(0, req.size);
-  const hits = page.map(({ index, shard, c }) => {
-    const hit: Hit = { _id: `${shard}-${c.seq}`, _index: index, '@timestamp': new Date(c.ts).toISOString() };
-    const f = loadCandidate(c);
-    for (const k in f) hit[k] = f[k];
-    return hit;
+  // Hits are answered as JSON text spliced from the stored record's own JSON: parsing it only to serialize it
+  // again was most of the cost of a page of hits.
+  const hitJson = page.map(({ index, shard, c }) => {
+    const meta = `{"_id":"${shard}-${c.seq}","_index":"${index}","@timestamp":"${new Date(c.ts).toISOString()}"`;
+    return spliceFields(meta, c.seg ? c.seg.docJson(c.doc) : JSON.stringify(c.fields));
   });
   const last = page[page.length - 1];
   const next =
     req.size > 0 && gathered.length > req.size
       ? encodeCursor({ ts: last.c.ts, index: last.index, shard: last.shard, seq: last.c.seq })
       : null;
-  const out: SearchResponse = { total, hits, next, took_ms: 0 };
+  const out = { total, next, took_ms: 0 } as SearchResponse;
+  // For callers in this process, hits are parsed on first use; the HTTP layer writes `hitJson` as it is.
+  Object.defineProperty(out, 'hits', {
+    enumerable: true,
+    configurable: true,
+    get(): Hit[] {
+      const hits = hitJson.map((j) => JSON.parse(j) as Hit);
+      Object.defineProperty(out, 'hits', { value: hits, enumerable: true, writable: true });
+      return hits;
+    },
+  });
+  (out as SearchResponseInternal)[HIT_JSON] = hitJson;
   if (reduced) out.aggs = Object.fromEntries(aggReqs.map((r, i) => [r.name, reduced[i].result()]));
   out.took_ms = Math.round((performance.now() - started) * 100) / 100;
   return out;
+}
+
+const HIT_JSON = Symbol('hitJson');
+type SearchResponseInternal = SearchResponse & { [HIT_JSON]?: string[] };
+
+/** `{"_id",…` + the members of a stored record's JSON object (index names and ids need no escaping). */
+function spliceFields(meta: string, fieldsJson: string): string {
+  const rest = fieldsJson.slice(fieldsJson.indexOf('{') + 1);
+  return /^\s*\}/.test(rest) ? meta + '}' : meta + ',' + rest;
+}
+
+/** The response as JSON text, with hits written from their stored JSON. Same content as JSON.stringify. */
+export function searchResponseJson(res: SearchResponse): string {
+  const raw = (res as SearchResponseInternal)[HIT_JSON];
+  const hits = raw ?? res.hits.map((h) => JSON.stringify(h));
+  let s = `{"total":${res.total},"hits":[${hits.join(',')}],"next":${JSON.stringify(res.next)},"took_ms":${res.took_ms}`;
+  if (res.aggs !== undefined) s += `,"aggs":${JSON.stringify(res.aggs)}`;
+  return s + '}';
 }
