@@ -6,10 +6,11 @@ import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
 import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
+import { TermDict } from './term-dict.ts';
 import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
-  terms: string[];
+  terms: TermDict;
   postings: Uint8Array;
   /** Byte offset of each term's postings, plus the end: term k spans [offsets[k], offsets[k + 1]). */
   offsets: Uint32Array;
@@ -128,7 +129,7 @@ export class SegmentReader {
     if (ti) return ti;
     const meta = this.footer.fields[field]?.text;
     if (!meta) return null;
-    const dict = Buffer.from(this.section(meta.dict)).toString('utf8');
+    const dict = this.section(meta.dict);
     const lengths = new ByteReader(this.section(meta.offsets));
     const n = meta.terms;
     const offsets = new Uint32Array(n + 1);
@@ -142,7 +143,7 @@ export class SegmentReader {
       skipOffsets[k + 1] = skipOffsets[k] + lengths.varint();
     }
     ti = {
-      terms: dict.split('\n'),
+      terms: new TermDict(Buffer.from(dict.buffer, dict.byteOffset, dict.byteLength), n),
       postings: this.section(meta.postings),
       offsets,
       positions: this.section(meta.positions),
@@ -155,18 +156,6 @@ export class SegmentReader {
     return ti;
   }
 
-  /** Index of the first term >= `t` in the field's sorted dictionary. */
-  private lowerBound(terms: string[], t: string): number {
-    let lo = 0;
-    let hi = terms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (terms[mid] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   private postingsOf(ti: TextIndex, k: number): Uint32Array {
     return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1], 0);
   }
@@ -174,8 +163,8 @@ export class SegmentReader {
   private find(field: string, token: string): { ti: TextIndex; k: number } | null {
     const ti = this.textIndex(field);
     if (!ti) return null;
-    const k = this.lowerBound(ti.terms, token);
-    return k < ti.terms.length && ti.terms[k] === token ? { ti, k } : null;
+    const k = ti.terms.indexOf(token);
+    return k < 0 ? null : { ti, k };
   }
 
   /** How many docs of the segment have the token in the field. */
@@ -214,8 +203,10 @@ export class SegmentReader {
   /** Docs in [lo, hi) of an exact token in a field, or null when the field never has it. */
   termDocs(field: string, token: string, lo = 0, hi = this.docs): Uint32Array | null {
     const f = this.find(field, token);
-    if (!f) return null;
-    const { ti, k } = f;
+    return f ? this.docsInRange(f.ti, f.k, lo, hi) : null;
+  }
+
+  private docsInRange(ti: TextIndex, k: number, lo: number, hi: number): Uint32Array {
     if (lo <= 0 && hi >= this.docs) return this.postingsOf(ti, k);
     const bl = this.blocksOf(ti, k);
     const b = this.startBlock(bl, lo);
@@ -359,7 +350,7 @@ export class SegmentReader {
 
   /** The field's sorted term dictionary, for merging. */
   termsOf(field: string): readonly string[] | null {
-    return this.textIndex(field)?.terms ?? null;
+    return this.textIndex(field)?.terms.all() ?? null;
   }
 
   /** Docs of the k-th term of the field's dictionary, for merging. */
@@ -384,12 +375,9 @@ export class SegmentReader {
   prefixDocs(field: string, prefix: string, into: Bitset, lo = 0, hi = this.docs): number {
     const ti = this.textIndex(field);
     if (!ti) return 0;
-    let k = this.lowerBound(ti.terms, prefix);
+    let k = ti.terms.lowerBound(prefix);
     let n = 0;
-    for (; k < ti.terms.length && ti.terms[k].startsWith(prefix); k++, n++) {
-      if (lo <= 0 && hi >= this.docs) into.setAll(this.postingsOf(ti, k));
-      else into.setAll(this.termDocs(field, ti.terms[k], lo, hi)!);
-    }
+    for (; k < ti.terms.size && ti.terms.startsWith(k, prefix); k++, n++) into.setAll(this.docsInRange(ti, k, lo, hi));
     return n;
   }
 

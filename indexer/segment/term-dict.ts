@@ -1,0 +1,80 @@
+/**
+ * A segment field's sorted term dictionary, kept as its UTF-8 bytes (terms joined by newlines, as stored) plus
+ * where each term starts, not as millions of JS strings: a searched field of a large segment would otherwise put
+ * that many objects on the heap for every collection to walk. Lookups compare bytes for ASCII tokens and decode
+ * only the probed terms otherwise; the order is the writer's, JS string order (UTF-16 code units).
+ */
+export class TermDict {
+  private readonly starts: Uint32Array;
+
+  constructor(private readonly bytes: Buffer, readonly size: number) {
+    // starts[k] is where term k begins; starts[size] is one past the end, as if a newline followed the last term.
+    const starts = new Uint32Array(size + 1);
+    let k = 1;
+    for (let i = 0; i < bytes.length && k < size; i++) if (bytes[i] === 10) starts[k++] = i + 1;
+    starts[size] = bytes.length + 1;
+    this.starts = starts;
+  }
+
+  term(k: number): string {
+    return this.bytes.toString('utf8', this.starts[k], this.starts[k + 1] - 1);
+  }
+
+  /** Every term, in order: for merges, which walk whole dictionaries. */
+  all(): string[] {
+    return this.size === 0 ? [] : this.bytes.toString('utf8').split('\n');
+  }
+
+  /** Index of the first term >= `t`. */
+  lowerBound(t: string): number {
+    const ascii = isAscii(t);
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compare(mid, t, ascii) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The index of `t`, or -1. */
+  indexOf(t: string): number {
+    const k = this.lowerBound(t);
+    return k < this.size && this.compare(k, t, isAscii(t)) === 0 ? k : -1;
+  }
+
+  startsWith(k: number, prefix: string): boolean {
+    if (!isAscii(prefix)) return this.term(k).startsWith(prefix);
+    const b = this.bytes;
+    const at = this.starts[k];
+    if (this.starts[k + 1] - 1 - at < prefix.length) return false;
+    for (let j = 0; j < prefix.length; j++) if (b[at + j] !== prefix.charCodeAt(j)) return false;
+    return true;
+  }
+
+  /**
+   * Sign of term(k) compared with t. For an ASCII `t` the bytes decide: where they first differ, a byte >= 0x80
+   * starts a character >= U+0080, which is above any ASCII one in UTF-16 order too.
+   */
+  private compare(k: number, t: string, ascii: boolean): number {
+    if (!ascii) {
+      const s = this.term(k);
+      return s < t ? -1 : s === t ? 0 : 1;
+    }
+    const b = this.bytes;
+    let i = this.starts[k];
+    const end = this.starts[k + 1] - 1;
+    for (let j = 0; j < t.length; j++, i++) {
+      if (i >= end) return -1;
+      const d = b[i] - t.charCodeAt(j);
+      if (d !== 0) return d;
+    }
+    return i < end ? 1 : 0;
+  }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
