@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSamples, resolveDatasetsDir, statSamples } from './loghub.ts';
-import { mulberry32 } from './prng.ts';
+import { mulberry32 } from '../lib/prng.ts';
 
 /**
  * A seeded, replayable corpus: Loghub sample lines drawn at random across the 16 systems, with every digit

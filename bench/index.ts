@@ -12,7 +12,7 @@ export {
   type CorpusOptions,
 } from './corpus.ts';
 export { DatasetsUnavailableError, LOGHUB_SYSTEMS, resolveDatasetsDir, SKIP_EXIT_CODE, type LoghubSystem } from './loghub.ts';
-export { mulberry32, type Prng } from './prng.ts';
+export { mulberry32, type Prng } from '../lib/prng.ts';
 export {
   decimalRangeRegex,
   QUERY_SET,

@@ -11,26 +11,15 @@ import type { AppendFile, FileSystem } from './log/file.ts';
 import { realFileSystem } from './log/file.ts';
 import type { Query } from './query/ast.ts';
 import { parseQuery } from './query/parser.ts';
+import { mulberry32Float } from '../lib/prng.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // PRNG
 
-/** mulberry32: a tiny, fast, seedable 32-bit generator; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Rng {
   private readonly next: () => number;
   constructor(readonly seed: number) {
-    this.next = mulberry32(seed);
+    this.next = mulberry32Float(seed);
   }
   float(): number {
     return this.next();

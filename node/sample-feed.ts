@@ -1,3 +1,5 @@
+import { mulberry32Float } from '../lib/prng.ts';
+
 /**
  * Sample data for the quick start: a seeded stream of web and application log records posted to the node's own
  * ingest API, so a newcomer has something to search at once. It needs no dataset on disk.
@@ -13,17 +15,6 @@ const MESSAGES = [
   () => 'cache miss ratio above threshold',
 ];
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function sampleRecord(r: () => number, ts: number): Record<string, unknown> {
   const level = LEVELS[Math.floor(r() * LEVELS.length)];
   return {
@@ -38,7 +29,7 @@ export function sampleRecord(r: () => number, ts: number): Record<string, unknow
 
 /** Backfills the last hour, then posts a few records a second until stopped. */
 export function startSampleFeed(baseUrl: string, log: (m: string) => void): () => void {
-  const r = mulberry32(42);
+  const r = mulberry32Float(42);
   const post = async (records: Record<string, unknown>[]) => {
     const body = records.map((x) => JSON.stringify(x)).join('\n');
     const res = await fetch(`${baseUrl}/api/v1/indices/demo/ingest`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });

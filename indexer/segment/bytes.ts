@@ -68,6 +68,23 @@ export class ByteReader {
   }
 }
 
+/**
+ * Returns the byte after one doc's entry in a positions stream starting at `p`: a count varint, then that many
+ * delta varints, of which only the end bytes (< 0x80) need looking at.
+ */
+export function skipPositionsEntry(b: Uint8Array, p: number): number {
+  let c = 0;
+  let shift = 0;
+  let x: number;
+  do {
+    x = b[p++];
+    c |= (x & 0x7f) << shift;
+    shift += 7;
+  } while (x >= 0x80);
+  while (c > 0) if (b[p++] < 0x80) c--;
+  return p;
+}
+
 export const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1);
 export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 

@@ -4,7 +4,7 @@ import { StrataError } from '../../lib/errors.ts';
 import type { Fields } from '../../lib/record.ts';
 import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
-import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
+import { ByteReader, decodeDeltas, skipPositionsEntry, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { TermDict } from './term-dict.ts';
 import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
@@ -468,19 +468,7 @@ export class PositionCursor {
     this.p = start;
   }
   private skipDoc(): void {
-    const b = this.buf;
-    let p = this.p;
-    // The count varint, then that many varints: only their end bytes (< 0x80) matter.
-    let c = 0;
-    let shift = 0;
-    let x: number;
-    do {
-      x = b[p++];
-      c |= (x & 0x7f) << shift;
-      shift += 7;
-    } while (x >= 0x80);
-    while (c > 0) if (b[p++] < 0x80) c--;
-    this.p = p;
+    this.p = skipPositionsEntry(this.buf, this.p);
   }
   /** Writes doc i's positions into `out` (grown if needed; returned) and returns how many through `count`. */
   positions(i: number, out: { buf: Uint32Array; n: number }): void {

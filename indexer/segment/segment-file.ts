@@ -3,7 +3,7 @@ import { compress } from 'zstd-napi';
 import { storageError } from '../../lib/errors.ts';
 import { dirOf, fsyncDir } from '../log/file.ts';
 import { crc32c } from '../log/crc.ts';
-import { ByteWriter, zigzag } from './bytes.ts';
+import { ByteWriter, skipPositionsEntry, zigzag } from './bytes.ts';
 import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter } from './layout.ts';
 
 /** The sections of a segment file being written, each zstd-compressed and CRC'd (see format.md). */
@@ -134,19 +134,8 @@ export class TermsWriter {
   }
   /** `docs[0..n)` ascending; doc i's positions are `pos[posStart[i] .. posStart[i + 1])` when positions are given. */
   add(term: string, docs: ArrayLike<number>, n: number, posStart: ArrayLike<number> | null, pos: ArrayLike<number> | null): void {
-    this.terms.push(term);
-    const blocks = Math.ceil(n / SKIP_EVERY);
-    const pOff = blocks > 1 ? new Uint32Array(blocks) : null;
-    const qOff = blocks > 1 ? new Uint32Array(blocks) : null;
-    const p = this.postings;
-    const before = p.len;
-    let prev = 0;
-    for (let i = 0; i < n; i++) {
-      if (pOff && i % SKIP_EVERY === 0) pOff[i / SKIP_EVERY] = p.len - before;
-      p.varint(docs[i] - prev);
-      prev = docs[i];
-    }
-    this.lengths.varint(p.len - before);
+    const pOff = this.addPostings(term, docs, n);
+    const qOff = pOff ? new Uint32Array(pOff.length) : null;
     const w = this.positions;
     const pb = w.len;
     if (posStart && pos) {
@@ -162,33 +151,38 @@ export class TermsWriter {
         }
       }
     }
-    this.lengths.varint(w.len - pb);
-    this.lengths.varint(n);
-    const sk = this.skips;
-    const sb = sk.len;
-    if (pOff && qOff) {
-      // Entries for blocks 1.. as deltas: the doc before the block, then the two byte offsets.
-      let lastDoc = 0;
-      for (let b = 1; b < blocks; b++) {
-        const d = docs[b * SKIP_EVERY - 1];
-        sk.varint(d - lastDoc);
-        lastDoc = d;
-        sk.varint(pOff[b] - pOff[b - 1]);
-        sk.varint(qOff[b] - qOff[b - 1]);
-      }
-    }
-    this.lengths.varint(sk.len - sb);
+    this.addSkips(docs, n, w.len - pb, pOff, qOff);
   }
+
   /**
    * Like `add`, with positions given as already-encoded bytes: the per-doc entries of `docs[0..n)` in order, as one
    * or more chunks. A merge whose inputs do not interleave for a term copies them instead of decoding and
    * re-encoding every position; only each doc's count is read, to find where skip blocks start.
    */
   addEncodedPositions(term: string, docs: ArrayLike<number>, n: number, chunks: readonly Uint8Array[]): void {
+    const pOff = this.addPostings(term, docs, n);
+    const qOff = pOff ? new Uint32Array(pOff.length) : null;
+    const w = this.positions;
+    const pb = w.len;
+    let doc = 0;
+    for (const c of chunks) {
+      if (qOff) {
+        const chunkStart = w.len - pb;
+        for (let at = 0; at < c.length; doc++) {
+          if (doc % SKIP_EVERY === 0) qOff[doc / SKIP_EVERY] = chunkStart + at;
+          at = skipPositionsEntry(c, at);
+        }
+      }
+      w.bytes(c);
+    }
+    this.addSkips(docs, n, w.len - pb, pOff, qOff);
+  }
+
+  /** Records the term and writes its postings; returns each skip block's start in them (null for one block). */
+  private addPostings(term: string, docs: ArrayLike<number>, n: number): Uint32Array | null {
     this.terms.push(term);
     const blocks = Math.ceil(n / SKIP_EVERY);
     const pOff = blocks > 1 ? new Uint32Array(blocks) : null;
-    const qOff = blocks > 1 ? new Uint32Array(blocks) : null;
     const p = this.postings;
     const before = p.len;
     let prev = 0;
@@ -198,37 +192,19 @@ export class TermsWriter {
       prev = docs[i];
     }
     this.lengths.varint(p.len - before);
-    const w = this.positions;
-    const pb = w.len;
-    let doc = 0;
-    let chunkStart = 0;
-    for (const c of chunks) {
-      if (qOff) {
-        let at = 0;
-        while (at < c.length) {
-          if (doc % SKIP_EVERY === 0) qOff[doc / SKIP_EVERY] = chunkStart + at;
-          let count = 0;
-          let shift = 0;
-          let x: number;
-          do {
-            x = c[at++];
-            count |= (x & 0x7f) << shift;
-            shift += 7;
-          } while (x >= 0x80);
-          while (count > 0) if (c[at++] < 0x80) count--;
-          doc++;
-        }
-      }
-      w.bytes(c);
-      chunkStart += c.length;
-    }
-    this.lengths.varint(w.len - pb);
+    return pOff;
+  }
+
+  /** The rest of the term's lengths entry (positions bytes, doc count), then its skip entries. */
+  private addSkips(docs: ArrayLike<number>, n: number, positionBytes: number, pOff: Uint32Array | null, qOff: Uint32Array | null): void {
+    this.lengths.varint(positionBytes);
     this.lengths.varint(n);
     const sk = this.skips;
     const sb = sk.len;
     if (pOff && qOff) {
+      // Entries for blocks 1.. as deltas: the doc before the block, then the two byte offsets.
       let lastDoc = 0;
-      for (let b = 1; b < blocks; b++) {
+      for (let b = 1; b < pOff.length; b++) {
         const d = docs[b * SKIP_EVERY - 1];
         sk.varint(d - lastDoc);
         lastDoc = d;

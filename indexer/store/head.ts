@@ -30,7 +30,4 @@ export class Head {
       this.bytes -= b.payload.length;
     }
   }
-  get oldestAddedAtMs(): number {
-    return this.batches.length > 0 ? this.batches[0].addedAtMs : Infinity;
-  }
 }

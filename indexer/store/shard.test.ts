@@ -51,6 +51,14 @@ class GatedPool {
   }
 }
 
+/** Waits until the first two seals have been reported to the shard, and a moment for it to act on them. */
+async function bothReported(pool: GatedPool): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (pool.reported < 2 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
+  assert.equal(pool.reported, 2, 'both seals reported');
+  await new Promise((ok) => setTimeout(ok, 50));
+}
+
 function options(dir: string, pool: GatedPool): ShardOptions {
   return {
     dir,
@@ -128,10 +136,7 @@ describe('Shard: concurrent seals', () => {
         await shard.append(b.entries, b.fields);
       }
       // The second seal finished while the first was failing: it must not commit over the gap.
-      const deadline = Date.now() + 20_000;
-      while (pool.reported < 2 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
-      assert.equal(pool.reported, 2, 'both seals reported');
-      await new Promise((ok) => setTimeout(ok, 50));
+      await bothReported(pool);
       assertHoldsExactly(shard, 20, 'after the failure');
       assert.equal(shard.stats().segments, 0, 'no segment committed past a failed one');
       assert.match(shard.stats().lastError ?? '', /simulated build failure/);
@@ -160,9 +165,7 @@ describe('Shard: a later seal failing first', () => {
         const b = batch(i * 10, 10);
         await shard.append(b.entries, b.fields);
       }
-      const deadline = Date.now() + 20_000;
-      while (pool.reported < 2 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
-      await new Promise((ok) => setTimeout(ok, 50));
+      await bothReported(pool);
       assert.equal(shard.stats().segments, 1, 'the first seal committed');
       assert.match(shard.stats().lastError ?? '', /simulated build failure/);
       assertHoldsExactly(shard, 20, 'after the failure');

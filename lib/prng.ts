@@ -15,3 +15,9 @@ export function mulberry32(seed: number): Prng {
     return (t ^ (t >>> 14)) >>> 0;
   };
 }
+
+/** The same generator as floats in [0, 1): for seeded test data and the sample feed. */
+export function mulberry32Float(seed: number): Prng {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
+}
