@@ -1,6 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { LOGHUB_SYSTEMS, type LoghubSystem, sampleFile } from '../lib/datasets.ts';
 import { StrataError } from '../lib/errors.ts';
 
 /**
@@ -9,25 +8,7 @@ import { StrataError } from '../lib/errors.ts';
  * "skipped", never as a pass, because a bench that measured nothing must not look green.
  */
 
-/** The 16 Loghub systems, fixed and in a fixed order so that a seed always means the same corpus. */
-export const LOGHUB_SYSTEMS = [
-  'Android', 'Apache', 'BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux',
-  'Mac', 'OpenSSH', 'OpenStack', 'Proxifier', 'Spark', 'Thunderbird', 'Windows', 'Zookeeper',
-] as const;
-
-export type LoghubSystem = (typeof LOGHUB_SYSTEMS)[number];
-
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** `$STRATA_DATASETS`, else `../shared/datasets` beside the repository. */
-export function resolveDatasetsDir(): string {
-  const env = process.env.STRATA_DATASETS;
-  return env && env.length > 0 ? resolve(env) : resolve(REPO_ROOT, '../shared/datasets');
-}
-
-export function sampleFile(datasetsDir: string, system: LoghubSystem): string {
-  return join(datasetsDir, 'loghub', system, `${system}_2k.log`);
-}
+export { LOGHUB_SYSTEMS, resolveDatasetsDir, sampleFile, type LoghubSystem } from '../lib/datasets.ts';
 
 /** Thrown when the samples are absent; benches catch it and report "skipped" (exit code `SKIP_EXIT_CODE`). */
 export class DatasetsUnavailableError extends StrataError {

@@ -14,6 +14,7 @@ import { QUERY_SET } from './queries.ts';
 import { formatPeerReport } from './report.ts';
 import { formatBytes, formatMs, formatTable } from './stats.ts';
 import { runStrata } from './strata.ts';
+import { formatProtocolReport, runProtocolBench } from './protocols.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: String(DEFAULT_SEED) },
     runs: { type: 'string', default: String(DEFAULT_RUNS) },
     peers: { type: 'string', default: 'sqlite,ripgrep' },
+    'protocol-lines': { type: 'string', default: '200000' },
   },
   strict: true,
 });
@@ -87,6 +89,11 @@ targets.push(['date histogram over the whole corpus ≤ 20 ms', `${formatMs(hist
 out.push('');
 out.push(formatTable(['target', 'measured', 'met'], targets.map(([t, m, ok]) => [t, m, ok ? 'yes' : 'NOT MET'])));
 for (const s of skipped) out.push(s);
+const protocolLines = Math.min(parseCount(values['protocol-lines'], '--protocol-lines'), corpus.lines);
+if (protocolLines > 0) {
+  out.push('');
+  out.push(formatProtocolReport(await runProtocolBench(corpus, protocolLines, log)));
+}
 out.push('');
 out.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 process.stdout.write(out.join('\n') + '\n');

@@ -14,6 +14,12 @@ export function durationMs(v: string | number | undefined): number {
   return Number(m[1]) * UNIT_MS[m[2]];
 }
 
+/** Index names become directory names: only this alphabet, so no request can point outside the data dir. */
+export const INDEX_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+/** Pipeline names are file names and URL path segments. */
+export const PIPELINE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** Settings of one index; stored beside its shards and validated strictly (unknown keys are errors). */
 export const IndexSettingsSchema = z
   .object({
@@ -26,8 +32,12 @@ export const IndexSettingsSchema = z
     retention: z.string().regex(/^(0|\d+(ms|s|m|h|d|w))$/, 'a duration like "30d", or "0"').default('0'),
     /** Cap on sealed segment bytes per shard; the oldest segments go first. 0: no cap. */
     max_shard_bytes: z.number().int().min(0).default(0),
+    /** The ingest pipeline records of this index go through unless a request names another; null: none. */
+    default_pipeline: z.string().regex(PIPELINE_NAME_RE, 'a pipeline name (letters, digits, ".", "_", "-")').nullable().default(null),
   })
   .strict();
+/** Settings that may change after creation (the others shape data already on disk). */
+export const MUTABLE_INDEX_SETTINGS = ['default_pipeline'] as const;
 export type IndexSettings = z.infer<typeof IndexSettingsSchema>;
 
 /** The node's configuration: one schema, units in the names, a default for every field. */
@@ -59,6 +69,10 @@ export const NodeConfigSchema = z
     /** Refuse ingest with 429 while this many request bytes are being ingested at once. */
     maxInflightBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
     maxLogFileBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** Syslog (RFC 5424 and 3164) on this port, UDP and TCP alike; null: off. */
+    syslogPort: z.number().int().min(0).max(65535).nullable().default(null),
+    /** The index syslog messages go to. */
+    syslogIndex: z.string().default('syslog'),
     /** Merge when this many segments share a size tier. */
     mergeMinSegments: z.number().int().min(2).default(8),
     maxMergedDocs: z.number().int().min(1).default(4_000_000),

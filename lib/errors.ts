@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'index_not_found'
   | 'not_found'
   | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'conflict'
   | 'overloaded'
   | 'storage_full'
   | 'storage_unwritable'
@@ -25,6 +27,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   index_not_found: 404,
   not_found: 404,
   payload_too_large: 413,
+  unsupported_media_type: 415,
+  conflict: 409,
   overloaded: 429,
   storage_full: 507,
   storage_unwritable: 500,

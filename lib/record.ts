@@ -43,6 +43,8 @@ export interface NormalizedRecord extends LogRecord {
   verbatim: boolean;
   /** Whether the input had a `@timestamp` member (whatever its value). */
   hadTimestamp: boolean;
+  /** The input had a non-null `@timestamp` that did not parse, so the ingest time was used. */
+  timestampInvalid: boolean;
 }
 
 /**
@@ -52,10 +54,11 @@ export interface NormalizedRecord extends LogRecord {
 export function normalizeObject(obj: Record<string, unknown>, nowMs: number): NormalizedRecord {
   const hadTimestamp = Object.hasOwn(obj, TIMESTAMP_FIELD);
   let ts = parseTimestamp(obj[TIMESTAMP_FIELD]);
+  const timestampInvalid = Number.isNaN(ts) && hadTimestamp && obj[TIMESTAMP_FIELD] !== null;
   if (Number.isNaN(ts)) ts = nowMs;
   const fields: Fields = {};
   const verbatim = flattenInto(fields, obj, '', 0);
-  return { ts, fields, verbatim, hadTimestamp };
+  return { ts, fields, verbatim, hadTimestamp, timestampInvalid };
 }
 
 /** Returns whether every member was copied as it is (see NormalizedRecord.verbatim). */

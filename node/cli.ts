@@ -2,12 +2,12 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { NodeConfigSchema, parseConfig } from '../lib/config.ts';
 import { StrataError } from '../lib/errors.ts';
-import { Engine } from './engine.ts';
-import { createNodeServer } from './server.ts';
+import { runNode } from './run.ts';
 import { startSampleFeed } from './sample-feed.ts';
 
 const USAGE = `usage:
   strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads N] [--merge-threads 1]
+              [--syslog-port PORT] [--syslog-index syslog]
   strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in`;
 
 export async function main(argv: string[]): Promise<void> {
@@ -24,6 +24,8 @@ export async function main(argv: string[]): Promise<void> {
       host: { type: 'string' },
       'build-threads': { type: 'string' },
       'merge-threads': { type: 'string' },
+      'syslog-port': { type: 'string' },
+      'syslog-index': { type: 'string' },
     },
     strict: true,
   });
@@ -37,19 +39,16 @@ export async function main(argv: string[]): Promise<void> {
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(values['build-threads'] !== undefined ? { buildThreads: Number(values['build-threads']) } : {}),
       ...(values['merge-threads'] !== undefined ? { mergeThreads: Number(values['merge-threads']) } : {}),
+      ...(values['syslog-port'] !== undefined ? { syslogPort: Number(values['syslog-port']) } : {}),
+      ...(values['syslog-index'] !== undefined ? { syslogIndex: values['syslog-index'] } : {}),
     },
     'command line',
   );
   const log = (m: string) => process.stderr.write(`[strata] ${new Date().toISOString()} ${m}\n`);
-  const engine = await Engine.open(cfg, log);
-  const server = createNodeServer(engine, log);
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(cfg.port, cfg.host, ok);
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  const node = await runNode(cfg, log);
+  const port = node.port;
   log(`node ready on http://${cfg.host}:${port} (data in ${cfg.dataDir})`);
+  if (node.syslog) log(`syslog (RFC 5424 and 3164) on ${cfg.host}:${node.syslog.port}, UDP and TCP, into index "${cfg.syslogIndex}"`);
   let stopFeed = () => {};
   if (cmd === 'demo') {
     stopFeed = startSampleFeed(`http://${cfg.host}:${port}`, log);
@@ -61,9 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     stopping = true;
     log('shutting down');
     stopFeed();
-    server.close();
-    server.closeAllConnections();
-    await engine.close();
+    await node.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

@@ -1,27 +1,81 @@
 import { type NodeConfig } from '../lib/config.ts';
 import { StrataError } from '../lib/errors.ts';
 import { BuildPool } from '../indexer/index.ts';
-import { decodeLines } from '../ingest/index.ts';
-import { executeSearch, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, splitBatch } from '../shards/index.ts';
+import { type DecodedBatch, decodeLines, jsonOf, type Rejection } from '../ingest/index.ts';
+import { executeSearch, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, splitBatch, validateIndexName } from '../shards/index.ts';
+import { NodeMetrics } from './metrics.ts';
+import { PipelineStore } from './pipelines.ts';
 
-export interface IngestResult {
-  accepted: number;
-  rejected: number;
-  errors: { line: number; reason: string }[];
+/** Records of one index that were stored: each request position with the shard and offset it got. */
+export interface StoredPart {
+  index: string;
+  pos: number[];
+  shard: number[];
+  offset: number[];
 }
 
-/** Rejection reasons listed per response; the count stays exact beyond it. */
-const MAX_REPORTED_ERRORS = 1000;
+/** Everything that became of a decoded request, position by position. */
+export interface IngestReport {
+  stored: StoredPart[];
+  /** Records refused by storage (overload, full disk): the sender may retry them. */
+  failed: { index: string; pos: number[]; error: StrataError }[];
+  /** Positions a pipeline dropped on purpose. */
+  dropped: number[];
+  rejected: Rejection[];
+  warnings: Rejection[];
+}
 
-/** One node's storage and search, wired together: what the HTTP layer calls. */
+/** The native ingest answer. */
+export interface NativeIngestAnswer {
+  accepted: number;
+  rejected: number;
+  /** Each rejected line (the first 1000; `rejected` stays exact): its 1-based number and why. */
+  errors: { line: number; reason: string }[];
+  /** Lines a pipeline dropped on purpose. */
+  dropped?: number;
+  /** Stored lines with a note, e.g. an unparseable timestamp replaced by the ingest time. */
+  warnings?: { line: number; reason: string }[];
+}
+
+/** Per-line reasons listed per answer; counts stay exact beyond it. */
+const MAX_REPORTED = 1000;
+
+export interface IngestOptions {
+  /** A pipeline to run instead of the index's default; null: none even if the index has one. */
+  pipeline?: string | null;
+}
+
+/** One node's storage, pipelines and search, wired together: what the HTTP layer and the syslog receiver call. */
 export class Engine {
   private inflightBytes = 0;
-  private constructor(readonly cfg: NodeConfig, readonly pool: BuildPool, readonly indices: LocalIndices) {}
+  readonly metrics = new NodeMetrics();
+  private constructor(readonly cfg: NodeConfig, readonly pool: BuildPool, readonly indices: LocalIndices, readonly pipelines: PipelineStore) {}
 
   static async open(cfg: NodeConfig, warn: (m: string) => void): Promise<Engine> {
+    const pipelines = PipelineStore.open(cfg.dataDir);
     const pool = new BuildPool(cfg.buildThreads, cfg.mergeThreads);
     const indices = await LocalIndices.open(cfg, pool, warn);
-    return new Engine(cfg, pool, indices);
+    const engine = new Engine(cfg, pool, indices, pipelines);
+    engine.observePipelines();
+    return engine;
+  }
+
+  /** Each pipeline's stage counters, as metrics. */
+  private observePipelines(): void {
+    const stages = () => this.pipelines.list().flatMap((p) => Object.entries(p.stats().stages).map(([stage, st]) => ({ pipeline: p.name, stage, st })));
+    this.metrics.observe('strata_pipeline_records_total', 'Records through each pipeline stage, by outcome (in, out, dropped).', ['pipeline', 'stage', 'outcome'], () =>
+      stages().flatMap(({ pipeline, stage, st }) => [
+        [{ pipeline, stage, outcome: 'in' }, st.in] as [Record<string, string>, number],
+        [{ pipeline, stage, outcome: 'out' }, st.out],
+        [{ pipeline, stage, outcome: 'dropped' }, st.dropped],
+      ]),
+    );
+    this.metrics.observe('strata_pipeline_rejected_total', 'Records each pipeline stage rejected, by reason.', ['pipeline', 'stage', 'reason'], () =>
+      stages().flatMap(({ pipeline, stage, st }) => Object.entries(st.rejected).map(([reason, n]) => [{ pipeline, stage, reason }, n ?? 0] as [Record<string, string>, number])),
+    );
+    this.metrics.observe('strata_pipeline_seconds_total', 'Time spent in each pipeline stage.', ['pipeline', 'stage'], () =>
+      stages().map(({ pipeline, stage, st }) => [{ pipeline, stage }, st.ns / 1e9] as [Record<string, string>, number]),
+    );
   }
 
   /** Claims room for a request body; refuses (429) when too much is being ingested at once. */
@@ -37,29 +91,79 @@ export class Engine {
     };
   }
 
-  async ingest(index: string, body: string, format: 'ndjson' | 'text'): Promise<IngestResult> {
-    const h = await this.indices.ensure(index);
-    const batch = decodeLines(body, format, Date.now(), this.cfg.maxRecordBytes);
-    await this.store(h, batch.ts, batch.fieldsJson, batch.fields);
-    return {
-      accepted: batch.ts.length,
-      rejected: batch.rejected.length,
-      errors: batch.rejected.slice(0, MAX_REPORTED_ERRORS),
-    };
+  /**
+   * Runs a decoded batch through its pipeline and stores what comes out, index by index. Resolves once every
+   * stored record is durable; storage refusals are reported per index, not thrown, so that protocols answering
+   * item by item (`_bulk`) can tell the sender exactly what to retry.
+   */
+  async ingestBatch(index: string, batch: DecodedBatch, opts: IngestOptions = {}): Promise<IngestReport> {
+    validateIndexName(index);
+    const report: IngestReport = { stored: [], failed: [], dropped: [], rejected: [], warnings: batch.warnings ?? [] };
+    const pipelineName = opts.pipeline !== undefined ? opts.pipeline : (this.indices.get(index)?.settings.default_pipeline ?? null);
+    let batches: Map<string, DecodedBatch>;
+    if (pipelineName === null) {
+      batches = new Map([[index, batch]]);
+      report.rejected = batch.rejected;
+    } else {
+      const out = this.pipelines.get(pipelineName).run(batch, index, { nowMs: Date.now(), maxRecordBytes: this.cfg.maxRecordBytes });
+      batches = out.batches;
+      report.dropped = out.dropped;
+      report.rejected = out.rejected;
+    }
+    await Promise.all(
+      [...batches].map(async ([name, b]) => {
+        if (b.ts.length === 0) return;
+        try {
+          report.stored.push(await this.store(await this.indices.ensure(name), b));
+        } catch (e) {
+          if (!(e instanceof StrataError) || e.httpStatus < 400) throw e;
+          report.failed.push({ index: name, pos: b.pos, error: e });
+        }
+      }),
+    );
+    return report;
   }
 
-  private async store(h: IndexHandle, ts: number[], json: string[], fields: import('../lib/record.ts').Fields[]): Promise<void> {
-    if (ts.length === 0) return;
-    const idx = ts.map((_, i) => i);
+  /**
+   * The native ingest: NDJSON or text lines into one index. A storage refusal fails the whole request (429, 507),
+   * which the sender retries; records of other shards may already be stored then (at-least-once).
+   */
+  async ingest(index: string, body: string, format: 'ndjson' | 'text', opts: IngestOptions = {}): Promise<NativeIngestAnswer> {
+    return (await this.ingestNative(index, body, format, opts)).answer;
+  }
+
+  async ingestNative(index: string, body: string, format: 'ndjson' | 'text', opts: IngestOptions = {}): Promise<{ answer: NativeIngestAnswer; report: IngestReport }> {
+    const batch = decodeLines(body, format, Date.now(), this.cfg.maxRecordBytes);
+    const r = await this.ingestBatch(index, batch, opts);
+    if (r.failed.length > 0) throw r.failed[0].error;
+    const answer: NativeIngestAnswer = {
+      accepted: storedCount(r),
+      rejected: r.rejected.length,
+      errors: r.rejected.slice(0, MAX_REPORTED).map(({ line, reason }) => ({ line, reason })),
+    };
+    if (r.dropped.length > 0) answer.dropped = r.dropped.length;
+    if (r.warnings.length > 0) answer.warnings = r.warnings.slice(0, MAX_REPORTED).map(({ line, reason }) => ({ line, reason }));
+    return { answer, report: r };
+  }
+
+  private async store(h: IndexHandle, b: DecodedBatch): Promise<StoredPart> {
+    const idx = b.ts.map((_, i) => i);
     const parts = splitBatch(idx, h.shards.length, h.rotation++);
+    const part: StoredPart = { index: h.name, pos: [], shard: [], offset: [] };
     await Promise.all(
-      parts.map((p) =>
-        h.shards[p.shard].append(
-          p.items.map((i) => ({ ts: ts[i], fieldsJson: json[i] })),
-          p.items.map((i) => fields[i]),
-        ),
-      ),
+      parts.map(async (p) => {
+        const base = await h.shards[p.shard].append(
+          p.items.map((i) => ({ ts: b.ts[i], fieldsJson: jsonOf(b, i) })),
+          p.items.map((i) => b.fields[i]),
+        );
+        p.items.forEach((i, k) => {
+          part.pos.push(b.pos[i]);
+          part.shard.push(p.shard);
+          part.offset.push(base + k);
+        });
+      }),
     );
+    return part;
   }
 
   search(req: SearchRequest): SearchResponse {
@@ -75,4 +179,11 @@ export class Engine {
     await this.indices.close();
     await this.pool.close();
   }
+}
+
+/** Stored records of a report. */
+export function storedCount(r: IngestReport): number {
+  let n = 0;
+  for (const p of r.stored) n += p.pos.length;
+  return n;
 }

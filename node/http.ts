@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzipSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
+import { DecompressStream } from 'zstd-napi';
 import { StrataError } from '../lib/errors.ts';
 
 /** Reads a body up to `max` bytes; more is a 413, decided from Content-Length when the client sends one. */
@@ -13,19 +15,67 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
     if (size > max) throw tooLarge(max);
     chunks.push(chunk);
   }
-  let body = Buffer.concat(chunks);
-  if ((req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
-    try {
-      body = gunzipSync(body, { maxOutputLength: max });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(max);
-      throw new StrataError('invalid_request', 'the gzip body could not be decompressed');
-    }
-  }
-  return body;
+  return decodeContent(Buffer.concat(chunks), req.headers['content-encoding'], max);
 }
 
-function tooLarge(max: number): StrataError {
+/**
+ * Undoes a request's Content-Encoding (gzip, deflate, zstd), refusing to inflate past `max` bytes so that a small
+ * compressed body cannot expand without bound.
+ */
+export async function decodeContent(body: Buffer, encoding: string | undefined, max: number): Promise<Buffer> {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (enc === '' || enc === 'identity') return body;
+  if (enc === 'gzip' || enc === 'x-gzip' || enc === 'deflate') {
+    try {
+      return enc === 'deflate' ? inflateSync(body, { maxOutputLength: max }) : gunzipSync(body, { maxOutputLength: max });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(max);
+      throw new StrataError('invalid_request', `the ${enc} body could not be decompressed: ${(e as Error).message}`);
+    }
+  }
+  if (enc === 'zstd') return unzstd(body, max);
+  throw new StrataError('unsupported_media_type', `Content-Encoding "${enc.slice(0, 40)}" is not supported: send gzip, deflate, zstd or none`);
+}
+
+/** Streams the frame through a decompressor so the output is counted as it grows (a frame may not declare its size). */
+function unzstd(body: Buffer, max: number): Promise<Buffer> {
+  return new Promise((resolve, rejectP) => {
+    const d = new DecompressStream();
+    const parts: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const fail = (e: StrataError) => {
+      if (done) return;
+      done = true;
+      d.destroy();
+      rejectP(e);
+    };
+    d.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) fail(tooLarge(max));
+      else parts.push(c);
+    });
+    d.on('error', (e: Error) => fail(new StrataError('invalid_request', `the zstd body could not be decompressed: ${e.message}`)));
+    d.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(parts));
+    });
+    d.end(body);
+  });
+}
+
+/** The request body as a stream with its Content-Encoding undone, for reading it without holding it whole. */
+export function decodedStream(req: IncomingMessage): Readable {
+  const enc = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (enc === '' || enc === 'identity') return req;
+  const d = enc === 'gzip' || enc === 'x-gzip' ? createGunzip() : enc === 'deflate' ? createInflate() : enc === 'zstd' ? new DecompressStream() : null;
+  if (d === null) throw new StrataError('unsupported_media_type', `Content-Encoding "${enc.slice(0, 40)}" is not supported: send gzip, deflate, zstd or none`);
+  req.on('error', (e) => d.destroy(e));
+  return req.pipe(d);
+}
+
+export function tooLarge(max: number): StrataError {
   return new StrataError('payload_too_large', `request body is over the limit of ${max} bytes; send smaller batches`, { limitBytes: max });
 }
 

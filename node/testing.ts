@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { NodeConfigSchema, parseConfig, type NodeConfig } from '../lib/config.ts';
-import { Engine } from './engine.ts';
-import { createNodeServer } from './server.ts';
+import type { Engine } from './engine.ts';
+import { runNode } from './run.ts';
 
 export interface TestNode {
   url: string;
   engine: Engine;
   dataDir: string;
+  syslogPort: number | null;
+  /** What the node logged. */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -18,18 +21,15 @@ export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promis
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-node-test-'));
   const cfg = parseConfig(NodeConfigSchema, { dataDir, port: 0, ...overrides }, 'test node');
   const logs: string[] = [];
-  const engine = await Engine.open(cfg, (m) => logs.push(m));
-  const server = createNodeServer(engine, (m) => logs.push(m));
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
+  const node = await runNode(cfg, (m) => logs.push(m));
   return {
-    url: `http://127.0.0.1:${port}`,
-    engine,
+    url: `http://127.0.0.1:${node.port}`,
+    engine: node.engine,
     dataDir,
+    syslogPort: node.syslog?.port ?? null,
+    logs,
     async close() {
-      server.closeAllConnections();
-      await new Promise((ok) => server.close(ok));
-      await engine.close();
+      await node.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -43,4 +43,26 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
 export async function ingest(url: string, index: string, body: string | Buffer, contentType = 'application/x-ndjson', extra: Record<string, string> = {}) {
   const res = await fetch(`${url}/api/v1/indices/${index}/ingest`, { method: 'POST', headers: { 'content-type': contentType, ...extra }, body });
   return { status: res.status, json: (await res.json()) as any, headers: res.headers };
+}
+
+/** A TCP port that was free a moment ago (for third-party programs that need a port number up front). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Polls `probe` until it answers true or `ms` pass. */
+export async function waitFor(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,4 +1,5 @@
-import { promises as fsp, openSync, fsyncSync, closeSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import { fsyncDir } from '../../lib/durable-file.ts';
 import { storageError } from '../../lib/errors.ts';
 
 /**
@@ -66,14 +67,7 @@ function remainder(chunks: Buffer[], skip: number): Buffer[] {
 }
 
 /** fsync a directory so that a file created or renamed in it survives a power loss. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
+export { fsyncDir };
 
 export const realFileSystem: FileSystem = {
   async openAppend(path: string): Promise<AppendFile> {

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileDurable } from '../../lib/durable-file.ts';
 import { join } from 'node:path';
-import { StrataError, storageError } from '../../lib/errors.ts';
-import { fsyncDir } from '../log/file.ts';
+import { StrataError } from '../../lib/errors.ts';
 
 /**
  * The shard's list of live segments and the offset below which every record is in one of them. It is the commit
@@ -29,19 +29,5 @@ export function readManifest(dir: string): Manifest {
 }
 
 export function writeManifest(dir: string, m: Manifest): void {
-  const p = join(dir, NAME);
-  const tmp = p + '.tmp';
-  try {
-    writeFileSync(tmp, JSON.stringify(m));
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, p);
-    fsyncDir(dir);
-  } catch (e) {
-    throw storageError(e, 'write manifest', p);
-  }
+  writeFileDurable(join(dir, NAME), JSON.stringify(m), 'manifest');
 }

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { jsonOf } from '../batch.ts';
 import { decodeLines, verbatimJson } from './ndjson.ts';
 
 const NOW = 1_767_225_600_000;
@@ -9,9 +10,9 @@ const NOW = 1_767_225_600_000;
 function assertStoredJsonMatches(body: string): void {
   const b = decodeLines(body, 'ndjson', NOW, 1 << 20);
   b.fields.forEach((f, i) => {
-    const stored = JSON.parse(b.fieldsJson[i]) as Record<string, unknown>;
+    const stored = JSON.parse(jsonOf(b, i)) as Record<string, unknown>;
     assert.deepEqual(Object.keys(stored), Object.keys(f), `line ${i + 1}: key order`);
-    assert.deepEqual(stored, f, `line ${i + 1}: ${b.fieldsJson[i]}`);
+    assert.deepEqual(stored, f, `line ${i + 1}: ${jsonOf(b, i)}`);
     assert.ok(!('@timestamp' in stored), 'the timestamp is kept apart');
   });
 }
@@ -31,7 +32,7 @@ describe('decodeLines: the stored JSON of each record', () => {
     );
     assert.deepEqual(b.ts, [Date.UTC(2026, 0, 1, 0, 0, 0, 123), 1767225600209, -5, NOW]);
     // Exactly the rest of the line: escapes and number spellings as sent, which parse to the same values.
-    assert.deepEqual(b.fieldsJson, ['{"message":"a \\"quoted\\" \\u00e9","n":1.50,"ok":true}', '{"message":"x"}', '{}', '{"message":"no timestamp","v":2}']);
+    assert.deepEqual(b.fields.map((_, i) => jsonOf(b, i)), ['{"message":"a \\"quoted\\" \\u00e9","n":1.50,"ok":true}', '{"message":"x"}', '{}', '{"message":"no timestamp","v":2}']);
     assert.deepEqual(b.fields[0], { message: 'a "quoted" é', n: 1.5, ok: true });
   });
 
@@ -52,7 +53,7 @@ describe('decodeLines: the stored JSON of each record', () => {
     for (const [line, want] of cases) {
       const b = decodeLines(line, 'ndjson', NOW, 1 << 20);
       assert.deepEqual(b.rejected, [], line);
-      assert.equal(b.fieldsJson[0], want, line);
+      assert.equal(jsonOf(b, 0), want, line);
     }
     assert.equal(verbatimJson('{"@timestamp":1,"a":1}', true), '{"a":1}');
     assert.equal(verbatimJson('{"@timestamp":"t"}', true), '{}');

@@ -1,19 +1,12 @@
-import type { Fields } from '../../lib/record.ts';
 import { normalizeObject, textRecord } from '../../lib/record.ts';
-
-export interface DecodedBatch {
-  ts: number[];
-  fields: Fields[];
-  fieldsJson: string[];
-  rejected: { line: number; reason: string }[];
-}
+import { type DecodedBatch, emptyBatch, preview, pushRecord, reject, rejectOversize, warn } from '../batch.ts';
 
 /**
  * Decodes a native ingest body: NDJSON (one JSON object a line) or plain text (one message a line). Each bad line
  * is rejected with its 1-based line number and reason; the others are kept. Blank lines are skipped.
  */
 export function decodeLines(body: string, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number): DecodedBatch {
-  const out: DecodedBatch = { ts: [], fields: [], fieldsJson: [], rejected: [] };
+  const out = emptyBatch();
   let pos = 0;
   let line = 0;
   const n = body.length;
@@ -26,37 +19,31 @@ export function decodeLines(body: string, format: 'ndjson' | 'text', nowMs: numb
     const text = body.slice(pos, stop);
     pos = end + 1;
     if (text.trim() === '') continue;
-    // UTF-16 length is a lower bound on UTF-8 bytes; only near the cap is the exact count needed.
-    if (text.length > maxRecordBytes / 3 && Buffer.byteLength(text) > maxRecordBytes) {
-      out.rejected.push({ line, reason: `record is ${Buffer.byteLength(text)} bytes, over the limit of ${maxRecordBytes}` });
-      continue;
-    }
+    if (rejectOversize(out, line, text, maxRecordBytes)) continue;
     if (format === 'text') {
       const r = textRecord(text, nowMs);
-      push(out, r.ts, r.fields);
+      pushRecord(out, line, r.ts, r.fields);
       continue;
     }
     let v: unknown;
     try {
       v = JSON.parse(text);
     } catch (e) {
-      out.rejected.push({ line, reason: `invalid JSON: ${(e as Error).message.slice(0, 200)}` });
+      reject(out, line, 'invalid_json', `invalid JSON: ${(e as Error).message.slice(0, 200)}`);
       continue;
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      out.rejected.push({ line, reason: 'expected a JSON object' });
+      reject(out, line, 'not_an_object', 'expected a JSON object');
       continue;
     }
     const r = normalizeObject(v as Record<string, unknown>, nowMs);
-    push(out, r.ts, r.fields, r.verbatim ? verbatimJson(text, r.hadTimestamp) : null);
+    if (r.timestampInvalid) {
+      const t = (v as Record<string, unknown>)['@timestamp'];
+      warn(out, line, 'invalid_timestamp', `@timestamp ${preview(t)} is not ISO 8601 or epoch ms; stored with the ingest time`);
+    }
+    pushRecord(out, line, r.ts, r.fields, r.verbatim ? verbatimJson(text, r.hadTimestamp) : null);
   }
   return out;
-}
-
-function push(out: DecodedBatch, ts: number, fields: Fields, json: string | null = null): void {
-  out.ts.push(ts);
-  out.fields.push(fields);
-  out.fieldsJson.push(json ?? JSON.stringify(fields));
 }
 
 const TS_MEMBER = '{"@timestamp":';

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileDurable } from '../../lib/durable-file.ts';
 import { join } from 'node:path';
-import { durationMs, type IndexSettings, IndexSettingsSchema, type NodeConfig, parseConfig } from '../../lib/config.ts';
+import { durationMs, INDEX_NAME_RE, type IndexSettings, IndexSettingsSchema, MUTABLE_INDEX_SETTINGS, type NodeConfig, parseConfig } from '../../lib/config.ts';
 import { StrataError, ensureDir } from '../../lib/errors.ts';
 import { type BuildPool, Shard, fsyncDir } from '../../indexer/index.ts';
 
@@ -12,8 +13,7 @@ export interface IndexHandle {
   rotation: number;
 }
 
-/** Index names become directory names: only this alphabet, so no request can point outside the data dir. */
-const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+const NAME_RE = INDEX_NAME_RE;
 
 export function validateIndexName(name: string): void {
   if (!NAME_RE.test(name) || name === '.' || name === '..') {
@@ -94,10 +94,7 @@ export class LocalIndices {
     const p = (async () => {
       const dir = join(this.root, name);
       mkdirSync(dir, { recursive: true });
-      const file = join(dir, 'index.json');
-      writeFileSync(file + '.tmp', JSON.stringify(settings, null, 2));
-      renameSync(file + '.tmp', file);
-      fsyncDir(dir);
+      writeFileDurable(join(dir, 'index.json'), JSON.stringify(settings, null, 2), 'index settings');
       fsyncDir(this.root);
       const h = await this.openShards(name, settings);
       this.indices.set(name, h);
@@ -109,6 +106,21 @@ export class LocalIndices {
     } finally {
       this.opening.delete(name);
     }
+  }
+
+  /** Changes the settings that may change (MUTABLE_INDEX_SETTINGS); others are refused. */
+  async update(name: string, patch: unknown): Promise<IndexHandle> {
+    const h = this.resolve(name)[0];
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new StrataError('invalid_config', 'index settings must be a JSON object');
+    for (const k of Object.keys(patch)) {
+      if (!(MUTABLE_INDEX_SETTINGS as readonly string[]).includes(k)) {
+        throw new StrataError('invalid_config', `setting "${k.slice(0, 60)}" of index ${name} cannot change after creation; changeable: ${MUTABLE_INDEX_SETTINGS.join(', ')}`);
+      }
+    }
+    const settings = parseConfig(IndexSettingsSchema, { ...h.settings, ...patch }, `settings of index ${name}`);
+    writeFileDurable(join(this.root, name, 'index.json'), JSON.stringify(settings, null, 2), 'index settings');
+    h.settings = settings;
+    return h;
   }
 
   /** The index, created with default settings when absent (ingest auto-creates, as shippers expect). */

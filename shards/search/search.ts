@@ -115,10 +115,9 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
   const page = gathered.slice(0, req.size);
   // Hits are answered as JSON text spliced from the stored record's own JSON: parsing it only to serialize it
   // again was most of the cost of a page of hits.
-  const hitJson = page.map(({ index, shard, c }) => {
-    const meta = `{"_id":"${shard}-${c.seq}","_index":"${index}","@timestamp":"${new Date(c.ts).toISOString()}"`;
-    return spliceFields(meta, c.seg ? c.seg.docJson(c.doc) : JSON.stringify(c.fields));
-  });
+  const hitJson = page.map(({ index, shard, c }) =>
+    hitText(`"${shard}-${c.seq}"`, index, c.ts, c.seg ? c.seg.docJson(c.doc) : JSON.stringify(c.fields)),
+  );
   const last = page[page.length - 1];
   const next =
     req.size > 0 && gathered.length > req.size
@@ -144,9 +143,24 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
 const HIT_JSON = Symbol('hitJson');
 type SearchResponseInternal = SearchResponse & { [HIT_JSON]?: string[] };
 
-/** `{"_id",…` + the members of a stored record's JSON object (index names and ids need no escaping). */
-function spliceFields(meta: string, fieldsJson: string): string {
-  const rest = fieldsJson.slice(fieldsJson.indexOf('{') + 1);
+const STORED_ID = '"_id":"';
+
+/**
+ * A hit's JSON: `_id`, `_index`, `@timestamp`, then the members of the stored record's JSON object (index names
+ * and generated ids need no escaping). A record stored with its sender's `_id` holds it as its first member; that
+ * id replaces the generated one.
+ */
+function hitText(generatedId: string, index: string, ts: number, fieldsJson: string): string {
+  let rest = fieldsJson.slice(fieldsJson.indexOf('{') + 1);
+  let id = generatedId;
+  if (rest.startsWith(STORED_ID)) {
+    let end = STORED_ID.length;
+    while (end < rest.length && rest.charCodeAt(end) !== 34 /* " */) end += rest.charCodeAt(end) === 92 /* \ */ ? 2 : 1;
+    id = rest.slice(STORED_ID.length - 1, end + 1);
+    rest = rest.slice(end + 1);
+    if (rest.charCodeAt(0) === 44 /* , */) rest = rest.slice(1);
+  }
+  const meta = `{"_id":${id},"_index":"${index}","@timestamp":"${new Date(ts).toISOString()}"`;
   return /^\s*\}/.test(rest) ? meta + '}' : meta + ',' + rest;
 }
 

@@ -1,0 +1,79 @@
+import type { Fields } from '../lib/record.ts';
+
+/** Why an item was refused, as a counter label; `reason` says it for a person. */
+export type RejectCode =
+  | 'invalid_json'
+  | 'not_an_object'
+  | 'oversize'
+  | 'invalid_timestamp'
+  | 'invalid_syntax'
+  | 'unknown_field'
+  | 'invalid_field'
+  | 'conflict'
+  | 'pipeline_failed'
+  | 'overloaded'
+  | 'storage_failed';
+
+/** Why one item of a request was not stored; `line` is its 1-based position in the request (line, entry, item). */
+export interface Rejection {
+  line: number;
+  code: RejectCode;
+  reason: string;
+}
+
+/**
+ * Records decoded from one request, column by column (the native path decodes hundreds of thousands a second, and
+ * parallel arrays cost less than an object per record). Every protocol decodes into this shape; the pipeline maps
+ * one batch to another.
+ */
+export interface DecodedBatch {
+  /** Event time, epoch ms. */
+  ts: number[];
+  fields: Fields[];
+  /** The fields' JSON text when the input already holds it exactly; null: stringify `fields` when storing. */
+  fieldsJson: (string | null)[];
+  /** 1-based position of each record in the request, so answers can name it. */
+  pos: number[];
+  rejected: Rejection[];
+  /** Records stored with a note for the sender, such as an unparseable timestamp replaced by the ingest time. */
+  warnings?: Rejection[];
+}
+
+export function emptyBatch(): DecodedBatch {
+  return { ts: [], fields: [], fieldsJson: [], pos: [], rejected: [], warnings: [] };
+}
+
+export function warn(out: DecodedBatch, pos: number, code: RejectCode, reason: string): void {
+  (out.warnings ??= []).push({ line: pos, code, reason });
+}
+
+/** The text of a value for a message, cut so that a huge or hostile value cannot flood an answer. */
+export function preview(v: unknown, max = 100): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v));
+  return s.length > max ? s.slice(0, max) + '…' : s;
+}
+
+export function pushRecord(out: DecodedBatch, pos: number, ts: number, fields: Fields, json: string | null = null): void {
+  out.ts.push(ts);
+  out.fields.push(fields);
+  out.fieldsJson.push(json);
+  out.pos.push(pos);
+}
+
+export function reject(out: DecodedBatch, pos: number, code: RejectCode, reason: string): void {
+  out.rejected.push({ line: pos, code, reason });
+}
+
+/** Rejects a record over the size cap; returns whether it was. UTF-16 length bounds UTF-8 bytes from below. */
+export function rejectOversize(out: DecodedBatch, pos: number, text: string, maxRecordBytes: number): boolean {
+  if (text.length <= maxRecordBytes / 3) return false;
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= maxRecordBytes) return false;
+  reject(out, pos, 'oversize', `record is ${bytes} bytes, over the limit of ${maxRecordBytes}`);
+  return true;
+}
+
+/** The JSON text to store for record `i`. */
+export function jsonOf(b: DecodedBatch, i: number): string {
+  return b.fieldsJson[i] ?? JSON.stringify(b.fields[i]);
+}

@@ -1,0 +1,218 @@
+import { normalizeObject } from '../../lib/record.ts';
+import { type DecodedBatch, emptyBatch, preview, pushRecord, type RejectCode, rejectOversize, warn } from '../batch.ts';
+import { verbatimJson } from './ndjson.ts';
+
+/**
+ * The Elasticsearch `_bulk` body: NDJSON pairs of an action line and a source line (none for `delete`). Decoding
+ * keeps every item's place so that the answer can list one result per action, in request order, as clients that
+ * retry only the failed items expect.
+ */
+
+export type BulkOp = 'index' | 'create' | 'update' | 'delete';
+const OPS = new Set<string>(['index', 'create', 'update', 'delete']);
+
+/** Metadata shippers send that changes nothing here (routing, versioning and mapping hints of Elasticsearch). */
+const IGNORED_META = new Set([
+  '_type', 'routing', 'require_alias', 'require_data_stream', 'if_seq_no', 'if_primary_term', 'version', 'version_type',
+  'dynamic_templates', 'retry_on_conflict', 'op_type', 'list_executed_pipelines', '_source', 'refresh', 'timeout', 'wait_for_active_shards',
+]);
+/** Elasticsearch refuses longer ids. */
+const MAX_ID_BYTES = 512;
+
+export interface BulkItemError {
+  status: number;
+  /** The counter label of the refusal. */
+  code: RejectCode;
+  /** Elasticsearch's exception name, which clients and shippers match on. */
+  type: string;
+  reason: string;
+}
+
+export interface BulkItem {
+  op: BulkOp;
+  index: string | null;
+  id: string | null;
+  /** The pipeline named by the action or the request; null: none; undefined: the index's default. */
+  pipeline: string | null | undefined;
+}
+
+export interface BulkGroup {
+  index: string;
+  pipeline: string | null | undefined;
+  batch: DecodedBatch;
+}
+
+export interface DecodedBulk {
+  /** One per action; item `i` has position `i + 1` in its group's batch. */
+  items: BulkItem[];
+  /** Items to store, grouped by index and pipeline. */
+  groups: BulkGroup[];
+  /** Items refused while decoding, by position. */
+  errors: Map<number, BulkItemError>;
+}
+
+export interface BulkOptions {
+  defaultIndex: string | null;
+  /** `?pipeline=` of the request. */
+  defaultPipeline: string | null | undefined;
+  nowMs: number;
+  maxRecordBytes: number;
+  validateIndex: (name: string) => string | null;
+}
+
+export function decodeBulk(body: string, o: BulkOptions): DecodedBulk {
+  const out: DecodedBulk = { items: [], groups: [], errors: new Map() };
+  const groups = new Map<string, BulkGroup>();
+  const lines = splitLines(body);
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i++];
+    if (line.trim() === '') continue;
+    const pos = out.items.length + 1;
+    const action = parseAction(line);
+    if ('error' in action) {
+      out.items.push({ op: 'index', index: null, id: null, pipeline: undefined });
+      out.errors.set(pos, { status: 400, code: 'invalid_syntax', type: 'illegal_argument_exception', reason: `malformed action line ${i}: ${action.error}` });
+      // A broken action line most likely still has its source after it; skip that, unless it reads as an action.
+      if (i < lines.length && 'error' in parseAction(lines[i])) i++;
+      continue;
+    }
+    const item: BulkItem = { op: action.op, index: null, id: null, pipeline: o.defaultPipeline };
+    out.items.push(item);
+    const problem = readMeta(action.meta, item, o);
+    if (action.op === 'delete') {
+      out.errors.set(pos, problem ?? { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: 'Strata indices are append-only: delete is not supported' });
+      continue;
+    }
+    if (i >= lines.length) {
+      out.errors.set(pos, { status: 400, code: 'invalid_syntax', type: 'illegal_argument_exception', reason: `the ${action.op} action on line ${i} has no source line after it` });
+      continue;
+    }
+    const source = lines[i++];
+    if (problem) {
+      out.errors.set(pos, problem);
+      continue;
+    }
+    if (action.op === 'update') {
+      out.errors.set(pos, { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: 'Strata indices are append-only: update is not supported; use index or create' });
+      continue;
+    }
+    const key = `${item.index}\u0000${item.pipeline === undefined ? '\u0001' : item.pipeline ?? '\u0002'}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { index: item.index!, pipeline: item.pipeline, batch: emptyBatch() }));
+    const before = g.batch.rejected.length;
+    decodeSource(g.batch, pos, source, item.id, o);
+    if (g.batch.rejected.length > before) {
+      const r = g.batch.rejected.pop()!;
+      out.errors.set(pos, { status: 400, code: r.code, type: r.code === 'oversize' ? 'illegal_argument_exception' : 'document_parsing_exception', reason: r.reason });
+    }
+  }
+  out.groups = [...groups.values()].filter((g) => g.batch.ts.length > 0);
+  return out;
+}
+
+function splitLines(body: string): string[] {
+  const lines = body.split('\n');
+  for (let k = 0; k < lines.length; k++) if (lines[k].endsWith('\r')) lines[k] = lines[k].slice(0, -1);
+  return lines;
+}
+
+function parseAction(line: string): { op: BulkOp; meta: Record<string, unknown> } | { error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return { error: `invalid JSON (${(e as Error).message.slice(0, 120)})` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: 'expected an object like {"index":{}}' };
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || !OPS.has(keys[0])) {
+    return { error: `expected one of index, create, update, delete, got ${preview(keys.join(','), 60)}` };
+  }
+  const meta = (v as Record<string, unknown>)[keys[0]];
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return { error: `the ${keys[0]} action's metadata must be an object` };
+  return { op: keys[0] as BulkOp, meta: meta as Record<string, unknown> };
+}
+
+function readMeta(meta: Record<string, unknown>, item: BulkItem, o: BulkOptions): BulkItemError | null {
+  for (const [k, v] of Object.entries(meta)) {
+    if (k === '_index') {
+      if (typeof v !== 'string') return { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: '_index must be a string' };
+      item.index = v;
+    } else if (k === '_id') {
+      if (v === null) continue;
+      if (typeof v !== 'string' && typeof v !== 'number') return { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: '_id must be a string' };
+      item.id = String(v);
+    } else if (k === 'pipeline') {
+      if (typeof v !== 'string') return { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: 'pipeline must be a string' };
+      item.pipeline = v === '_none' ? null : v;
+    } else if (!IGNORED_META.has(k)) {
+      return { status: 400, code: 'unknown_field', type: 'illegal_argument_exception', reason: `action metadata has an unknown parameter [${preview(k, 60)}]` };
+    }
+  }
+  item.index ??= o.defaultIndex;
+  if (item.index === null) return { status: 400, code: 'invalid_field', type: 'action_request_validation_exception', reason: 'Validation Failed: 1: index is missing;' };
+  const bad = o.validateIndex(item.index);
+  if (bad) return { status: 400, code: 'invalid_field', type: 'invalid_index_name_exception', reason: bad };
+  if (item.id !== null && (item.id === '' || Buffer.byteLength(item.id) > MAX_ID_BYTES)) {
+    return { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: `_id must be 1 to ${MAX_ID_BYTES} bytes long` };
+  }
+  return null;
+}
+
+/** One source line into the group's batch; a bad line lands in `rejected` (the caller turns it into an item error). */
+function decodeSource(b: DecodedBatch, pos: number, text: string, id: string | null, o: BulkOptions): void {
+  if (rejectOversize(b, pos, text, o.maxRecordBytes)) return;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    b.rejected.push({ line: pos, code: 'invalid_json', reason: `failed to parse the source: ${(e as Error).message.slice(0, 200)}` });
+    return;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    b.rejected.push({ line: pos, code: 'not_an_object', reason: 'the source must be a JSON object' });
+    return;
+  }
+  const r = normalizeObject(v as Record<string, unknown>, o.nowMs);
+  if (r.timestampInvalid) {
+    warn(b, pos, 'invalid_timestamp', `@timestamp ${preview((v as Record<string, unknown>)['@timestamp'])} is not ISO 8601 or epoch ms; stored with the ingest time`);
+  }
+  let json = r.verbatim ? verbatimJson(text, r.hadTimestamp)?.trim() ?? null : null;
+  if (json !== null && json[0] !== '{') json = null;
+  let fields = r.fields;
+  if (id !== null) {
+    // The client's id is stored first in the record, where hits read it back from.
+    fields = { _id: id, ...fields };
+    json = json === null ? null : json === '{}' ? `{"_id":${JSON.stringify(id)}}` : `{"_id":${JSON.stringify(id)},${json.slice(1)}`;
+  }
+  pushRecord(b, pos, r.ts, fields, json);
+}
+
+/**
+ * Lists the items of a `_bulk` body line by line, keeping no source line: how an overloaded node answers each item
+ * with 429 without holding the body in memory.
+ */
+export class BulkItemScanner {
+  readonly items: { op: BulkOp; index: string | null; id: string | null }[] = [];
+  private expectSource = false;
+  constructor(private defaultIndex: string | null) {}
+
+  line(text: string): void {
+    if (this.expectSource) {
+      this.expectSource = false;
+      return;
+    }
+    if (text.trim() === '') return;
+    const a = parseAction(text);
+    if ('error' in a) {
+      this.items.push({ op: 'index', index: this.defaultIndex, id: null });
+      this.expectSource = true;
+      return;
+    }
+    const index = typeof a.meta._index === 'string' ? a.meta._index : this.defaultIndex;
+    const id = typeof a.meta._id === 'string' || typeof a.meta._id === 'number' ? String(a.meta._id) : null;
+    this.items.push({ op: a.op, index, id });
+    this.expectSource = a.op !== 'delete';
+  }
+}

@@ -1,0 +1,158 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { Client } from '@elastic/elasticsearch';
+import { postJson, startTestNode, type TestNode } from './testing.ts';
+
+/** Every hit of a query, paged through with the cursor. */
+async function searchAll(node: TestNode, index: string, query = ''): Promise<Record<string, unknown>[]> {
+  const hits: Record<string, unknown>[] = [];
+  let after: string | null = null;
+  do {
+    const r = await postJson(`${node.url}/api/v1/search`, { index, query, size: 1000, sort: 'asc', search_after: after });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    hits.push(...(r.json.hits as Record<string, unknown>[]));
+    after = r.json.next;
+  } while (after !== null);
+  return hits;
+}
+
+describe('Elasticsearch-compatible API', () => {
+  let node: TestNode;
+  let client: Client;
+  before(async () => {
+    node = await startTestNode({ maxRecordBytes: 4096 });
+    client = new Client({ node: node.url });
+  });
+  after(async () => {
+    await client.close();
+    await node.close();
+  });
+
+  test('the official client accepts the node: root document, product header, license and health', async () => {
+    const info = await client.info();
+    assert.equal(info.version.number.split('.')[0], '8');
+    assert.equal(info.tagline, 'You Know, for Search');
+    const raw = await fetch(node.url + '/');
+    assert.equal(raw.headers.get('x-elastic-product'), 'Elasticsearch');
+    assert.equal((await fetch(node.url + '/', { method: 'HEAD' })).status, 200);
+    const lic = (await (await fetch(node.url + '/_license')).json()) as { license: { status: string } };
+    assert.equal(lic.license.status, 'active');
+    const health = await client.cluster.health();
+    assert.equal(health.status, 'green');
+    const cat = await (await fetch(node.url + '/_cat/health')).text();
+    assert.match(cat, / strata green /);
+    // Template and ILM probes are answered harmlessly: none exists, installing one is acknowledged.
+    assert.equal((await fetch(node.url + '/_index_template/logs')).status, 404);
+    const put = await fetch(node.url + '/_index_template/logs', { method: 'PUT', body: '{"index_patterns":["logs-*"]}', headers: { 'content-type': 'application/json' } });
+    assert.deepEqual(await put.json(), { acknowledged: true });
+    assert.equal((await fetch(node.url + '/_ilm/policy/p', { method: 'PUT', body: '{}' })).status, 200);
+  });
+
+  test('the bulk helper ships 5,000 documents and every one is found by search', async () => {
+    const docs = Array.from({ length: 5000 }, (_, i) => ({
+      '@timestamp': new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+      message: `request ${i} served`,
+      status: 200 + (i % 5),
+      host: { name: `web-${i % 3}` },
+    }));
+    const stats = await client.helpers.bulk({ datasource: docs, onDocument: () => ({ index: { _index: 'es-helper' } }), flushBytes: 64 * 1024 });
+    assert.equal(stats.total, 5000);
+    assert.equal(stats.successful, 5000);
+    assert.equal(stats.failed, 0);
+    const hits = await searchAll(node, 'es-helper');
+    assert.equal(hits.length, 5000);
+    const seen = new Set(hits.map((h) => h.message));
+    for (const d of docs) assert.ok(seen.has(d.message), d.message);
+    const one = hits.find((h) => h.message === 'request 7 served')!;
+    assert.equal(one['host.name'], 'web-1');
+    assert.equal(one.status, 202);
+    assert.equal(one['@timestamp'], docs[7]['@timestamp']);
+  });
+
+  test('items are answered in request order with their status; ids are honoured and searchable', async () => {
+    const res = await client.bulk({
+      operations: [
+        { create: { _index: 'es-items', _id: 'order-1' } },
+        { message: 'first', '@timestamp': 1767225600000 },
+        { index: { _index: 'es-items' } },
+        { message: 'second' },
+        { delete: { _index: 'es-items', _id: 'order-1' } },
+        { index: { _index: 'Not Valid' } },
+        { message: 'bad index' },
+      ],
+    });
+    assert.equal(res.errors, true);
+    assert.deepEqual(res.items.map((it) => Object.keys(it)[0]), ['create', 'index', 'delete', 'index']);
+    assert.deepEqual(res.items.map((it) => Object.values(it)[0]!.status), [201, 201, 400, 400]);
+    assert.equal(res.items[0].create!._id, 'order-1');
+    assert.equal(res.items[0].create!.result, 'created');
+    assert.match(res.items[2].delete!.error!.reason!, /append-only/);
+    assert.equal(res.items[3].index!.error!.type, 'invalid_index_name_exception');
+    const generated = res.items[1].index!._id;
+    const hits = await searchAll(node, 'es-items');
+    assert.deepEqual(hits.map((h) => [h._id, h.message]).sort(), [[generated, 'second'], ['order-1', 'first']].sort());
+    assert.deepEqual((await searchAll(node, 'es-items', '_id:"order-1"')).map((h) => h.message), ['first']);
+    // The same, read from a sealed segment.
+    assert.equal((await postJson(`${node.url}/api/v1/indices/es-items/flush`, {})).status, 200);
+    assert.deepEqual((await searchAll(node, 'es-items')).map((h) => [h._id, h.message]).sort(), [[generated, 'second'], ['order-1', 'first']].sort());
+  });
+
+  test('single documents: index, index with an id, create', async () => {
+    const a = await client.index({ index: 'es-single', document: { message: 'alpha' } });
+    assert.equal(a.result, 'created');
+    const b = await client.index({ index: 'es-single', id: 'b-1', document: { message: 'beta' } });
+    assert.equal(b._id, 'b-1');
+    const c = await client.create({ index: 'es-single', id: 'c-1', document: { message: 'gamma' } });
+    assert.equal(c._id, 'c-1');
+    const hits = await searchAll(node, 'es-single');
+    assert.deepEqual(hits.map((h) => h.message).sort(), ['alpha', 'beta', 'gamma']);
+  });
+
+  test('what shippers in the field send: any content type, gzip, CRLF, _type, a trailing line without newline', async () => {
+    const body = ['{"index":{"_index":"es-raw","_type":"events"}}', '{"message":"from rsyslog"}', '{"index":{"_type":"_doc"}}', '{"message":"from fluent bit"}'].join('\r\n');
+    const r = await fetch(`${node.url}/es-raw/_bulk`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(body) });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-elastic-product'), 'Elasticsearch');
+    const j = (await r.json()) as { errors: boolean; items: { index: { status: number } }[] };
+    assert.equal(j.errors, false);
+    assert.deepEqual(j.items.map((i) => i.index.status), [201, 201]);
+    assert.deepEqual((await searchAll(node, 'es-raw')).map((h) => h.message).sort(), ['from fluent bit', 'from rsyslog']);
+  });
+
+  test('overload is answered per item with 429 inside a 200, and the helper retries those items until stored', async () => {
+    // Hold the node's whole ingest budget, as a flood of other requests would.
+    const hold = node.engine.admit(node.engine.cfg.maxInflightBytes);
+    const raw = await fetch(`${node.url}/_bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: '{"index":{"_index":"es-busy","_id":"k1"}}\n{"message":"one"}\n{"create":{"_index":"es-busy"}}\n{"message":"two"}\n',
+    });
+    assert.equal(raw.status, 200);
+    const j = (await raw.json()) as { errors: boolean; items: Record<string, { status: number; _id: string | null; error: { type: string } }>[] };
+    assert.equal(j.errors, true);
+    assert.deepEqual(j.items.map((i) => Object.values(i)[0].status), [429, 429]);
+    assert.equal(j.items[0].index._id, 'k1');
+    assert.equal(j.items[1].create.error.type, 'es_rejected_execution_exception');
+    assert.equal(node.engine.indices.get('es-busy'), undefined, 'nothing was stored');
+
+    setTimeout(hold, 300);
+    const docs = Array.from({ length: 50 }, (_, i) => ({ message: `retried ${i}` }));
+    const stats = await client.helpers.bulk({ datasource: docs, onDocument: () => ({ index: { _index: 'es-busy' } }), retries: 10, wait: 100 });
+    assert.equal(stats.successful, 50);
+    assert.equal(stats.failed, 0);
+    assert.equal((await searchAll(node, 'es-busy')).length, 50);
+  });
+
+  test('metrics count the endpoint: requests, records by outcome, rejections by reason', async () => {
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    assert.match(text, /strata_ingest_records_total\{endpoint="elasticsearch",outcome="accepted"\} \d+/);
+    const accepted = Number(/strata_ingest_records_total\{endpoint="elasticsearch",outcome="accepted"\} (\d+)/.exec(text)![1]);
+    assert.equal(accepted, 5000 + 2 + 3 + 2 + 50);
+    // The raw request's two items, and each of the helper's 50 at least once before the budget was released.
+    const overloaded = Number(/strata_ingest_rejected_total\{endpoint="elasticsearch",reason="overloaded"\} (\d+)/.exec(text)![1]);
+    assert.ok(overloaded >= 52, String(overloaded));
+    assert.match(text, /strata_ingest_rejected_total\{endpoint="elasticsearch",reason="invalid_field"\} \d+/);
+    assert.match(text, /strata_ingest_request_duration_seconds_bucket\{le="[^"]+",endpoint="elasticsearch"\} \d+/);
+  });
+});

@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import type { IngestReport } from '../engine.ts';
+import { storedCount } from '../engine.ts';
+import { readBody } from '../http.ts';
+import type { RouteContext } from './types.ts';
+import type { Rejection } from '../../ingest/index.ts';
+
+/** A request body admitted for ingest: decompressed, under the size limit, and counted against the node's budget. */
+export interface Admitted {
+  body: Buffer;
+  release: () => void;
+}
+
+/** Claims room (429 when the node is full), then reads and decompresses the body (413 past the limit). */
+export async function admitBody(ctx: RouteContext, req: IncomingMessage): Promise<Admitted> {
+  const max = ctx.engine.cfg.maxBodyBytes;
+  const declared = Number(req.headers['content-length']) || 0;
+  const release = ctx.engine.admit(Math.min(declared, max));
+  try {
+    return { body: await readBody(req, max), release };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** Counts a finished ingest request in the node's metrics. */
+export function tally(
+  ctx: RouteContext,
+  endpoint: string,
+  started: number,
+  status: number,
+  bytes: number,
+  report: IngestReport | null,
+  extraRejected: readonly Rejection[] = [],
+): void {
+  const rejected = report ? (extraRejected.length ? [...report.rejected, ...extraRejected] : report.rejected) : extraRejected;
+  const accepted = report ? storedCount(report) : 0;
+  let failed = 0;
+  for (const f of report?.failed ?? []) failed += f.pos.length;
+  const dropped = report?.dropped.length ?? 0;
+  ctx.engine.metrics.tally({
+    endpoint,
+    status,
+    bytes,
+    received: accepted + failed + dropped + rejected.length,
+    accepted,
+    dropped,
+    rejected,
+    seconds: (performance.now() - started) / 1000,
+  });
+}

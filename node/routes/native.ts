@@ -1,0 +1,111 @@
+import { parseConfig } from '../../lib/config.ts';
+import { StrataError } from '../../lib/errors.ts';
+import { SearchRequestSchema, searchResponseJson, validateIndexName } from '../../shards/index.ts';
+import { readBody, sendJson, sendJsonText } from '../http.ts';
+import { VERSION } from '../version.ts';
+import { admitBody, tally } from './ingest-request.ts';
+import type { Route, RouteContext } from './types.ts';
+import type { IncomingMessage } from 'node:http';
+
+/** The `?pipeline=` of a request: a name, `_none` for none, or absent for the index's default. */
+export function pipelineParam(url: URL): string | null | undefined {
+  const p = url.searchParams.get('pipeline');
+  return p === null || p === '' ? undefined : p === '_none' ? null : p;
+}
+
+export async function jsonBody(ctx: RouteContext, req: IncomingMessage): Promise<unknown> {
+  const buf = await readBody(req, ctx.engine.cfg.maxBodyBytes);
+  if (buf.length === 0) return {};
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw new StrataError('invalid_request', `request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Strata's own API (v1): health, native ingest, indices and search. */
+export function nativeRoutes(ctx: RouteContext): Route[] {
+  const { engine } = ctx;
+  return [
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/health$/,
+      handler: async (_req, res) => sendJson(res, 200, { status: 'ok', version: VERSION, indices: engine.indices.list().length }),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/indices\/([^/]+)\/ingest$/,
+      endpoint: 'native',
+      handler: async (req, res, [name], url) => {
+        const started = performance.now();
+        validateIndexName(name);
+        const ct = (req.headers['content-type'] ?? '').toLowerCase();
+        const format = ct.startsWith('text/plain') ? 'text' : 'ndjson';
+        const { body, release } = await admitBody(ctx, req);
+        try {
+          const { answer, report } = await engine.ingestNative(name, body.toString('utf8'), format, { pipeline: pipelineParam(url) });
+          tally(ctx, 'native', started, 200, body.length, report);
+          sendJson(res, 200, answer);
+        } finally {
+          release();
+        }
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/api\/v1\/indices\/([^/]+)$/,
+      handler: async (req, res, [name]) => {
+        const body = await jsonBody(ctx, req);
+        const pipeline = (body as { default_pipeline?: unknown }).default_pipeline;
+        if (typeof pipeline === 'string') engine.pipelines.get(pipeline);
+        const h = await engine.indices.create(name, body);
+        sendJson(res, 200, { index: h.name, settings: h.settings });
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/api\/v1\/indices\/([^/]+)\/settings$/,
+      handler: async (req, res, [name]) => {
+        const body = await jsonBody(ctx, req);
+        const pipeline = (body as { default_pipeline?: unknown }).default_pipeline;
+        if (typeof pipeline === 'string') engine.pipelines.get(pipeline);
+        const h = await engine.indices.update(name, body);
+        sendJson(res, 200, { index: h.name, settings: h.settings });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/indices$/,
+      handler: async (_req, res) => {
+        sendJson(res, 200, {
+          indices: engine.indices.list().map((h) => ({ index: h.name, settings: h.settings, shards: h.shards.map((s) => s.stats()) })),
+        });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/indices\/([^/]+)\/flush$/,
+      handler: async (_req, res, [name], url) => {
+        await engine.flush(name, url.searchParams.get('merge') === 'true');
+        sendJson(res, 200, { flushed: true });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/search$/,
+      handler: async (req, res) => {
+        const body = parseConfig(SearchRequestSchema, await jsonBody(ctx, req), 'search request');
+        sendJsonText(res, 200, searchResponseJson(engine.search(body)));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/metrics$/,
+      handler: async (_req, res) => {
+        const { contentType, body } = await engine.metrics.text();
+        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      },
+    },
+  ];
+}

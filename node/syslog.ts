@@ -1,0 +1,59 @@
+import { startSyslogServer, type SyslogServer } from '../ingest/syslog/server.ts';
+import { StrataError } from '../lib/errors.ts';
+import { validateIndexName } from '../shards/index.ts';
+import { type Engine, storedCount } from './engine.ts';
+
+/**
+ * The node's syslog receiver: batches of messages go through the index's pipeline into `syslogIndex`. A batch
+ * storage refuses fails back to the receiver, which counts it (syslog senders cannot be asked to resend).
+ */
+export async function startNodeSyslog(engine: Engine, log: (m: string) => void): Promise<SyslogServer | null> {
+  const { cfg } = engine;
+  if (cfg.syslogPort === null) return null;
+  const index = cfg.syslogIndex;
+  validateIndexName(index);
+  const server = await startSyslogServer({
+    host: cfg.host,
+    port: cfg.syslogPort,
+    maxRecordBytes: cfg.maxRecordBytes,
+    log,
+    onBatch: async (batch, meta) => {
+      const started = performance.now();
+      const report = await engine.ingestBatch(index, batch);
+      let failed = 0;
+      for (const f of report.failed) failed += f.pos.length;
+      engine.metrics.tally({
+        endpoint: `syslog-${meta.transport}`,
+        status: report.failed.length > 0 ? report.failed[0].error.httpStatus : 200,
+        bytes: 0,
+        received: storedCount(report) + failed + report.dropped.length + report.rejected.length,
+        accepted: storedCount(report),
+        dropped: report.dropped.length,
+        rejected: report.rejected,
+        seconds: (performance.now() - started) / 1000,
+      });
+      if (report.failed.length > 0) throw report.failed[0].error;
+    },
+  });
+  engine.metrics.observe('strata_syslog_messages_total', 'Syslog messages received, by transport.', ['transport'], () => {
+    const s = server.stats();
+    return [[{ transport: 'udp' }, s.udp.messages], [{ transport: 'tcp' }, s.tcp.messages]];
+  });
+  engine.metrics.observe('strata_syslog_bytes_total', 'Syslog bytes received, framing included, by transport.', ['transport'], () => {
+    const s = server.stats();
+    return [[{ transport: 'udp' }, s.udp.bytes], [{ transport: 'tcp' }, s.tcp.bytes]];
+  });
+  engine.metrics.observe(
+    'strata_syslog_lost_total',
+    'Syslog messages not stored: dropped (UDP while storage was behind), lost (storage refused the batch), or rejected by the receiver (oversize, bad framing).',
+    ['cause'],
+    () => {
+      const s = server.stats();
+      const rows: [Record<string, string>, number][] = [[{ cause: 'dropped' }, s.dropped], [{ cause: 'lost' }, s.lost]];
+      for (const [code, n] of Object.entries(s.rejected)) rows.push([{ cause: code }, n ?? 0]);
+      return rows;
+    },
+  );
+  if (server.port === 0) throw new StrataError('internal', 'syslog receiver did not bind a port');
+  return server;
+}
