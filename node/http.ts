@@ -4,18 +4,48 @@ import { createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib'
 import { DecompressStream } from 'zstd-napi';
 import { StrataError } from '../lib/errors.ts';
 
-/** Reads a body up to `max` bytes; more is a 413, decided from Content-Length when the client sends one. */
+/**
+ * Reads a body up to `max` bytes; more is a 413, decided from Content-Length when the client sends one. A refused
+ * body is left unread (not destroyed) so the answer can still reach a client that is busy sending.
+ */
 export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw tooLarge(max);
-    chunks.push(chunk);
-  }
-  return decodeContent(Buffer.concat(chunks), req.headers['content-encoding'], max);
+  const raw = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanup();
+      req.pause();
+      reject(tooLarge(max));
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(new StrataError('invalid_request', `the request body could not be read: ${e.message}`));
+    };
+    // A client gone mid-body may close the request without an error event.
+    const onClose = () => onError(new Error('the client closed the connection before the body ended'));
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+  return decodeContent(raw, req.headers['content-encoding'], max);
 }
 
 /**

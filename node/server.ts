@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { StrataError } from '../lib/errors.ts';
 import type { Engine } from './engine.ts';
 import { sendError, sendJson } from './http.ts';
@@ -44,11 +44,7 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
       }
       const started = performance.now();
       r.handler(req, res, params, url).catch((e) => {
-        // Stop reading a body we refused once the answer is out, so a huge upload does not keep streaming in.
-        if (!req.complete) {
-          res.setHeader('connection', 'close');
-          res.once('finish', () => req.destroy());
-        }
+        if (!req.complete) refuseRest(req, res, engine.cfg.maxBodyBytes);
         if (r.endpoint) {
           const status = e instanceof StrataError ? e.httpStatus : 500;
           engine.metrics.tally({ endpoint: r.endpoint, status, bytes: 0, received: 0, accepted: 0, dropped: 0, rejected: [], seconds: (performance.now() - started) / 1000 });
@@ -64,4 +60,21 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
     }
     sendJson(res, 404, { error: { code: 'not_found', message: `no API route ${req.method} ${url.pathname}` } });
   });
+}
+
+/**
+ * After refusing a request whose body is still arriving: read and discard the rest (up to the body limit) rather
+ * than reset the connection, because many clients (Node's fetch among them) report a reset while they are still
+ * sending instead of the answer we sent; past the limit, cut it. The connection closes after the answer.
+ */
+function refuseRest(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
+  res.setHeader('connection', 'close');
+  if (req.destroyed) return;
+  let drained = 0;
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > maxBytes) req.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
 }
