@@ -7,7 +7,7 @@ import { startSampleFeed } from './sample-feed.ts';
 
 const USAGE = `usage:
   strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads N] [--merge-threads 1]
-              [--syslog-port PORT] [--syslog-index syslog]
+              [--syslog-port PORT] [--syslog-index syslog] [--max-body-bytes 67108864] [--max-record-bytes 1048576]
   strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in`;
 
 export async function main(argv: string[]): Promise<void> {
@@ -26,6 +26,8 @@ export async function main(argv: string[]): Promise<void> {
       'merge-threads': { type: 'string' },
       'syslog-port': { type: 'string' },
       'syslog-index': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      'max-record-bytes': { type: 'string' },
     },
     strict: true,
   });
@@ -41,6 +43,8 @@ export async function main(argv: string[]): Promise<void> {
       ...(values['merge-threads'] !== undefined ? { mergeThreads: Number(values['merge-threads']) } : {}),
       ...(values['syslog-port'] !== undefined ? { syslogPort: Number(values['syslog-port']) } : {}),
       ...(values['syslog-index'] !== undefined ? { syslogIndex: values['syslog-index'] } : {}),
+      ...(values['max-body-bytes'] !== undefined ? { maxBodyBytes: Number(values['max-body-bytes']) } : {}),
+      ...(values['max-record-bytes'] !== undefined ? { maxRecordBytes: Number(values['max-record-bytes']) } : {}),
     },
     'command line',
   );

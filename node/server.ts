@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { StrataError } from '../lib/errors.ts';
 import type { Engine } from './engine.ts';
 import { sendError, sendJson } from './http.ts';
@@ -44,7 +44,7 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
       }
       const started = performance.now();
       r.handler(req, res, params, url).catch((e) => {
-        if (!req.complete) refuseRest(req, res, engine.cfg.maxBodyBytes);
+        if (!req.complete) refuseRest(req, engine.cfg.maxBodyBytes);
         if (r.endpoint) {
           const status = e instanceof StrataError ? e.httpStatus : 500;
           engine.metrics.tally({ endpoint: r.endpoint, status, bytes: 0, received: 0, accepted: 0, dropped: 0, rejected: [], seconds: (performance.now() - started) / 1000 });
@@ -64,11 +64,10 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
 
 /**
  * After refusing a request whose body is still arriving: read and discard the rest (up to the body limit) rather
- * than reset the connection, because many clients (Node's fetch among them) report a reset while they are still
- * sending instead of the answer we sent; past the limit, cut it. The connection closes after the answer.
+ * than close or reset the connection, because many clients (Node's fetch among them) report a broken pipe while
+ * they are still sending instead of the answer we sent; past the limit, cut it.
  */
-function refuseRest(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
-  res.setHeader('connection', 'close');
+function refuseRest(req: IncomingMessage, maxBytes: number): void {
   if (req.destroyed) return;
   let drained = 0;
   req.on('data', (c: Buffer) => {

@@ -23,6 +23,13 @@ export async function jsonBody(ctx: RouteContext, req: IncomingMessage): Promise
   }
 }
 
+/** A JSON object body (an empty body is `{}`); anything else is a 400. */
+export async function jsonObject(ctx: RouteContext, req: IncomingMessage): Promise<Record<string, unknown>> {
+  const v = await jsonBody(ctx, req);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new StrataError('invalid_request', 'the request body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
 /** Strata's own API (v1): health, native ingest, indices and search. */
 export function nativeRoutes(ctx: RouteContext): Route[] {
   const { engine } = ctx;
@@ -55,8 +62,8 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
       method: 'PUT',
       pattern: /^\/api\/v1\/indices\/([^/]+)$/,
       handler: async (req, res, [name]) => {
-        const body = await jsonBody(ctx, req);
-        const pipeline = (body as { default_pipeline?: unknown }).default_pipeline;
+        const body = await jsonObject(ctx, req);
+        const pipeline = body.default_pipeline;
         if (typeof pipeline === 'string') engine.pipelines.get(pipeline);
         const h = await engine.indices.create(name, body);
         sendJson(res, 200, { index: h.name, settings: h.settings });
@@ -66,8 +73,8 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
       method: 'PUT',
       pattern: /^\/api\/v1\/indices\/([^/]+)\/settings$/,
       handler: async (req, res, [name]) => {
-        const body = await jsonBody(ctx, req);
-        const pipeline = (body as { default_pipeline?: unknown }).default_pipeline;
+        const body = await jsonObject(ctx, req);
+        const pipeline = body.default_pipeline;
         if (typeof pipeline === 'string') engine.pipelines.get(pipeline);
         const h = await engine.indices.update(name, body);
         sendJson(res, 200, { index: h.name, settings: h.settings });

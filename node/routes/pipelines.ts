@@ -3,7 +3,7 @@ import { validateIndexName } from '../../shards/index.ts';
 import { parsePipelineDef, Pipeline } from '../../ingest/pipeline/index.ts';
 import { sendJson } from '../http.ts';
 import { validatePipelineName } from '../pipelines.ts';
-import { jsonBody } from './native.ts';
+import { jsonBody, jsonObject } from './native.ts';
 import type { Route, RouteContext } from './types.ts';
 
 /** Simulations answer at most this many documents: they are for trying a pipeline out, not for bulk work. */
@@ -58,11 +58,11 @@ export function pipelineRoutes(ctx: RouteContext): Route[] {
       method: 'POST',
       pattern: /^\/api\/v1\/pipelines\/([^/]+)\/_simulate$/,
       handler: async (req, res, [name]) => {
-        const body = await jsonBody(ctx, req);
+        const body = await jsonObject(ctx, req);
         // `_simulate` of a definition sent along (`{"pipeline": {...}, "docs": [...]}`) tries it before storing it.
         const inline = name === '_inline';
         if (!inline) validatePipelineName(name);
-        const def = (body as { pipeline?: unknown }).pipeline;
+        const def = body.pipeline;
         const p = inline ? new Pipeline('_inline', parsePipelineDef(def)) : engine.pipelines.get(name);
         sendJson(res, 200, simulate(p, body));
       },
