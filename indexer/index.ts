@@ -1,5 +1,5 @@
 /** The indexer's public surface: storage of one shard, its search, and the query language. */
-export { Shard, type ShardOptions, type ShardView } from './store/shard.ts';
+export { Shard, type AppendResult, type ShardOptions, type ShardView } from './store/shard.ts';
 export { BuildPool } from './build/pool.ts';
 export { fsyncDir } from './log/file.ts';
 export type { Durability } from './log/append-log.ts';

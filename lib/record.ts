@@ -102,6 +102,16 @@ function flattenInto(out: Fields, obj: Record<string, unknown>, prefix: string, 
   return verbatim;
 }
 
+/**
+ * The record's `_id`, when its sender gave one: `_bulk` stores it as the record's first field. Every other input
+ * drops `_id` as reserved and pipelines cannot set or remove it, so a record carries one only from its sender.
+ * Within an index, records with the same `_id` are stored once.
+ */
+export function recordId(fields: Fields): string | null {
+  const v = fields._id;
+  return typeof v === 'string' ? v : null;
+}
+
 /** A plain text line becomes a record with the ingest time. */
 export function textRecord(line: string, nowMs: number): LogRecord {
   return { ts: nowMs, fields: { [MESSAGE_FIELD]: line } };

@@ -1,7 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Client } from '@elastic/elasticsearch';
+import { Client, errors } from '@elastic/elasticsearch';
 import { postJson, startTestNode, type TestNode } from './testing.ts';
 
 /** Every hit of a query, paged through with the cursor. */
@@ -154,5 +157,114 @@ describe('Elasticsearch-compatible API', () => {
     assert.ok(overloaded >= 52, String(overloaded));
     assert.match(text, /strata_ingest_rejected_total\{endpoint="elasticsearch",reason="invalid_field"\} \d+/);
     assert.match(text, /strata_ingest_request_duration_seconds_bucket\{le="[^"]+",endpoint="elasticsearch"\} \d+/);
+  });
+});
+
+describe('Elasticsearch _id: a record whose id is already stored is not stored again', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-es-ids-'));
+  let node: TestNode;
+  let client: Client;
+  const start = async () => {
+    // No seal by age: records not flushed stay in the head, so the restart replays them from the log.
+    node = await startTestNode({ dataDir, sealAgeMs: 3_600_000 });
+    client = new Client({ node: node.url });
+  };
+  before(start);
+  after(async () => {
+    await client.close();
+    await node.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Records as issue 4's agent sends them: ids from file identity and offset. */
+  const docs = (from: number, n: number) =>
+    Array.from({ length: n }, (_, k) => ({ id: `host-${(from + k) % 7}/var/log/app.log:${(from + k) * 512}`, message: `line ${from + k}`, '@timestamp': 1767225600000 + (from + k) * 1000 }));
+  const ops = (op: 'create' | 'index', ds: ReturnType<typeof docs>) => ds.flatMap(({ id, ...source }) => [{ [op]: { _index: 'es-ids', _id: id } }, source]);
+  const statuses = (items: Record<string, { status: number }>[]) => items.map((it) => Object.values(it)[0].status);
+  const count = async () => (await postJson(`${node.url}/api/v1/search`, { index: 'es-ids', size: 0 })).json.total as number;
+  const first = docs(0, 300);
+  const mid = docs(400, 60);
+  const later = docs(300, 100);
+  let seqNos: (number | undefined)[] = [];
+
+  /** Sends the records again as `create`: every item must be answered 409, and nothing stored. */
+  async function resendRefused(ds: ReturnType<typeof docs>, want: number): Promise<void> {
+    const res = await client.bulk({ operations: ops('create', ds) });
+    assert.equal(res.errors, true);
+    assert.deepEqual(statuses(res.items), ds.map(() => 409));
+    const err = res.items[0].create!.error!;
+    assert.equal(err.type, 'version_conflict_engine_exception');
+    assert.equal(err.reason, `[${ds[0].id}]: version conflict, document already exists (current version [1])`);
+    assert.equal(await count(), want);
+  }
+
+  test('a bulk sent twice: the second is answered 409 per item; as index, noop; nothing is stored twice', async () => {
+    assert.equal((await fetch(`${node.url}/api/v1/indices/es-ids`, { method: 'PUT', body: '{"shards":3}' })).status, 200);
+    // The request repeats its first id at the end: the first wins.
+    const res = await client.bulk({ operations: [...ops('create', first), { create: { _index: 'es-ids', _id: first[0].id } }, { message: 'a duplicate' }] });
+    assert.deepEqual(statuses(res.items), [...first.map(() => 201), 409]);
+    seqNos = res.items.slice(0, 300).map((it) => it.create!._seq_no);
+    assert.equal(await count(), 300);
+    // Routed by id, the records spread over the three shards.
+    const shards = (await (await fetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { docs: number }[] }[] };
+    assert.ok(shards.indices.find((i) => i.index === 'es-ids')!.shards.every((s) => s.docs > 50));
+
+    await resendRefused(first, 300);
+    const again = await client.bulk({ operations: ops('index', first) });
+    assert.equal(again.errors, false);
+    assert.ok(again.items.every((it) => it.index!.status === 200 && it.index!.result === 'noop'));
+    // A noop names the record that holds the id, as first stored.
+    assert.deepEqual(again.items.map((it) => it.index!._seq_no), seqNos);
+    const hits = await searchAll(node, 'es-ids');
+    assert.deepEqual(hits.map((h) => h._id).sort(), first.map((d) => d.id).sort());
+    assert.equal(hits.find((h) => h._id === first[0].id)!.message, 'line 0');
+  });
+
+  test('after the records are sealed and merged', async () => {
+    const segments = async () => {
+      const j = (await (await fetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { segments: number; headDocs: number }[] }[] };
+      return j.indices.find((i) => i.index === 'es-ids')!.shards.map((s) => [s.segments, s.headDocs]);
+    };
+    assert.equal((await postJson(`${node.url}/api/v1/indices/es-ids/flush`, {})).status, 200);
+    assert.equal((await client.bulk({ operations: ops('create', mid) })).errors, false);
+    assert.equal((await postJson(`${node.url}/api/v1/indices/es-ids/flush`, {})).status, 200);
+    assert.deepEqual(await segments(), [[2, 0], [2, 0], [2, 0]]);
+    assert.equal((await postJson(`${node.url}/api/v1/indices/es-ids/flush?merge=true`, {})).status, 200);
+    assert.deepEqual(await segments(), [[1, 0], [1, 0], [1, 0]]);
+    await resendRefused([...mid, ...first], 360);
+    // The helper does not retry 409s: it reports them as dropped documents.
+    const dropped: unknown[] = [];
+    const stats = await client.helpers.bulk({ datasource: first.slice(0, 40), onDocument: (d) => ({ create: { _index: 'es-ids', _id: d.id } }), onDrop: (d) => dropped.push(d) });
+    assert.deepEqual([stats.successful, stats.failed, dropped.length], [0, 40, 40]);
+    assert.equal(await count(), 360);
+  });
+
+  test('across a restart: sealed records, and records replayed into the head from the log', async () => {
+    const res = await client.bulk({ operations: ops('create', later) });
+    assert.equal(res.errors, false);
+    await client.close();
+    await node.close();
+    await start();
+    const stats = (await (await fetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { headDocs: number }[] }[] };
+    assert.equal(stats.indices.find((i) => i.index === 'es-ids')!.shards.reduce((n, s) => n + s.headDocs, 0), 100, 'the unsealed records were replayed');
+    await resendRefused([...later.slice(0, 50), ...first, ...mid, ...later.slice(50)], 460);
+  });
+
+  test('single documents: _create of an existing id answers 409, _doc with one answers noop', async () => {
+    await assert.rejects(
+      client.create({ index: 'es-ids', id: first[5].id, document: { message: 'again' } }),
+      (e: unknown) => e instanceof errors.ResponseError && e.statusCode === 409 && (e.body as { error: { type: string } }).error.type === 'version_conflict_engine_exception',
+    );
+    const put = await fetch(`${node.url}/es-ids/_create/${encodeURIComponent(later[3].id)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"message":"x"}' });
+    assert.equal(put.status, 409);
+    const noop = await client.index({ index: 'es-ids', id: first[6].id, document: { message: 'again' } });
+    assert.equal(noop.result, 'noop');
+    assert.equal(noop._seq_no, seqNos[6]);
+    const fresh = await client.create({ index: 'es-ids', id: 'brand-new', document: { message: 'new' } });
+    assert.equal(fresh.result, 'created');
+    assert.equal(await count(), 461);
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    // Since the restart: 460 refused by the bulk, then the two 409s and the noop here.
+    assert.match(text, /strata_ingest_rejected_total\{endpoint="elasticsearch",reason="conflict"\} 463\n/);
   });
 });

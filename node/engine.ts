@@ -1,8 +1,9 @@
 import { type NodeConfig } from '../lib/config.ts';
 import { StrataError } from '../lib/errors.ts';
+import { recordId } from '../lib/record.ts';
 import { BuildPool } from '../indexer/index.ts';
 import { type DecodedBatch, decodeLines, jsonOf, type Rejection } from '../ingest/index.ts';
-import { executeSearch, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, splitBatch, validateIndexName } from '../shards/index.ts';
+import { executeSearch, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, routeBatch, validateIndexName } from '../shards/index.ts';
 import { NodeMetrics } from './metrics.ts';
 import { PipelineStore } from './pipelines.ts';
 
@@ -14,9 +15,22 @@ export interface StoredPart {
   offset: number[];
 }
 
+/**
+ * Records of one index not stored because a record with their `_id` already is (or comes earlier in the request):
+ * each request position with that id, and the shard and offset of the record holding it.
+ */
+export interface ConflictPart {
+  index: string;
+  pos: number[];
+  id: string[];
+  shard: number[];
+  offset: number[];
+}
+
 /** Everything that became of a decoded request, position by position. */
 export interface IngestReport {
   stored: StoredPart[];
+  conflicts: ConflictPart[];
   /** Records refused by storage (overload, full disk): the sender may retry them. */
   failed: { index: string; pos: number[]; error: StrataError }[];
   /** Positions a pipeline dropped on purpose. */
@@ -98,7 +112,7 @@ export class Engine {
    */
   async ingestBatch(index: string, batch: DecodedBatch, opts: IngestOptions = {}): Promise<IngestReport> {
     validateIndexName(index);
-    const report: IngestReport = { stored: [], failed: [], dropped: [], rejected: [], warnings: batch.warnings ?? [] };
+    const report: IngestReport = { stored: [], conflicts: [], failed: [], dropped: [], rejected: [], warnings: batch.warnings ?? [] };
     const pipelineName = opts.pipeline !== undefined ? opts.pipeline : (this.indices.get(index)?.settings.default_pipeline ?? null);
     let batches: Map<string, DecodedBatch>;
     if (pipelineName === null) {
@@ -114,7 +128,9 @@ export class Engine {
       [...batches].map(async ([name, b]) => {
         if (b.ts.length === 0) return;
         try {
-          report.stored.push(await this.store(await this.indices.ensure(name), b));
+          const { stored, conflicts } = await this.store(await this.indices.ensure(name), b);
+          report.stored.push(stored);
+          if (conflicts.pos.length > 0) report.conflicts.push(conflicts);
         } catch (e) {
           if (!(e instanceof StrataError) || e.httpStatus < 400) throw e;
           report.failed.push({ index: name, pos: b.pos, error: e });
@@ -146,24 +162,33 @@ export class Engine {
     return { answer, report: r };
   }
 
-  private async store(h: IndexHandle, b: DecodedBatch): Promise<StoredPart> {
-    const idx = b.ts.map((_, i) => i);
-    const parts = splitBatch(idx, h.shards.length, h.rotation++);
-    const part: StoredPart = { index: h.name, pos: [], shard: [], offset: [] };
+  private async store(h: IndexHandle, b: DecodedBatch): Promise<{ stored: StoredPart; conflicts: ConflictPart }> {
+    const parts = routeBatch(b.ts.length, (i) => recordId(b.fields[i]), h.shards.length, h.rotation++);
+    const stored: StoredPart = { index: h.name, pos: [], shard: [], offset: [] };
+    const conflicts: ConflictPart = { index: h.name, pos: [], id: [], shard: [], offset: [] };
     await Promise.all(
       parts.map(async (p) => {
-        const base = await h.shards[p.shard].append(
+        const r = await h.shards[p.shard].append(
           p.items.map((i) => ({ ts: b.ts[i], fieldsJson: jsonOf(b, i) })),
           p.items.map((i) => b.fields[i]),
         );
+        let c = 0;
         p.items.forEach((i, k) => {
-          part.pos.push(b.pos[i]);
-          part.shard.push(p.shard);
-          part.offset.push(base + k);
+          if (c < r.conflicts.length && r.conflicts[c] === k) {
+            c++;
+            conflicts.pos.push(b.pos[i]);
+            conflicts.id.push(recordId(b.fields[i])!);
+            conflicts.shard.push(p.shard);
+            conflicts.offset.push(r.offsets[k]);
+            return;
+          }
+          stored.pos.push(b.pos[i]);
+          stored.shard.push(p.shard);
+          stored.offset.push(r.offsets[k]);
         });
       }),
     );
-    return part;
+    return { stored, conflicts };
   }
 
   search(req: SearchRequest): SearchResponse {

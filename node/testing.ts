@@ -16,9 +16,13 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-/** An in-process node on a free port and a fresh data dir, for API tests. */
+/**
+ * An in-process node on a free port, for API tests. Its data dir is a fresh one, removed on close; or
+ * `overrides.dataDir`, which the caller owns (to restart a node on it) and which is left in place.
+ */
 export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<TestNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'strata-node-test-'));
+  const owned = overrides.dataDir === undefined;
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'strata-node-test-'));
   const cfg = parseConfig(NodeConfigSchema, { dataDir, port: 0, ...overrides }, 'test node');
   const logs: string[] = [];
   const node = await runNode(cfg, (m) => logs.push(m));
@@ -30,7 +34,7 @@ export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promis
     logs,
     async close() {
       await node.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (owned) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

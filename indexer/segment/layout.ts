@@ -50,4 +50,9 @@ export interface SegmentFooter {
   ts: SectionRef;
   seq: SectionRef;
   fields: Record<string, FieldMeta>;
+  /**
+   * Sorted hashes of the docs' `_id`s, with their docs (id-section.ts). Absent when no doc has an `_id`, and in
+   * segments written before the section existed: lookups skip such a segment.
+   */
+  ids?: { count: number; entries: SectionRef };
 }

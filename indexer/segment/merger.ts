@@ -6,6 +6,7 @@ import {
   type SegmentFooter,
   ZSTD_LEVEL_MERGE,
 } from './layout.ts';
+import { mergeIdIndexes, writeIdIndex } from './id-section.ts';
 import type { SegmentReader } from './reader.ts';
 import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
@@ -57,7 +58,10 @@ function mergeInto(out: FileOut, inputs: readonly SegmentReader[]): SegmentFoote
   for (const r of inputs) for (const f of r.fieldNames()) names.add(f);
   const fields: Record<string, FieldMeta> = {};
   for (const name of [...names].sort()) fields[name] = mergeField(out, inputs, maps, n, name);
-  return { version: SEG_VERSION, ...footerBase(ts, seq), blockDocs: BLOCK_DOCS, blocks, ts: cols.ts, seq: cols.seq, fields };
+  const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(ts, seq), blockDocs: BLOCK_DOCS, blocks, ts: cols.ts, seq: cols.seq, fields };
+  const ids = mergeIdIndexes(inputs.map((r) => r.idIndex()), maps, n);
+  if (ids) footer.ids = writeIdIndex(out, ids);
+  return footer;
 }
 
 function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], n: number, name: string): FieldMeta {

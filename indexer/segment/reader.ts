@@ -7,6 +7,7 @@ import { Bitset } from '../query/bitset.ts';
 import { ByteReader, decodeDeltas, skipPositionsEntry, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { TermDict } from './term-dict.ts';
+import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
@@ -59,6 +60,9 @@ export class SegmentReader {
   private presence = new Map<string, Bitset>();
   private blockRefs: Float64Array;
   private blockCache: { block: number; docs: string[] }[] = [];
+  /** The id section once read; undefined until then. */
+  private ids: IdIndex | null | undefined;
+  private idBuckets: IdBuckets | undefined;
   private closed = false;
 
   private constructor(readonly path: string, private fd: number, readonly footer: SegmentFooter, readonly bytes: number) {
@@ -433,6 +437,33 @@ export class SegmentReader {
 
   doc(doc: number): Fields {
     return JSON.parse(this.docJson(doc)) as Fields;
+  }
+
+  /** The segment's `_id` hashes and their docs (read on first use), or null when it has no id section. */
+  idIndex(): IdIndex | null {
+    if (this.ids !== undefined) return this.ids;
+    const meta = this.footer.ids;
+    if (!meta || meta.count === 0) return (this.ids = null);
+    const raw = this.section(meta.entries);
+    if (raw.byteLength !== meta.count * 12) throw corrupt(this.path, `id section holds ${raw.byteLength} bytes for ${meta.count} entries`);
+    this.ids = readIdIndex(raw, meta.count);
+    this.idBuckets = bucketIds(this.ids);
+    return this.ids;
+  }
+
+  /**
+   * The doc whose `_id` is `id`, or -1. `hi`/`lo` are the id's hash (lib/id-hash.ts), computed once by the caller
+   * for all segments. Every doc with that hash is checked against its stored `_id`: a hash collision must never
+   * make a new record look like a duplicate.
+   */
+  findId(id: string, hi: number, lo: number): number {
+    const ix = this.idIndex();
+    if (ix === null) return -1;
+    const n = ix.hi.length;
+    for (let k = lowerBound(ix, hi, lo, this.idBuckets); k < n && ix.hi[k] === hi && ix.lo[k] === lo; k++) {
+      if (this.doc(ix.docs[k])._id === id) return ix.docs[k];
+    }
+    return -1;
   }
 
   /** First doc with (ts, seq) >= the given key; docs are sorted by that pair. */

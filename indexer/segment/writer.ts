@@ -1,4 +1,6 @@
-import type { Fields } from '../../lib/record.ts';
+import { hashId, type IdHasher } from '../../lib/id-hash.ts';
+import { type Fields, recordId } from '../../lib/record.ts';
+import { IdIndexBuilder, writeIdIndex } from './id-section.ts';
 import { TermTable } from './term-table.ts';
 import {
   BLOCK_DOCS,
@@ -34,13 +36,14 @@ class FieldBuilder {
 
 /**
  * Builds a segment from records (a seal) and writes it to `path` (see segment-file.ts for the crash-safe write).
- * Runs in a pool worker: it allocates freely per segment, never per token.
+ * Runs in a pool worker: it allocates freely per segment, never per token. `idHash` is a seam for tests that
+ * force hash collisions; segments on disk always use `hashId`.
  */
-export function writeSegment(path: string, src: SegmentSource, level = ZSTD_LEVEL_SEAL): SegmentFooter {
-  return writeSegmentFile(path, level, (out) => buildInto(out, src));
+export function writeSegment(path: string, src: SegmentSource, level = ZSTD_LEVEL_SEAL, idHash: IdHasher = hashId): SegmentFooter {
+  return writeSegmentFile(path, level, (out) => buildInto(out, src, idHash));
 }
 
-function buildInto(out: FileOut, src: SegmentSource): SegmentFooter {
+function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher): SegmentFooter {
   const n = src.ts.length;
   const blocks = writeBlocks(out, n, (i) => src.json[i]);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
@@ -48,9 +51,12 @@ function buildInto(out: FileOut, src: SegmentSource): SegmentFooter {
   let textChars = 0;
   for (let i = 0; i < n; i++) textChars += src.json[i].length;
   const builders = new Map<string, FieldBuilder>();
+  const ids = new IdIndexBuilder(0, idHash);
   for (let doc = 0; doc < n; doc++) {
     // Parsed one at a time and dropped: a segment's worth of field objects would be most of the GC work.
     const f = JSON.parse(src.json[doc]) as Fields;
+    const id = recordId(f);
+    if (id !== null) ids.addId(doc, id);
     for (const name in f) {
       let fb = builders.get(name);
       if (fb === undefined) {
@@ -96,7 +102,10 @@ function buildInto(out: FileOut, src: SegmentSource): SegmentFooter {
     }
     fields[name] = meta;
   }
-  return { version: SEG_VERSION, ...footerBase(src.ts, src.seq), blockDocs: BLOCK_DOCS, blocks, ts, seq, fields };
+  const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(src.ts, src.seq), blockDocs: BLOCK_DOCS, blocks, ts, seq, fields };
+  const idIndex = ids.finish();
+  if (idIndex) footer.ids = writeIdIndex(out, idIndex);
+  return footer;
 }
 
 function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']> {

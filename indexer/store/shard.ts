@@ -8,6 +8,7 @@ import { encodePayload, type LogEntry } from '../log/frame.ts';
 import type { BuildPool } from '../build/pool.ts';
 import { SegmentReader } from '../segment/reader.ts';
 import { Head, type HeadBatch } from './head.ts';
+import { IdClaims } from './id-claims.ts';
 import { readManifest, writeManifest, type Manifest } from './manifest.ts';
 import { pickMerge, type MergePolicy } from '../merge/policy.ts';
 import { expiredSegments, type Retention } from '../merge/retention.ts';
@@ -32,6 +33,17 @@ export interface ShardOptions {
   now?: () => number;
 }
 
+/** What became of each record given to `Shard.append`. */
+export interface AppendResult {
+  /** Per record: the offset it was stored at or, for a conflict, the offset of the record holding its `_id`. */
+  offsets: number[];
+  /**
+   * Positions (ascending) of records not stored because a record with their `_id` is already in the shard, or
+   * comes earlier in the same batch (the first wins).
+   */
+  conflicts: number[];
+}
+
 /** What a search reads: taken synchronously, so a concurrent seal or merge cannot change it mid-query. */
 export interface ShardView {
   segments: readonly SegmentReader[];
@@ -47,6 +59,7 @@ const SEG_RE = /^(\d{10})\.seg(\.tmp)?$/;
 export class Shard {
   private log!: AppendLog;
   private head = new Head();
+  private claims = new IdClaims();
   private segments: SegmentReader[] = [];
   private manifest!: Manifest;
   /** Seals building now; `handedOff` head batches (the oldest) belong to them. */
@@ -111,28 +124,73 @@ export class Shard {
       let j = i + 1;
       while (j < replay.offsets.length && j - i < CHUNK && replay.offsets[j] === replay.offsets[j - 1] + 1) j++;
       const entries = replay.entries.slice(i, j);
-      this.head.add({
+      const batch: HeadBatch = {
         baseOffset: replay.offsets[i],
         ts: Float64Array.from(entries, (e) => e.ts),
         fields: replay.fields.slice(i, j),
         payload: encodePayload(entries),
         addedAtMs: this.now(),
-      });
+      };
+      this.head.add(batch);
+      this.claims.remember(batch);
       i = j;
     }
+    this.claims.rebuild(this.segments);
   }
 
-  /** Appends records; resolves with the first offset once they are durable and searchable. */
-  async append(entries: LogEntry[], fields: Fields[]): Promise<number> {
-    if (this.closed) throw new StrataError('shutting_down', 'the shard is closing');
-    if (this.head.bytes > this.opts.maxHeadBytes) {
-      throw new StrataError('overloaded', 'indexing has fallen behind ingest; retry shortly', { retryAfterS: 1 });
+  /**
+   * Appends records; resolves once they are durable and searchable. A record whose fields carry an `_id` is stored
+   * only if no record of the shard has that id (head, segments, or an append in flight, whose outcome it awaits);
+   * otherwise it is reported as a conflict. The ids of a batch being written stay reserved until it is in the head
+   * or has failed.
+   */
+  async append(entries: LogEntry[], fields: Fields[]): Promise<AppendResult> {
+    let claim;
+    for (;;) {
+      if (this.closed) throw new StrataError('shutting_down', 'the shard is closing');
+      if (this.head.bytes > this.opts.maxHeadBytes) {
+        throw new StrataError('overloaded', 'indexing has fallen behind ingest; retry shortly', { retryAfterS: 1 });
+      }
+      const c = this.claims.tryClaim(fields, this.segments);
+      if (!Array.isArray(c)) {
+        claim = c;
+        break;
+      }
+      await Promise.all(c);
     }
-    const payload = encodePayload(entries);
-    const base = await this.log.appendEncoded(payload, entries.length);
-    this.head.add({ baseOffset: base, ts: Float64Array.from(entries, (e) => e.ts), fields, payload, addedAtMs: this.now() });
-    if (this.sealDue()) this.kick();
-    return base;
+    const { conflicts, holders } = claim;
+    let keepEntries = entries;
+    let keepFields = fields;
+    if (conflicts.length > 0) {
+      const skip = new Set(conflicts);
+      keepEntries = entries.filter((_, i) => !skip.has(i));
+      keepFields = fields.filter((_, i) => !skip.has(i));
+    }
+    let base = this.log.nextOffset;
+    if (keepEntries.length > 0) {
+      const payload = encodePayload(keepEntries);
+      try {
+        base = await this.log.appendEncoded(payload, keepEntries.length);
+      } catch (e) {
+        claim.abort();
+        throw e;
+      }
+      this.head.add({ baseOffset: base, ts: Float64Array.from(keepEntries, (e) => e.ts), fields: keepFields, payload, addedAtMs: this.now() });
+      claim.commit(base);
+      if (this.sealDue()) this.kick();
+    }
+    const offsets = new Array<number>(entries.length);
+    let stored = 0;
+    let c = 0;
+    for (let i = 0; i < entries.length; i++) {
+      if (c < conflicts.length && conflicts[c] === i) {
+        const h = holders[c++];
+        offsets[i] = h >= 0 ? h : offsets[-1 - h];
+      } else {
+        offsets[i] = base + stored++;
+      }
+    }
+    return { offsets, conflicts };
   }
 
   view(): ShardView {
@@ -249,6 +307,7 @@ export class Shard {
       }
       this.segments.push(reader);
       this.head.dropFirst(batches.length);
+      this.claims.forget(batches);
       this.handedOff -= batches.length;
       this.lastError = null;
       // Committed: a failure from here on only keeps log files longer, until the next seal releases them.

@@ -72,6 +72,8 @@ interface ItemResult {
   status: number;
   seqNo?: number;
   error?: BulkItemError;
+  /** An `index` whose `_id` was already stored: answered `noop`, counted as a conflict. */
+  duplicate?: boolean;
 }
 
 function itemJson(r: ItemResult): Record<string, unknown> {
@@ -106,6 +108,22 @@ function bulkResults(decoded: DecodedBulk, reports: (IngestReport | BulkItemErro
         res.index = part.index;
         res.id ??= `${part.shard[i]}-${part.offset[i]}`;
         res.seqNo = part.offset[i];
+      });
+    }
+    for (const c of r.conflicts) {
+      c.pos.forEach((pos, i) => {
+        const res = results[pos - 1];
+        res.index = c.index;
+        res.seqNo = c.offset[i];
+        if (res.op === 'create') {
+          res.status = 409;
+          res.error = { status: 409, code: 'conflict', type: 'version_conflict_engine_exception', reason: `[${c.id[i]}]: version conflict, document already exists (current version [1])` };
+        } else {
+          // Elasticsearch would overwrite; Strata is append-only, so it answers as Elasticsearch answers a write
+          // that changes nothing: the record stands as first stored, and a retry is not stored twice.
+          res.status = 200;
+          res.duplicate = true;
+        }
       });
     }
     for (const f of r.failed) {
@@ -213,7 +231,9 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
         received: results.length,
         accepted: results.filter((r) => !r.error && r.status === 201).length,
         dropped: stored.reduce((n, r) => n + r.dropped.length, 0),
-        rejected: results.flatMap((r, i) => (r.error ? [{ line: i + 1, code: r.error.code, reason: r.error.reason }] : [])),
+        rejected: results.flatMap((r, i) =>
+          r.error ? [{ line: i + 1, code: r.error.code, reason: r.error.reason }] : r.duplicate ? [{ line: i + 1, code: 'conflict' as const, reason: `[${r.id}]: already stored` }] : [],
+        ),
         seconds: (performance.now() - started) / 1000,
       });
       sendEs(res, 200, { took: Math.round(performance.now() - started), errors: results.some((r) => r.error), items: results.map(itemJson) });

@@ -34,7 +34,10 @@ export function tally(
   report: IngestReport | null,
   extraRejected: readonly Rejection[] = [],
 ): void {
-  const rejected = report ? (extraRejected.length ? [...report.rejected, ...extraRejected] : report.rejected) : extraRejected;
+  let rejected = report ? (extraRejected.length ? [...report.rejected, ...extraRejected] : report.rejected) : extraRejected;
+  if (report && report.conflicts.length > 0) {
+    rejected = [...rejected, ...report.conflicts.flatMap((c) => c.pos.map((line, i) => ({ line, code: 'conflict' as const, reason: `[${c.id[i]}]: already stored` })))];
+  }
   const accepted = report ? storedCount(report) : 0;
   let failed = 0;
   for (const f of report?.failed ?? []) failed += f.pos.length;
