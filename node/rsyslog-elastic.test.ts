@@ -10,10 +10,11 @@ const RSYSLOGD = '/usr/sbin/rsyslogd';
 const skip = existsSync(RSYSLOGD) && existsSync('/usr/bin/logger') ? false : 'rsyslogd or logger not installed (Debian packages rsyslog, rsyslog-elasticsearch, bsdutils)';
 
 /**
- * Debian's rsyslog with its omelasticsearch module, in bulk mode, shipping to the node's `_bulk` endpoint: lines
- * given to rsyslog over TCP by util-linux `logger` must all be found by search, with the fields the template sets.
+ * Debian's rsyslog relaying to the node two ways at once: its omelasticsearch module, in bulk mode, to the node's
+ * `_bulk` endpoint, and omfwd forwarding over TCP (octet-counted RFC 5424) to the node's syslog port. Lines given
+ * to rsyslog over TCP by util-linux `logger` must all be found by search in both indices.
  */
-describe('rsyslog omelasticsearch in bulk mode', { skip }, () => {
+describe('rsyslog to the node: omelasticsearch in bulk mode, and omfwd to the syslog port', { skip }, () => {
   let node: TestNode;
   let rsyslog: ChildProcess;
   let dir: string;
@@ -21,7 +22,7 @@ describe('rsyslog omelasticsearch in bulk mode', { skip }, () => {
   const stderr: string[] = [];
 
   before(async () => {
-    node = await startTestNode();
+    node = await startTestNode({ syslogPort: 0, syslogIndex: 'rsyslog-fwd' });
     dir = mkdtempSync(join(tmpdir(), 'strata-rsyslog-es-'));
     inPort = await freePort();
     const esPort = new URL(node.url).port;
@@ -40,6 +41,8 @@ template(name="strata-json" type="list" option.jsonf="on") {
 ruleset(name="to-strata") {
   action(type="omelasticsearch" server="127.0.0.1" serverport="${esPort}" searchIndex="rsyslog-es" bulkmode="on"
          template="strata-json" queue.type="linkedlist" queue.dequeueBatchSize="200" action.resumeRetryCount="-1")
+  action(type="omfwd" target="127.0.0.1" port="${node.syslogPort}" protocol="tcp" TCP_Framing="octet-counted"
+         template="RSYSLOG_SyslogProtocol23Format" queue.type="linkedlist" action.resumeRetryCount="-1")
 }
 input(type="imtcp" port="${inPort}" address="127.0.0.1" ruleset="to-strata")
 `,
@@ -66,7 +69,7 @@ input(type="imtcp" port="${inPort}" address="127.0.0.1" ruleset="to-strata")
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('every line logged through rsyslog reaches the node and is found by search', async () => {
+  test('every line logged through rsyslog reaches the node both ways and is found by search', async () => {
     const n = 300;
     const lines = Array.from({ length: n }, (_, i) => `rsyslog-es line ${i} <b>markup</b> "quoted"`);
     // One logger process, one TCP connection, many lines (from stdin).
@@ -78,16 +81,25 @@ input(type="imtcp" port="${inPort}" address="127.0.0.1" ruleset="to-strata")
       async () => {
         const r = await postJson(`${node.url}/api/v1/search`, { index: '*', query: 'app:"strata-test"', size: 1000 });
         hits = r.status === 200 ? (r.json.hits as Record<string, unknown>[]) : [];
-        return hits.length >= n;
+        return hits.length >= 2 * n;
       },
       20_000,
-      `${n} lines via rsyslog (found ${hits.length}; rsyslog stderr: ${stderr.join('').slice(0, 500)})`,
+      () => `${2 * n} lines via rsyslog (found ${hits.length}; rsyslog stderr: ${stderr.join('').slice(0, 500)})`,
     );
-    assert.equal(hits.length, n);
-    assert.deepEqual(new Set(hits.map((h) => h.message)), new Set(lines));
-    for (const h of hits) {
-      assert.equal(h._index, 'rsyslog-es');
+    assert.equal(hits.length, 2 * n);
+    const es = hits.filter((h) => h._index === 'rsyslog-es');
+    const fwd = hits.filter((h) => h._index === 'rsyslog-fwd');
+    assert.deepEqual(new Set(es.map((h) => h.message)), new Set(lines));
+    assert.deepEqual(new Set(fwd.map((h) => h.message)), new Set(lines));
+    assert.equal(es.length, n, 'no line twice through _bulk');
+    assert.equal(fwd.length, n, 'no line twice through the syslog port');
+    for (const h of es) {
       assert.equal(h.level, 'err');
+      assert.equal(h.app, 'strata-test');
+    }
+    for (const h of fwd) {
+      assert.equal(h.level, 'error');
+      assert.equal(h.facility, 'local3');
       assert.equal(h.app, 'strata-test');
     }
   });

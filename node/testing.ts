@@ -63,10 +63,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it answers true or `ms` pass. */
-export async function waitFor(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+export async function waitFor(probe: () => Promise<boolean>, ms: number, what: string | (() => string)): Promise<void> {
   const until = Date.now() + ms;
   while (!(await probe())) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
