@@ -8,10 +8,15 @@ import { startSampleFeed } from './sample-feed.ts';
 const USAGE = `usage:
   strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads N] [--merge-threads 1]
               [--syslog-port PORT] [--syslog-index syslog] [--max-body-bytes 67108864] [--max-record-bytes 1048576]
-  strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in`;
+  strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in
+  strata agent --config agent.yaml [--check]        ship log files to a node`;
 
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
+  if (cmd === 'agent') {
+    const { agentMain } = await import('../ingest/agent/index.ts');
+    return agentMain(rest);
+  }
   if (cmd !== 'node' && cmd !== 'demo') {
     process.stderr.write(USAGE + '\n');
     process.exit(cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 2);

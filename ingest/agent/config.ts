@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { durationMs, INDEX_NAME_RE } from '../../lib/config.ts';
+import { StrataError } from '../../lib/errors.ts';
+
+/**
+ * The agent's configuration: one YAML file, validated strictly (an unknown or misspelt key is an error naming its
+ * path), with a named default for everything but where offsets live, what to read and where to send it. The
+ * minimal config of issue 4 (registry, inputs with paths, output urls, index, auth) is valid as it stands.
+ */
+
+/** A strict object whose unknown keys are reported with the keys it does know, so that a typo points at its fix. */
+function strict<S extends z.core.$ZodLooseShape>(shape: S) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key; expected one of ${known}` : undefined),
+  });
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** Fields every record gets from the agent (or, `_id` and `_index`, that describe a hit rather than a record). */
+const RESERVED_FIELDS = new Set(['@timestamp', 'message', 'log.file.path', 'host.name', '_id', '_index']);
+
+/** Field values added to every record: what the node stores as a field (nested objects are not taken here). */
+const FieldsSchema = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]));
+
+const FileInputSchema = strict({
+  type: z.literal('file'),
+  /** Absolute globs (`*`, `?`, `[a-z]`, `{a,b}`, `**`), or relative to the config file's directory. */
+  paths: z.array(z.string().min(1)).min(1),
+  /**
+   * File names (the last path component) never read, as globs. Compressed rotations are skipped by default: their
+   * bytes are not lines, and their text was read from the file they were rotated from.
+   */
+  exclude: z.array(z.string().min(1)).default(['*.gz', '*.bz2', '*.xz', '*.zst', '*.zip']),
+  /** How often the globs are expanded again, so that new files are picked up while running. */
+  scan_interval_ms: ms(10, 3_600_000).default(1000),
+  /** How often open files at their end are read again for new lines. */
+  poll_interval_ms: ms(5, 60_000).default(250),
+  /** Bytes read from a file at a time. */
+  read_buffer_bytes: z.number().int().min(4 * KiB).max(16 * MiB).default(256 * KiB),
+  /**
+   * Longer lines are cut to this many bytes (the rest of the line is skipped and counted): the node refuses
+   * records over its `--max-record-bytes` (1 MiB by default), and a line without end must not hold memory.
+   */
+  max_line_bytes: z.number().int().min(64).max(64 * MiB).default(512 * KiB),
+  /**
+   * A last line without its newline is held back until the newline comes; when the file has not grown for this
+   * long it is shipped as it is (0: never, until the file is rotated away or deleted). Should the writer then
+   * finish that line, its rest arrives as a record of its own.
+   */
+  partial_line_timeout_ms: ms(0, 86_400_000).default(10_000),
+  /**
+   * A file renamed away or deleted is read to its end, then closed once it has not grown for this long (a writer
+   * may still append to a rotated file until it reopens its log).
+   */
+  close_inactive_ms: ms(0, 86_400_000).default(5_000),
+  /** Bytes at the start of a file whose hash, with device and inode, identifies it (see format.md). */
+  fingerprint_bytes: z.number().int().min(16).max(64 * KiB).default(KiB),
+  /** Fields added to each record of this input (over the top-level `fields`). */
+  fields: FieldsSchema.default({}),
+});
+
+const InputSchema = z.discriminatedUnion('type', [FileInputSchema], {
+  error: (iss) => (iss.code === 'invalid_union' ? 'unknown input type; supported: file' : undefined),
+});
+
+const AuthSchema = strict({
+  /** Sent as `Authorization: ApiKey <api_key>`. */
+  api_key: z.string().min(1).optional(),
+  /** Sent as HTTP Basic authentication. */
+  username: z.string().min(1).optional(),
+  password: z.string().optional(),
+}).superRefine((a, ctx) => {
+  const basic = a.username !== undefined || a.password !== undefined;
+  if (a.api_key !== undefined && basic) ctx.addIssue({ code: 'custom', message: 'give either api_key, or username and password, not both' });
+  else if (basic && (a.username === undefined || a.password === undefined)) ctx.addIssue({ code: 'custom', message: 'username and password go together' });
+  else if (!basic && a.api_key === undefined) ctx.addIssue({ code: 'custom', message: 'give api_key, or username and password' });
+});
+
+const BatchSchema = strict({
+  /** A batch is sent at this many records… */
+  max_records: z.number().int().min(1).max(100_000).default(2000),
+  /** …or this many bytes of `_bulk` body before compression (the node takes bodies up to 64 MiB)… */
+  max_bytes: z.number().int().min(4 * KiB).max(64 * MiB).default(4 * MiB),
+  /** …or when its first record has waited this long. */
+  max_wait_ms: ms(1, 600_000).default(1000),
+});
+
+const RetrySchema = strict({
+  /** Backoff before the first retry; it doubles each attempt, and each wait is drawn at random below it. */
+  initial_backoff_ms: ms(1, 600_000).default(250),
+  max_backoff_ms: ms(1, 3_600_000).default(30_000),
+  /** A `Retry-After` longer than this is cut to it (a node restarting must not park the agent for a day). */
+  max_retry_after_ms: ms(0, 3_600_000).default(300_000),
+});
+
+const OutputSchema = strict({
+  /** Node URLs; requests go to the first, and fail over to the next on an error. */
+  urls: z.array(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })).min(1),
+  index: z.string().regex(INDEX_NAME_RE, 'an index name (lower-case letters, digits, ".", "_", "-")'),
+  auth: AuthSchema.optional(),
+  compression: z.enum(['gzip', 'none']).default('gzip'),
+  /** gzip level: 1 compresses logs about 5× at a fraction of the CPU of the higher levels. */
+  compression_level: z.number().int().min(1).max(9).default(1),
+  /** A request not answered within this long is abandoned and retried. */
+  timeout_ms: ms(100, 600_000).default(30_000),
+  /** Requests in flight at once. */
+  max_in_flight_batches: z.number().int().min(1).max(64).default(2),
+  batch: BatchSchema.prefault({}),
+  retry: RetrySchema.prefault({}),
+});
+
+const RegistrySchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { path: v } : v),
+  strict({
+    /** Directory of the registry file (created if missing). */
+    path: z.string().min(1),
+    /** Offsets acknowledged by the node are written at most this often (each write is fsynced). */
+    write_interval_ms: ms(0, 60_000).default(200),
+    /** A file the agent has not seen for this long is forgotten ("7d", "12h"). */
+    forget_after: z.string().regex(/^\d+(ms|s|m|h|d|w)$/, 'a duration like "7d", "12h", "30m"').default('7d'),
+  }),
+);
+
+const MemorySchema = strict({
+  /**
+   * Bytes of records read but not yet acknowledged by the node, kept in memory (the `_bulk` body bytes). When
+   * reached, the agent stops reading until the node acknowledges: files wait on disk rather than in memory.
+   */
+  max_pending_bytes: z.number().int().min(64 * KiB).max(4096 * MiB).default(64 * MiB),
+});
+
+export const AgentConfigSchema = strict({
+  registry: RegistrySchema,
+  inputs: z.array(InputSchema).min(1),
+  output: OutputSchema,
+  memory: MemorySchema.prefault({}),
+  /** Fields added to every record. */
+  fields: FieldsSchema.default({}),
+  /** The `host.name` of every record; the machine's host name by default. */
+  host_name: z.string().min(1).optional(),
+  /** On SIGTERM, how long in-flight batches may take to be acknowledged before the agent exits anyway. */
+  shutdown_timeout_ms: ms(0, 600_000).default(5_000),
+}).superRefine((c, ctx) => {
+  const reserved = (fields: Record<string, unknown>, path: (string | number)[]) => {
+    for (const k of Object.keys(fields)) {
+      if (RESERVED_FIELDS.has(k)) ctx.addIssue({ code: 'custom', path: [...path, k], message: `set by the agent itself; the reserved fields are ${[...RESERVED_FIELDS].join(', ')}` });
+    }
+  };
+  reserved(c.fields, ['fields']);
+  c.inputs.forEach((i, n) => reserved(i.fields, ['inputs', n, 'fields']));
+  if (c.memory.max_pending_bytes < c.output.batch.max_bytes) {
+    ctx.addIssue({ code: 'custom', path: ['memory', 'max_pending_bytes'], message: `must be at least output.batch.max_bytes (${c.output.batch.max_bytes})` });
+  }
+  if (c.output.retry.max_backoff_ms < c.output.retry.initial_backoff_ms) {
+    ctx.addIssue({ code: 'custom', path: ['output', 'retry', 'max_backoff_ms'], message: 'must be at least initial_backoff_ms' });
+  }
+});
+
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+export type FileInputConfig = z.infer<typeof FileInputSchema>;
+export type OutputConfig = z.infer<typeof OutputSchema>;
+
+/** The registry's `forget_after` in ms. */
+export function forgetAfterMs(cfg: AgentConfig): number {
+  return durationMs(cfg.registry.forget_after);
+}
+
+/**
+ * Validates a config object. Every problem is named by its path; an unknown key by its own path (zod reports it
+ * at its parent's), so that `output.urll` reads as what it is.
+ */
+export function parseAgentConfig(input: unknown, what: string, baseDir = process.cwd()): AgentConfig {
+  const r = AgentConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issues = r.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys' ? i.keys.map((k) => `${[...i.path, k].join('.')}: ${i.message}`) : [`${i.path.join('.') || '(root)'}: ${i.message}`],
+    );
+    throw new StrataError('invalid_config', `invalid ${what}: ${issues.join('; ')}`, { issues: r.error.issues });
+  }
+  const cfg = r.data;
+  // Relative paths follow the config file, not the directory the agent happens to be started from.
+  cfg.registry.path = resolve(baseDir, cfg.registry.path);
+  for (const input of cfg.inputs) input.paths = input.paths.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+  return cfg;
+}
+
+/** Reads and validates a YAML config file. */
+export function loadAgentConfig(file: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StrataError('invalid_config', `cannot read the agent config ${file}: ${(e as Error).message}`, { path: file }, { cause: e });
+  }
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new StrataError('invalid_config', `invalid agent config ${file}: ${doc.errors.map((e) => e.message).join('; ')}`, { path: file });
+  }
+  return parseAgentConfig(doc.toJS(), `agent config ${file}`, dirname(resolve(file)));
+}
