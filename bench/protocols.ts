@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { compressSync as snappy } from 'snappy';
 import { LokiPush } from '../ingest/protocols/proto/loki-push.ts';
 import { Otlp } from '../ingest/protocols/proto/otlp-logs.ts';
 import type { Corpus } from './corpus.ts';
+import { startNodeProcess } from './node-process.ts';
 import { formatBytes, formatTable, watchPeakRss } from './stats.ts';
 
 /**
@@ -17,7 +17,6 @@ import { formatBytes, formatTable, watchPeakRss } from './stats.ts';
  * once, to show that overload is refused with 429 while the node's memory stays bounded.
  */
 
-const REPO = new URL('..', import.meta.url).pathname;
 const BATCH = 5_000;
 const CONCURRENCY = 4;
 
@@ -44,20 +43,6 @@ export interface FloodResult {
   answered429: number;
   storedLines: number;
   peakRssBytes: number | null;
-}
-
-async function startNode(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; syslogPort: number | null }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin/strata.js'), 'node', '--data-dir', dataDir, '--port', '0', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((ok, fail) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /node ready on (http:\/\/\S+)/.exec(err);
-      const s = /syslog \(RFC 5424 and 3164\) on [^:]+:(\d+)/.exec(err);
-      if (m && (extra.length === 0 || s)) ok({ child, url: m[1], syslogPort: s ? Number(s[1]) : null });
-    });
-    child.once('exit', (code) => fail(new Error(`strata node exited with ${code}: ${err}`)));
-  });
 }
 
 function readLines(file: string, n: number): Line[] {
@@ -165,9 +150,9 @@ async function count(url: string): Promise<number> {
   return ((await res.json()) as { total?: number }).total ?? 0;
 }
 
-async function measure(name: string, lines: number, wireBytes: number, extra: string[], run: (url: string, syslogPort: number | null) => Promise<void>): Promise<ProtocolResult> {
+async function measure(name: string, lines: number, wireBytes: number, syslog: boolean, run: (url: string, syslogPort: number | null) => Promise<void>): Promise<ProtocolResult> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-proto-'));
-  const { child, url, syslogPort } = await startNode(dir, extra);
+  const { child, url, syslogPort, stop } = await startNodeProcess(dir, { syslog });
   const rss = watchPeakRss(child.pid!);
   try {
     const t0 = performance.now();
@@ -177,8 +162,7 @@ async function measure(name: string, lines: number, wireBytes: number, extra: st
     if (stored !== lines) throw new Error(`${name}: ${stored} of ${lines} lines stored`);
     return { protocol: name, lines, seconds, linesPerSec: Math.round(lines / seconds), mbPerSec: wireBytes / seconds / 1e6, peakRssBytes: rss.stop() };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -190,7 +174,7 @@ export async function runProtocolBench(corpus: Corpus, n: number, log: (m: strin
   for (const [name, e] of Object.entries(encoded)) {
     log(`protocol bench: ${name}`);
     const bytes = e.bodies.reduce((s, b) => s + b.length, 0);
-    results.push(await measure(name, lines.length, bytes, [], (url) => send(url, e)));
+    results.push(await measure(name, lines.length, bytes, false, (url) => send(url, e)));
   }
   // Syslog over TCP, RFC 5424, octet-counted as rsyslog forwards; done when search counts every line.
   log('protocol bench: syslog TCP');
@@ -200,7 +184,7 @@ export async function runProtocolBench(corpus: Corpus, n: number, log: (m: strin
   });
   const stream = Buffer.concat(frames);
   results.push(
-    await measure('syslog, TCP (RFC 5424)', lines.length, stream.length, ['--syslog-port', '0'], async (url, port) => {
+    await measure('syslog, TCP (RFC 5424)', lines.length, stream.length, true, async (url, port) => {
       await new Promise<void>((ok, fail) => {
         const s = connect(port!, '127.0.0.1', () => s.end(stream, ok));
         s.on('error', fail);
@@ -219,7 +203,7 @@ export async function runProtocolBench(corpus: Corpus, n: number, log: (m: strin
 async function flood(lines: Line[], log: (m: string) => void): Promise<FloodResult> {
   log('protocol bench: flood');
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-flood-'));
-  const { child, url } = await startNode(dir);
+  const { child, url, stop } = await startNodeProcess(dir);
   const rss = watchPeakRss(child.pid!);
   // 64 bodies of this size in flight are well over the node's 256 MiB ingest budget, so it must refuse some.
   const body = Buffer.from(ndjson(Array.from({ length: 40_000 }, (_, i) => lines[i % lines.length])));
@@ -245,8 +229,7 @@ async function flood(lines: Line[], log: (m: string) => void): Promise<FloodResu
     const seconds = (performance.now() - t0) / 1000;
     return { seconds, connections, requests, answered429, storedLines: await count(url), peakRssBytes: rss.stop() };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

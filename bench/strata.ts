@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +5,12 @@ import type { Corpus } from './corpus.ts';
 import { WARMUP_RUNS, type PeerResult, type QueryResult } from './peers/result.ts';
 import type { BenchQuery } from './queries.ts';
 import { median, p99, watchPeakRss } from './stats.ts';
+import { startNodeProcess } from './node-process.ts';
 
 /** Lines per ingest request and requests in flight: what a shipper fleet would send to one node. */
 const BATCH_LINES = 10_000;
 const CONCURRENCY = 4;
 const INDEX = 'bench';
-const REPO = new URL('..', import.meta.url).pathname;
 
 export interface StrataExtras {
   ingestMBps: number;
@@ -23,23 +22,6 @@ export interface StrataExtras {
   httpMedianMs: Record<string, number>;
   histogram: { name: string; medianMs: number; p99Ms: number; buckets: number }[];
   segments: number;
-}
-
-/** Starts a node as its own process (so its memory is measured alone) on a fresh data dir. */
-async function startNode(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin/strata.js'), 'node', '--data-dir', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = await new Promise<string>((ok, fail) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /node ready on (http:\/\/\S+)/.exec(err);
-      if (m) ok(m[1]);
-    });
-    child.once('exit', (code) => fail(new Error(`strata node exited with ${code}: ${err}`)));
-  });
-  return { child, url };
 }
 
 /** Yields request bodies of BATCH_LINES lines read straight from the NDJSON file, without parsing them. */
@@ -102,7 +84,7 @@ export async function runStrata(
   log: (m: string) => void,
 ): Promise<{ result: PeerResult; extras: StrataExtras }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  const { child, url } = await startNode(dataDir);
+  const { child, url, stop } = await startNodeProcess(dataDir);
   const rss = watchPeakRss(child.pid!);
   try {
     let retries = 0;
@@ -205,8 +187,7 @@ export async function runStrata(
       extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, httpMedianMs, histogram, segments },
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((ok) => child.once('exit', ok));
+    await stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -17,6 +17,13 @@ export function durationMs(v: string | number | undefined): number {
 /** Index names become directory names: only this alphabet, so no request can point outside the data dir. */
 export const INDEX_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
+/** Why `name` cannot be an index name, for a person; null when it can. */
+export function indexNameProblem(name: string): string | null {
+  return INDEX_NAME_RE.test(name)
+    ? null
+    : `invalid index name "${name.slice(0, 140)}": use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit`;
+}
+
 /** Pipeline names are file names and URL path segments. */
 export const PIPELINE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

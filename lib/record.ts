@@ -16,6 +16,14 @@ export const TIMESTAMP_FIELD = '@timestamp';
 export const MESSAGE_FIELD = 'message';
 /** Keys that describe a hit rather than the record; a record may not set them. */
 const RESERVED = new Set(['_id', '_index', TIMESTAMP_FIELD]);
+
+/**
+ * Whether a key from a decoded input must not become a field: the reserved keys, and `__proto__`, which assigning
+ * would set an object's prototype. For decoders that build fields themselves rather than through normalizeObject.
+ */
+export function isReservedKey(key: string): boolean {
+  return RESERVED.has(key) || key === '__proto__';
+}
 const MAX_DEPTH = 32;
 
 /**

@@ -1,6 +1,7 @@
 import { startSyslogServer, type SyslogServer } from '../ingest/syslog/server.ts';
 import { validateIndexName } from '../shards/index.ts';
-import { type Engine, storedCount } from './engine.ts';
+import type { Engine } from './engine.ts';
+import { tally } from './routes/ingest-request.ts';
 
 /**
  * The node's syslog receiver: batches of messages go through the index's pipeline into `syslogIndex`. A batch
@@ -19,18 +20,8 @@ export async function startNodeSyslog(engine: Engine, log: (m: string) => void):
     onBatch: async (batch, meta) => {
       const started = performance.now();
       const report = await engine.ingestBatch(index, batch);
-      let failed = 0;
-      for (const f of report.failed) failed += f.pos.length;
-      engine.metrics.tally({
-        endpoint: `syslog-${meta.transport}`,
-        status: report.failed.length > 0 ? report.failed[0].error.httpStatus : 200,
-        bytes: 0,
-        received: storedCount(report) + failed + report.dropped.length + report.rejected.length,
-        accepted: storedCount(report),
-        dropped: report.dropped.length,
-        rejected: report.rejected,
-        seconds: (performance.now() - started) / 1000,
-      });
+      const status = report.failed.length > 0 ? report.failed[0].error.httpStatus : 200;
+      tally({ engine }, `syslog-${meta.transport}`, started, status, 0, report);
       if (report.failed.length > 0) throw report.failed[0].error;
     },
   });

@@ -59,7 +59,6 @@ const Pattern = z
 /** Where parsed keys go: "" merges them into the record's root, a name puts them under `name.` as dotted keys. */
 const Target = z.string().max(MAX_NAME_LENGTH).default('');
 
-const INDEX_NAME = INDEX_NAME_RE;
 
 // Every processor takes `if`: a Strata query the record must match for the processor to run (skipped records
 // pass on unchanged). Only processors that can fail take `on_failure`; its default is per type, chosen so that a
@@ -255,7 +254,7 @@ const ConvertOptions = z
 const RouteOptions = z
   .object({
     /** The index records go to instead of the one the request named. */
-    index: z.string().regex(INDEX_NAME, "an index name is lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"),
+    index: z.string().regex(INDEX_NAME_RE, "an index name is lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"),
     if: Query.optional(),
   })
   .strict();

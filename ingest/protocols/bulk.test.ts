@@ -10,7 +10,6 @@ const opts = (o: Partial<BulkOptions> = {}): BulkOptions => ({
   defaultPipeline: undefined,
   nowMs: NOW,
   maxRecordBytes: 1024,
-  validateIndex: (n) => (/^[a-z0-9][a-z0-9._-]*$/.test(n) ? null : `invalid index name "${n}"`),
   ...o,
 });
 

@@ -1,6 +1,6 @@
-import { normalizeObject } from '../../lib/record.ts';
+import { indexNameProblem } from '../../lib/config.ts';
 import { type DecodedBatch, emptyBatch, preview, pushRecord, type RejectCode, rejectOversize, warn } from '../batch.ts';
-import { verbatimJson } from './ndjson.ts';
+import { decodeJsonLine } from './ndjson.ts';
 
 /**
  * The Elasticsearch `_bulk` body: NDJSON pairs of an action line and a source line (none for `delete`). Decoding
@@ -57,7 +57,6 @@ export interface BulkOptions {
   defaultPipeline: string | null | undefined;
   nowMs: number;
   maxRecordBytes: number;
-  validateIndex: (name: string) => string | null;
 }
 
 export function decodeBulk(body: string, o: BulkOptions): DecodedBulk {
@@ -152,7 +151,7 @@ function readMeta(meta: Record<string, unknown>, item: BulkItem, o: BulkOptions)
   }
   item.index ??= o.defaultIndex;
   if (item.index === null) return { status: 400, code: 'invalid_field', type: 'action_request_validation_exception', reason: 'Validation Failed: 1: index is missing;' };
-  const bad = o.validateIndex(item.index);
+  const bad = indexNameProblem(item.index);
   if (bad) return { status: 400, code: 'invalid_field', type: 'invalid_index_name_exception', reason: bad };
   if (item.id !== null && (item.id === '' || Buffer.byteLength(item.id) > MAX_ID_BYTES)) {
     return { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: `_id must be 1 to ${MAX_ID_BYTES} bytes long` };
@@ -163,27 +162,18 @@ function readMeta(meta: Record<string, unknown>, item: BulkItem, o: BulkOptions)
 /** One source line into the group's batch; a bad line lands in `rejected` (the caller turns it into an item error). */
 function decodeSource(b: DecodedBatch, pos: number, text: string, id: string | null, o: BulkOptions): void {
   if (rejectOversize(b, pos, text, o.maxRecordBytes)) return;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    b.rejected.push({ line: pos, code: 'invalid_json', reason: `failed to parse the source: ${(e as Error).message.slice(0, 200)}` });
+  const r = decodeJsonLine(text, o.nowMs);
+  if (!r.ok) {
+    b.rejected.push({ line: pos, code: r.code, reason: `the source: ${r.reason}` });
     return;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    b.rejected.push({ line: pos, code: 'not_an_object', reason: 'the source must be a JSON object' });
-    return;
-  }
-  const r = normalizeObject(v as Record<string, unknown>, o.nowMs);
-  if (r.timestampInvalid) {
-    warn(b, pos, 'invalid_timestamp', `@timestamp ${preview((v as Record<string, unknown>)['@timestamp'])} is not ISO 8601 or epoch ms; stored with the ingest time`);
-  }
-  let json = r.verbatim ? verbatimJson(text, r.hadTimestamp)?.trim() ?? null : null;
+  if (r.timestampProblem !== null) warn(b, pos, 'invalid_timestamp', r.timestampProblem);
+  let json = r.json?.trim() ?? null;
   if (json !== null && json[0] !== '{') json = null;
   let fields = r.fields;
   if (id !== null) {
     // The client's id is stored first in the record, where hits read it back from.
-    fields = { _id: id, ...fields };
+    fields = Object.assign({ _id: id }, fields);
     json = json === null ? null : json === '{}' ? `{"_id":${JSON.stringify(id)}}` : `{"_id":${JSON.stringify(id)},${json.slice(1)}`;
   }
   pushRecord(b, pos, r.ts, fields, json);

@@ -1,6 +1,7 @@
 import { uncompressSync } from 'snappy';
 import { StrataError } from '../../lib/errors.ts';
 import type { Fields } from '../../lib/record.ts';
+import { isReservedKey } from '../../lib/record.ts';
 import { type DecodedBatch, emptyBatch, pushRecord, reject, rejectOversize } from '../batch.ts';
 import { LokiPush } from './proto/loki-push.ts';
 import {
@@ -104,7 +105,7 @@ function jsonEntry(out: DecodedBatch, pos: number, v: unknown, labels: Fields, m
         reject(out, pos, 'invalid_field', `structured metadata ${excerpt(k)} must be a string`);
         return;
       }
-      if (!RESERVED.has(k)) f[k] = m;
+      if (!isReservedKey(k)) f[k] = m;
     }
   }
   f.message = line;
@@ -118,7 +119,7 @@ function labelsFromObject(v: unknown): Fields | string {
   for (const k in v) {
     const val = v[k];
     if (typeof val !== 'string') return `label ${excerpt(k)} must have a string value`;
-    if (!RESERVED.has(k)) f[k] = val;
+    if (!isReservedKey(k)) f[k] = val;
   }
   return f;
 }
@@ -292,15 +293,12 @@ function protoPair(r: Reader, f: Fields, keys: KeyCache, slot: number): void {
     else skipField(r, tag, PAIR);
   }
   r.len = outer;
-  if (!RESERVED.has(name)) f[name] = value;
+  if (!isReservedKey(name)) f[name] = value;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Labels in Prometheus text form: {name="value", other=`raw`}, names as identifiers or quoted (UTF-8 names),
 // values with Go escapes, odd spacing and a trailing comma tolerated, only `=` matchers.
-
-/** Keys a record may not set (see lib/record.ts), and the one that would set an object's prototype. */
-const RESERVED = new Set(['@timestamp', '_id', '_index', '__proto__']);
 
 /** Parses a stream's label text into fields; returns what is wrong with it, for a person, when it cannot. */
 export function parseLabels(s: string): Fields | string {
@@ -332,7 +330,7 @@ export function parseLabels(s: string): Fields | string {
     if (v === null) return `labels ${excerpt(s)}: ${why} in the value of label ${name} at offset ${i}`;
     i = ws(s, after);
     if (Object.hasOwn(f, name)) return `labels ${excerpt(s)}: label ${name} appears twice`;
-    if (!RESERVED.has(name)) f[name] = v;
+    if (!isReservedKey(name)) f[name] = v;
     const sep = s.charCodeAt(i);
     if (sep === 44 /* , */) i = ws(s, i + 1);
     else if (sep !== 125) return `labels ${excerpt(s)}: expected "," or "}" at offset ${i}`;

@@ -1,5 +1,30 @@
+import type { Fields } from '../../lib/record.ts';
 import { normalizeObject, textRecord } from '../../lib/record.ts';
-import { type DecodedBatch, emptyBatch, preview, pushRecord, reject, rejectOversize, warn } from '../batch.ts';
+import { type DecodedBatch, emptyBatch, preview, pushRecord, type RejectCode, reject, rejectOversize, warn } from '../batch.ts';
+
+/** One JSON line made a record: its fields' stored JSON when cut from the line, and a note on a bad timestamp. */
+export type JsonLine =
+  | { ok: true; ts: number; fields: Fields; json: string | null; timestampProblem: string | null }
+  | { ok: false; code: RejectCode; reason: string };
+
+/**
+ * One line of JSON into a record by the record rules (lib/record.ts), or why it cannot be one. Shared by every
+ * protocol that carries one JSON object a line (native NDJSON, `_bulk` sources).
+ */
+export function decodeJsonLine(text: string, nowMs: number): JsonLine {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, code: 'invalid_json', reason: `invalid JSON: ${(e as Error).message.slice(0, 200)}` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, code: 'not_an_object', reason: 'expected a JSON object' };
+  const r = normalizeObject(v as Record<string, unknown>, nowMs);
+  const timestampProblem = r.timestampInvalid
+    ? `@timestamp ${preview((v as Record<string, unknown>)['@timestamp'])} is not ISO 8601 or epoch ms; stored with the ingest time`
+    : null;
+  return { ok: true, ts: r.ts, fields: r.fields, json: r.verbatim ? verbatimJson(text, r.hadTimestamp) : null, timestampProblem };
+}
 
 /**
  * Decodes a native ingest body: NDJSON (one JSON object a line) or plain text (one message a line). Each bad line
@@ -25,23 +50,13 @@ export function decodeLines(body: string, format: 'ndjson' | 'text', nowMs: numb
       pushRecord(out, line, r.ts, r.fields);
       continue;
     }
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch (e) {
-      reject(out, line, 'invalid_json', `invalid JSON: ${(e as Error).message.slice(0, 200)}`);
+    const r = decodeJsonLine(text, nowMs);
+    if (!r.ok) {
+      reject(out, line, r.code, r.reason);
       continue;
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      reject(out, line, 'not_an_object', 'expected a JSON object');
-      continue;
-    }
-    const r = normalizeObject(v as Record<string, unknown>, nowMs);
-    if (r.timestampInvalid) {
-      const t = (v as Record<string, unknown>)['@timestamp'];
-      warn(out, line, 'invalid_timestamp', `@timestamp ${preview(t)} is not ISO 8601 or epoch ms; stored with the ingest time`);
-    }
-    pushRecord(out, line, r.ts, r.fields, r.verbatim ? verbatimJson(text, r.hadTimestamp) : null);
+    if (r.timestampProblem !== null) warn(out, line, 'invalid_timestamp', r.timestampProblem);
+    pushRecord(out, line, r.ts, r.fields, r.json);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { StrataError } from '../../lib/errors.ts';
 import type { FieldValue, Fields } from '../../lib/record.ts';
+import { isReservedKey } from '../../lib/record.ts';
 import { type DecodedBatch, type RejectCode, emptyBatch, pushRecord, reject } from '../batch.ts';
 import { Otlp } from './proto/otlp-logs.ts';
 import {
@@ -104,14 +105,12 @@ function resetScratch(s: Scratch, size: number): void {
   s.slot = 0;
 }
 
-/** Keys a record may not set (see lib/record.ts), and the one that would set an object's prototype. */
-const RESERVED = new Set(['@timestamp', '_id', '_index', '__proto__']);
 /** How deep maps and arrays may nest in a value: deeper is hostile or broken, and recursion must stay bounded. */
 const MAX_DEPTH = 32;
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 function put(f: Fields, key: string, v: FieldValue, s: Scratch): void {
-  if (RESERVED.has(key)) return;
+  if (isReservedKey(key)) return;
   f[key] = v;
   s.size += key.length + (typeof v === 'string' ? v.length : 8);
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { StrataError } from '../../lib/errors.ts';
-import { validateIndexName } from '../../shards/index.ts';
+import { indexNameProblem } from '../../lib/config.ts';
 import { type BulkItemError, BulkItemScanner, decodeBulk, type DecodedBulk } from '../../ingest/protocols/bulk.ts';
 import type { IngestReport } from '../engine.ts';
 import { decodedStream, sendJson, tooLarge } from '../http.ts';
@@ -56,14 +56,6 @@ function onError(log: (m: string) => void) {
   };
 }
 
-function indexNameProblem(name: string): string | null {
-  try {
-    validateIndexName(name);
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 interface ItemResult {
   op: string;
@@ -211,7 +203,6 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
         defaultPipeline: pipelineParam(url),
         nowMs: Date.now(),
         maxRecordBytes: engine.cfg.maxRecordBytes,
-        validateIndex: indexNameProblem,
       });
       const reports = await Promise.all(
         decoded.groups.map((g) =>
@@ -255,7 +246,6 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
         defaultPipeline: pipelineParam(url),
         nowMs: Date.now(),
         maxRecordBytes: engine.cfg.maxRecordBytes,
-        validateIndex: indexNameProblem,
       });
       const reports = await Promise.all(decoded.groups.map((g) => engine.ingestBatch(g.index, g.batch, { pipeline: g.pipeline })));
       const [r] = bulkResults(decoded, reports);

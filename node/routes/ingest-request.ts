@@ -26,7 +26,7 @@ export async function admitBody(ctx: RouteContext, req: IncomingMessage): Promis
 
 /** Counts a finished ingest request in the node's metrics. */
 export function tally(
-  ctx: RouteContext,
+  ctx: Pick<RouteContext, 'engine'>,
   endpoint: string,
   started: number,
   status: number,

@@ -33,6 +33,12 @@ export async function jsonObject(ctx: RouteContext, req: IncomingMessage): Promi
 /** Strata's own API (v1): health, native ingest, indices and search. */
 export function nativeRoutes(ctx: RouteContext): Route[] {
   const { engine } = ctx;
+  /** Index settings from a request; a `default_pipeline` must name a stored pipeline (404 otherwise). */
+  const settingsBody = async (req: IncomingMessage) => {
+    const body = await jsonObject(ctx, req);
+    if (typeof body.default_pipeline === 'string') engine.pipelines.get(body.default_pipeline);
+    return body;
+  };
   return [
     {
       method: 'GET',
@@ -62,10 +68,7 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
       method: 'PUT',
       pattern: /^\/api\/v1\/indices\/([^/]+)$/,
       handler: async (req, res, [name]) => {
-        const body = await jsonObject(ctx, req);
-        const pipeline = body.default_pipeline;
-        if (typeof pipeline === 'string') engine.pipelines.get(pipeline);
-        const h = await engine.indices.create(name, body);
+        const h = await engine.indices.create(name, await settingsBody(req));
         sendJson(res, 200, { index: h.name, settings: h.settings });
       },
     },
@@ -73,10 +76,7 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
       method: 'PUT',
       pattern: /^\/api\/v1\/indices\/([^/]+)\/settings$/,
       handler: async (req, res, [name]) => {
-        const body = await jsonObject(ctx, req);
-        const pipeline = body.default_pipeline;
-        if (typeof pipeline === 'string') engine.pipelines.get(pipeline);
-        const h = await engine.indices.update(name, body);
+        const h = await engine.indices.update(name, await settingsBody(req));
         sendJson(res, 200, { index: h.name, settings: h.settings });
       },
     },

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFileDurable } from '../../lib/durable-file.ts';
 import { join } from 'node:path';
-import { durationMs, INDEX_NAME_RE, type IndexSettings, IndexSettingsSchema, MUTABLE_INDEX_SETTINGS, type NodeConfig, parseConfig } from '../../lib/config.ts';
+import { durationMs, INDEX_NAME_RE, indexNameProblem, type IndexSettings, IndexSettingsSchema, MUTABLE_INDEX_SETTINGS, type NodeConfig, parseConfig } from '../../lib/config.ts';
 import { StrataError, ensureDir } from '../../lib/errors.ts';
 import { type BuildPool, Shard, fsyncDir } from '../../indexer/index.ts';
 
@@ -13,15 +13,9 @@ export interface IndexHandle {
   rotation: number;
 }
 
-const NAME_RE = INDEX_NAME_RE;
-
 export function validateIndexName(name: string): void {
-  if (!NAME_RE.test(name) || name === '.' || name === '..') {
-    throw new StrataError(
-      'invalid_request',
-      `invalid index name "${name.slice(0, 140)}": use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit`,
-    );
-  }
+  const problem = indexNameProblem(name);
+  if (problem !== null) throw new StrataError('invalid_request', problem);
 }
 
 /**
@@ -41,7 +35,7 @@ export class LocalIndices {
     const li = new LocalIndices(cfg, pool, warn);
     ensureDir(li.root, mkdirSync);
     for (const name of readdirSync(li.root)) {
-      if (!NAME_RE.test(name) || !existsSync(join(li.root, name, 'index.json'))) continue;
+      if (!INDEX_NAME_RE.test(name) || !existsSync(join(li.root, name, 'index.json'))) continue;
       const settings = parseConfig(IndexSettingsSchema, JSON.parse(readFileSync(join(li.root, name, 'index.json'), 'utf8')), `settings of index ${name}`);
       li.indices.set(name, await li.openShards(name, settings));
     }
