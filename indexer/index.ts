@@ -1,5 +1,7 @@
 /** The indexer's public surface: storage of one shard, its search, and the query language. */
 export { Shard, type AppendResult, type ShardOptions, type ShardView } from './store/shard.ts';
+export { addFieldKinds, KIND_BOOLEAN, KIND_NUMBER, KIND_STRING } from './store/field-kinds.ts';
+export { findRecordAt, findRecordById } from './store/lookup.ts';
 export { BuildPool } from './build/pool.ts';
 export { fsyncDir } from './log/file.ts';
 export type { Durability } from './log/append-log.ts';

@@ -1,14 +1,19 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NodeConfigSchema, parseConfig } from '../lib/config.ts';
 import { StrataError } from '../lib/errors.ts';
+import { ensureDashboardBuilt, startDashboard } from './dashboard.ts';
 import { runNode } from './run.ts';
 import { startSampleFeed } from './sample-feed.ts';
 
 const USAGE = `usage:
   strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads N] [--merge-threads 1]
               [--syslog-port PORT] [--syslog-index syslog] [--max-body-bytes 67108864] [--max-record-bytes 1048576]
-  strata demo [--data-dir ./data] [--port 9400]     a node with sample data flowing in
+  strata demo [--data-dir ./data] [--port 9400] [--dashboard-port 3000]
+                                                    a node, the dashboard, and sample data flowing in
+  strata dashboard [--node http://127.0.0.1:9400] [--port 3000] [--host 127.0.0.1]
+                                                    the dashboard, talking to a node
   strata agent --config agent.yaml [--check]        ship log files to a node`;
 
 export async function main(argv: string[]): Promise<void> {
@@ -17,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
     const { agentMain } = await import('../ingest/agent/index.ts');
     return agentMain(rest);
   }
+  if (cmd === 'dashboard') return dashboardMain(rest);
   if (cmd !== 'node' && cmd !== 'demo') {
     process.stderr.write(USAGE + '\n');
     process.exit(cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 2);
@@ -33,9 +39,11 @@ export async function main(argv: string[]): Promise<void> {
       'syslog-index': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'max-record-bytes': { type: 'string' },
+      'dashboard-port': { type: 'string' },
     },
     strict: true,
   });
+  if (cmd === 'node' && values['dashboard-port'] !== undefined) throw new StrataError('invalid_config', '--dashboard-port is for `strata demo`; run `strata dashboard` beside a node');
   const dataDir = values['data-dir'] ?? (cmd === 'demo' ? './data' : undefined);
   if (!dataDir) throw new StrataError('invalid_config', '--data-dir is required: where this node keeps its indices');
   const cfg = parseConfig(
@@ -59,9 +67,18 @@ export async function main(argv: string[]): Promise<void> {
   log(`node ready on http://${cfg.host}:${port} (data in ${cfg.dataDir})`);
   if (node.syslog) log(`syslog (RFC 5424 and 3164) on ${cfg.host}:${node.syslog.port}, UDP and TCP, into index "${cfg.syslogIndex}"`);
   let stopFeed = () => {};
+  let dashboard: { url: string; close(): Promise<void> } | null = null;
   if (cmd === 'demo') {
     stopFeed = startSampleFeed(`http://${cfg.host}:${port}`, log);
     log(`sample data is flowing into index "demo"; try: curl -s localhost:${port}/api/v1/search -d '{"index":"demo","query":"level:error","size":3}'`);
+    const dashboardPort = values['dashboard-port'] !== undefined ? Number(values['dashboard-port']) : 3000;
+    try {
+      await ensureDashboardBuilt(ROOT, log);
+      dashboard = await startDashboard({ root: ROOT, nodeUrl: `http://${cfg.host}:${port}`, port: dashboardPort, host: cfg.host, log });
+      log(`dashboard ready: open ${dashboard.url}/discover (live tail: ${dashboard.url}/tail)`);
+    } catch (e) {
+      log(`the dashboard did not start: ${(e as Error).message}`);
+    }
   }
   let stopping = false;
   const stop = async () => {
@@ -69,7 +86,29 @@ export async function main(argv: string[]): Promise<void> {
     stopping = true;
     log('shutting down');
     stopFeed();
+    await dashboard?.close();
     await node.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+/** The repository (or installed package) root: where the dashboard's sources and build live. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+async function dashboardMain(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { node: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, strict: true });
+  const nodeUrl = values.node ?? 'http://127.0.0.1:9400';
+  if (!/^https?:\/\/[^/]+\/?$/.test(nodeUrl)) throw new StrataError('invalid_config', `--node must be a node's base URL like http://127.0.0.1:9400, got ${JSON.stringify(nodeUrl)}`);
+  const port = Number(values.port ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StrataError('invalid_config', `--port must be a port number (1-65535), got ${JSON.stringify(values.port)}`);
+  const log = (m: string) => process.stderr.write(`[strata] ${new Date().toISOString()} ${m}\n`);
+  await ensureDashboardBuilt(ROOT, log);
+  const d = await startDashboard({ root: ROOT, nodeUrl: nodeUrl.replace(/\/$/, ''), port, host: values.host ?? '127.0.0.1', log });
+  log(`dashboard ready on ${d.url}/discover, talking to the node at ${nodeUrl}`);
+  const stop = async () => {
+    await d.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

@@ -6,6 +6,8 @@ import { type DecodedBatch, decodeLines, jsonOf, type Rejection } from '../inges
 import { executeSearch, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, routeBatch, validateIndexName } from '../shards/index.ts';
 import { NodeMetrics } from './metrics.ts';
 import { PipelineStore } from './pipelines.ts';
+import { SavedSearchStore } from './saved-searches.ts';
+import { TailHub } from './tail-hub.ts';
 
 /** Records of one index that were stored: each request position with the shard and offset it got. */
 export interface StoredPart {
@@ -63,13 +65,22 @@ export interface IngestOptions {
 export class Engine {
   private inflightBytes = 0;
   readonly metrics = new NodeMetrics();
-  private constructor(readonly cfg: NodeConfig, readonly pool: BuildPool, readonly indices: LocalIndices, readonly pipelines: PipelineStore) {}
+  /** Live tails: fed every batch once it is durable. */
+  readonly tail = new TailHub();
+  private constructor(
+    readonly cfg: NodeConfig,
+    readonly pool: BuildPool,
+    readonly indices: LocalIndices,
+    readonly pipelines: PipelineStore,
+    readonly savedSearches: SavedSearchStore,
+  ) {}
 
   static async open(cfg: NodeConfig, warn: (m: string) => void): Promise<Engine> {
     const pipelines = PipelineStore.open(cfg.dataDir);
+    const savedSearches = SavedSearchStore.open(cfg.dataDir);
     const pool = new BuildPool(cfg.buildThreads, cfg.mergeThreads);
     const indices = await LocalIndices.open(cfg, pool, warn);
-    const engine = new Engine(cfg, pool, indices, pipelines);
+    const engine = new Engine(cfg, pool, indices, pipelines, savedSearches);
     engine.observePipelines();
     return engine;
   }
@@ -166,7 +177,11 @@ export class Engine {
     const parts = routeBatch(b.ts.length, (i) => recordId(b.fields[i]), h.shards.length, h.rotation++);
     const stored: StoredPart = { index: h.name, pos: [], shard: [], offset: [] };
     const conflicts: ConflictPart = { index: h.name, pos: [], id: [], shard: [], offset: [] };
-    await Promise.all(
+    // Where each record went, for live tails; tracked only while someone tails (-1: not stored).
+    const tailShard = this.tail.active ? new Int32Array(b.ts.length).fill(-1) : null;
+    const tailSeq = tailShard ? new Float64Array(b.ts.length) : null;
+    // Settled, not raced: records of shards that did store are published even when another shard failed.
+    const settled = await Promise.allSettled(
       parts.map(async (p) => {
         const r = await h.shards[p.shard].append(
           p.items.map((i) => ({ ts: b.ts[i], fieldsJson: jsonOf(b, i) })),
@@ -185,9 +200,15 @@ export class Engine {
           stored.pos.push(b.pos[i]);
           stored.shard.push(p.shard);
           stored.offset.push(r.offsets[k]);
+          if (tailShard) {
+            tailShard[i] = p.shard;
+            tailSeq![i] = r.offsets[k];
+          }
         });
       }),
     );
+    if (tailShard) this.tail.publish(h.name, b, tailShard, tailSeq!);
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
     return { stored, conflicts };
   }
 
@@ -201,6 +222,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.tail.close();
     await this.indices.close();
     await this.pool.close();
   }

@@ -2,10 +2,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { StrataError } from '../lib/errors.ts';
 import type { Engine } from './engine.ts';
 import { sendError, sendJson } from './http.ts';
+import { contextRoutes } from './routes/context.ts';
 import { elasticRoutes } from './routes/elastic.ts';
+import { fieldRoutes } from './routes/fields.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { pushRoutes } from './routes/push.ts';
+import { savedSearchRoutes } from './routes/saved-searches.ts';
+import { tailRoutes } from './routes/tail.ts';
 import type { Route, RouteContext } from './routes/types.ts';
 
 export { VERSION } from './version.ts';
@@ -17,7 +21,16 @@ export { VERSION } from './version.ts';
 export function createNodeServer(engine: Engine, log: (m: string) => void): Server {
   const ctx: RouteContext = { engine, log };
   // Strata's own routes first: the Elasticsearch ones match broad paths like /<index>/_doc.
-  const routes: Route[] = [...nativeRoutes(ctx), ...pipelineRoutes(ctx), ...pushRoutes(ctx), ...elasticRoutes(ctx)];
+  const routes: Route[] = [
+    ...nativeRoutes(ctx),
+    ...pipelineRoutes(ctx),
+    ...fieldRoutes(ctx),
+    ...tailRoutes(ctx),
+    ...contextRoutes(ctx),
+    ...savedSearchRoutes(ctx),
+    ...pushRoutes(ctx),
+    ...elasticRoutes(ctx),
+  ];
 
   return createServer((req, res) => {
     let url: URL;

@@ -410,6 +410,15 @@ export class SegmentReader {
     return c;
   }
 
+  /** The distinct string values of a field's keyword column (sorted), without reading its per-doc ordinals. */
+  keywordValues(field: string): readonly string[] | null {
+    const cached = this.keywords.get(field);
+    if (cached) return cached.values;
+    const meta = this.footer.fields[field]?.keyword;
+    if (!meta) return null;
+    return JSON.parse(Buffer.from(this.section(meta.values)).toString('utf8')) as string[];
+  }
+
   presenceOf(field: string): Bitset | null {
     let b = this.presence.get(field);
     if (b) return b;

@@ -115,9 +115,7 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
   const page = gathered.slice(0, req.size);
   // Hits are answered as JSON text spliced from the stored record's own JSON: parsing it only to serialize it
   // again was most of the cost of a page of hits.
-  const hitJson = page.map(({ index, shard, c }) =>
-    hitText(`"${shard}-${c.seq}"`, index, c.ts, c.seg ? c.seg.docJson(c.doc) : JSON.stringify(c.fields)),
-  );
+  const hitJson = page.map(({ index, shard, c }) => candidateHitJson(index, shard, c));
   const last = page[page.length - 1];
   const next =
     req.size > 0 && gathered.length > req.size
@@ -142,6 +140,16 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
 
 const HIT_JSON = Symbol('hitJson');
 type SearchResponseInternal = SearchResponse & { [HIT_JSON]?: string[] };
+
+/** The JSON of one hit, as search answers it, for a candidate found in shard `shard` of `index`. */
+export function candidateHitJson(index: string, shard: number, c: ShardCandidate): string {
+  return hitText(`"${shard}-${c.seq}"`, index, c.ts, c.seg ? c.seg.docJson(c.doc) : JSON.stringify(c.fields));
+}
+
+/** The JSON of one hit, as search answers it, for a record given by its stored JSON and where it was stored. */
+export function storedHitJson(index: string, shard: number, seq: number, ts: number, fieldsJson: string): string {
+  return hitText(`"${shard}-${seq}"`, index, ts, fieldsJson);
+}
 
 const STORED_ID = '"_id":"';
 

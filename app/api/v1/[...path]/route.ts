@@ -1,0 +1,46 @@
+/**
+ * The dashboard forwards its own `/api/v1/*` to the Strata node, so that the browser talks to one origin (no CORS,
+ * and the session of the security layer will live here). Bodies and answers are streamed, live tail included.
+ */
+import type { NextRequest } from 'next/server';
+
+export const dynamic = 'force-dynamic';
+
+const nodeUrl = () => process.env.STRATA_NODE_URL ?? 'http://127.0.0.1:9400';
+const REQUEST_HEADERS = ['content-type', 'content-encoding', 'accept', 'last-event-id'];
+const ANSWER_HEADERS = ['content-type', 'retry-after', 'cache-control', 'x-accel-buffering'];
+
+async function forward(req: NextRequest, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> {
+  const { path } = await ctx.params;
+  const target = new URL(`/api/v1/${path.map(encodeURIComponent).join('/')}${req.nextUrl.search}`, nodeUrl());
+  const headers = new Headers();
+  for (const h of REQUEST_HEADERS) {
+    const v = req.headers.get(h);
+    if (v !== null) headers.set(h, v);
+  }
+  const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: req.signal, redirect: 'manual', cache: 'no-store' };
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    init.body = req.body;
+    init.duplex = 'half';
+  }
+  let answer: Response;
+  try {
+    answer = await fetch(target, init);
+  } catch (e) {
+    if (req.signal.aborted) return new Response(null, { status: 499 });
+    return Response.json(
+      { error: { code: 'node_unreachable', message: `the dashboard cannot reach the Strata node at ${nodeUrl()} (${(e as Error).message}); is it running?` } },
+      { status: 502 },
+    );
+  }
+  const out = new Headers();
+  for (const h of ANSWER_HEADERS) {
+    const v = answer.headers.get(h);
+    if (v !== null) out.set(h, v);
+  }
+  // A compressing proxy would hold events back until a buffer fills; `no-transform` tells it not to.
+  if ((out.get('content-type') ?? '').startsWith('text/event-stream')) out.set('cache-control', 'no-cache, no-transform');
+  return new Response(answer.body, { status: answer.status, headers: out });
+}
+
+export { forward as GET, forward as POST, forward as PUT, forward as DELETE };

@@ -1,0 +1,103 @@
+/**
+ * The node's HTTP API as the dashboard sees it: request and answer shapes of `/api/v1`. The node's own modules
+ * define the same shapes with their validators; these are the wire contract, kept free of server code so that
+ * the browser bundle stays small.
+ */
+
+export type FieldValue = string | number | boolean;
+
+/** A stored record as search returns it. */
+export interface Hit {
+  _id: string;
+  _index: string;
+  '@timestamp': string;
+  [field: string]: FieldValue;
+}
+
+export interface DateHistogramAgg {
+  date_histogram: { interval: string; buckets?: number; split?: { field: string; size?: number } };
+}
+export interface TermsAgg {
+  terms: { field: string; size?: number };
+}
+export interface StatsAgg {
+  stats: { field: string };
+}
+export type AggSpec = DateHistogramAgg | TermsAgg | StatsAgg;
+
+export interface SearchRequest {
+  index: string | string[];
+  query?: string;
+  from?: string | number;
+  to?: string | number;
+  size?: number;
+  sort?: 'desc' | 'asc';
+  search_after?: string | null;
+  aggs?: Record<string, AggSpec>;
+}
+
+export interface HistogramBucket {
+  key: number;
+  key_as_string: string;
+  doc_count: number;
+  split?: { key: FieldValue; doc_count: number }[];
+  other?: number;
+}
+export interface DateHistogramResult {
+  interval_ms: number;
+  split_keys?: FieldValue[];
+  buckets: HistogramBucket[];
+}
+export interface TermsResult {
+  buckets: { key: FieldValue; doc_count: number }[];
+  sum_other_doc_count: number;
+  missing: number;
+}
+
+export interface SearchResponse {
+  total: number;
+  hits: Hit[];
+  next: string | null;
+  took_ms: number;
+  aggs?: Record<string, unknown>;
+}
+
+export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'mixed';
+export interface FieldInfo {
+  name: string;
+  type: FieldType;
+}
+
+export interface ContextResponse {
+  anchor: Hit;
+  /** The fields whose values define "the same source", with the anchor's values. */
+  same: Record<string, FieldValue>;
+  /** Oldest first, ending just before the anchor. */
+  before: Hit[];
+  /** Oldest first, starting just after the anchor. */
+  after: Hit[];
+}
+
+export interface SavedSearchBody {
+  name: string;
+  query: string;
+  index: string;
+  from?: string | null;
+  to?: string | null;
+  columns?: string[];
+}
+export interface SavedSearch extends Required<SavedSearchBody> {
+  id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IndexInfo {
+  index: string;
+  shards: { docs: number }[];
+}
+
+/** Strata's error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; position?: number; reason?: string };
+}
