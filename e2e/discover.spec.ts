@@ -180,3 +180,29 @@ test('saved searches: save, list, open, delete', async ({ page, state }) => {
   await page.getByRole('button', { name: 'Delete auth warnings' }).click();
   await expect(page.getByRole('list', { name: 'Saved searches' })).not.toContainText('auth warnings');
 });
+
+test('the query bar completes field names, a field\'s frequent values, and recent queries', async ({ page, state }) => {
+  await page.goto(discoverUrl(state));
+  const q = page.getByRole('combobox', { name: 'Query' });
+  await q.click();
+  await q.pressSequentially('serv');
+  const list = page.getByRole('listbox', { name: 'Suggestions' });
+  await expect(list.getByRole('option').first()).toContainText('service');
+  await q.press('Tab');
+  await expect(q).toHaveValue('service:');
+  // The field's values, from the node's terms over the time range.
+  // The five services and the hostile value of the markup test.
+  await expect(list.getByRole('option')).toHaveCount(5 + 1);
+  await expect(list.getByRole('option', { name: /^payments/ })).toBeVisible();
+  await q.pressSequentially('pay');
+  await expect(list.getByRole('option')).toHaveCount(1);
+  await q.press('Tab');
+  await expect(q).toHaveValue('service:payments');
+  await shot(page, 'discover-completion');
+  await q.press('Enter');
+  await expect(page).toHaveURL(/q=service%3Apayments/);
+  // Now a recent query: typing its start offers it whole.
+  await q.fill('');
+  await q.pressSequentially('service:p');
+  await expect(list.getByRole('option', { name: /service:payments\s*recent/ })).toBeVisible();
+});

@@ -5,7 +5,7 @@ import { NodeConfigSchema, parseConfig } from '../lib/config.ts';
 import { StrataError } from '../lib/errors.ts';
 import { ensureDashboardBuilt, startDashboard } from './dashboard.ts';
 import { runNode } from './run.ts';
-import { startSampleFeed } from './sample-feed.ts';
+import { startDemo } from './demo.ts';
 
 const USAGE = `usage:
   strata node --data-dir DIR [--port 9400] [--host 127.0.0.1] [--build-threads N] [--merge-threads 1]
@@ -66,10 +66,10 @@ export async function main(argv: string[]): Promise<void> {
   const port = node.port;
   log(`node ready on http://${cfg.host}:${port} (data in ${cfg.dataDir})`);
   if (node.syslog) log(`syslog (RFC 5424 and 3164) on ${cfg.host}:${node.syslog.port}, UDP and TCP, into index "${cfg.syslogIndex}"`);
-  let stopFeed = () => {};
+  let stopDemo = async () => {};
   let dashboard: { url: string; close(): Promise<void> } | null = null;
   if (cmd === 'demo') {
-    stopFeed = startSampleFeed(`http://${cfg.host}:${port}`, log);
+    stopDemo = await startDemo(`http://${cfg.host}:${port}`, cfg.dataDir, log);
     log(`sample data is flowing into index "demo"; try: curl -s localhost:${port}/api/v1/search -d '{"index":"demo","query":"level:error","size":3}'`);
     const dashboardPort = values['dashboard-port'] !== undefined ? Number(values['dashboard-port']) : 3000;
     try {
@@ -85,7 +85,7 @@ export async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('shutting down');
-    stopFeed();
+    await stopDemo();
     await dashboard?.close();
     await node.close();
     process.exit(0);

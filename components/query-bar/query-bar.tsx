@@ -1,5 +1,5 @@
 'use client';
-import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { FieldInfo, FieldValue } from '../../lib/client/index.ts';
 import { loadHistory } from './history.ts';
 import { lexQuery, quoteValue, wordAt } from './lex.ts';
@@ -51,6 +51,14 @@ export function QueryBar({ value, onChange, onSubmit, fields, suggestValues, pro
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // A long query wraps: the box grows with it, so the coloured copy underneath stays aligned.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${el.scrollHeight}px`;
+  }, [value]);
+
   const word = useMemo(() => wordAt(value, caret), [value, caret]);
 
   useEffect(() => {
@@ -68,24 +76,22 @@ export function QueryBar({ value, onChange, onSubmit, fields, suggestValues, pro
   const suggestions = useMemo<Suggestion[]>(() => {
     if (!open) return [];
     const p = word.prefix.toLowerCase();
+    const out: Suggestion[] = [];
     if (word.field !== null) {
       const list = values?.field === word.field ? values.list : [];
-      return list
-        .map((v) => quoteValue(v))
-        .filter((v) => v.toLowerCase().replace(/^"/, '').startsWith(p.replace(/^"/, '')))
-        .slice(0, 10)
-        .map((v) => ({ insert: v, label: v, kind: 'value' }));
-    }
-    const out: Suggestion[] = [];
-    if (p !== '') {
+      for (const v of list.map((x) => quoteValue(x))) {
+        if (out.length < 10 && v.toLowerCase().replace(/^"/, '').startsWith(p.replace(/^"/, ''))) out.push({ insert: v, label: v, kind: 'value' });
+      }
+    } else if (p !== '') {
       for (const f of fields) if (f.name.toLowerCase().startsWith(p)) out.push({ insert: `${f.name}:`, label: f.name, kind: TYPE_LABEL[f.type] ?? f.type });
       for (const k of KEYWORDS) if (k.toLowerCase().startsWith(p) && k.toLowerCase() !== p) out.push({ insert: `${k} `, label: k, kind: 'operator' });
     }
+    // Recent queries that continue what is typed, whole: picking one replaces the query.
     if (caret === value.length) {
       const whole = value.trim().toLowerCase();
       for (const h of loadHistory()) if (h.toLowerCase().startsWith(whole) && h !== value.trim()) out.push({ insert: `\u0000${h}`, label: h, kind: 'recent' });
     }
-    return out.slice(0, 12);
+    return out.slice(0, 14);
   }, [open, word, values, fields, caret, value]);
 
   useEffect(() => setActive(0), [suggestions.length]);
