@@ -54,3 +54,38 @@ test('live tail: an invalid query is refused with its error, and no stream opens
   await expect(page.getByRole('alert').first()).toContainText("missing ')' for this '('");
   await expect(page.getByTestId('tail-status')).toHaveText('Stopped');
 });
+
+test('live tail keeps up with 5,000 lines/s: the buffer stays bounded and the page responsive', async ({ page, state }) => {
+  test.setTimeout(90_000);
+  await page.goto(`${state.dashboardUrl}/tail?index=${APP_INDEX}&q=${encodeURIComponent('flood')}`);
+  await expect(page.getByTestId('tail-status')).toHaveText('Live');
+  // 6 s at 5,000 lines/s, in batches of 500 every 100 ms, as a busy shipper fleet would send them.
+  const started = Date.now();
+  let sent = 0;
+  const flood = (async () => {
+    for (let tick = 0; tick < 60; tick++) {
+      const batch = Array.from({ length: 500 }, (_, i) => ({ message: `flood line ${sent + i} from the load test`, level: 'info' }));
+      sent += batch.length;
+      await post(state.nodeUrl, batch);
+      const wait = started + (tick + 1) * 100 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  // While the stream runs, the page still answers a click at once.
+  await page.waitForTimeout(2000);
+  const clickedAt = Date.now();
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('tail-status')).toHaveText('Paused', { timeout: 2000 });
+  const answeredMs = Date.now() - clickedAt;
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await flood;
+  await expect(page.getByTestId('tail-line').filter({ hasText: `flood line ${sent - 1} ` })).toBeVisible({ timeout: 10_000 });
+  const inView = await page.locator('.tail .status').textContent();
+  const n = Number(/([\d,]+) lines in view/.exec(inView ?? '')![1].replace(/,/g, ''));
+  expect(n).toBeLessThanOrEqual(5000);
+  expect(n).toBeGreaterThan(0);
+  // Only the rows on screen are in the page.
+  expect(await page.getByTestId('tail-line').count()).toBeLessThan(200);
+  test.info().annotations.push({ type: 'measured', description: `${sent} lines in ${((Date.now() - started) / 1000).toFixed(1)} s; Pause answered in ${answeredMs} ms` });
+  await shot(page, 'tail-flood');
+});

@@ -1,33 +1,52 @@
 import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
 import { type Batch, BatchBuilder, BufferPool, TIMESTAMP_BYTES } from './batch.ts';
 import { BulkClient } from './bulk-client.ts';
 import { type AgentConfig, forgetAfterMs } from './config.ts';
-import type { FileState } from './file-state.ts';
+import { type AgentCounters, newCounters } from './counters.ts';
+import { Emitter, type RecordPipeline, type Source } from './emit.ts';
+import { FileState } from './file-state.ts';
 import { FileTracker, inputRuntime } from './file-tracker.ts';
+import type { StreamHooks } from './inputs/hooks.ts';
+import { StdinInput } from './inputs/stdin.ts';
+import { type SyslogListener, startSyslog } from './inputs/syslog.ts';
+import { type MetricsServer, renderMetrics, startMetricsServer } from './metrics.ts';
+import { Joiner, multilineSettings } from './multiline.ts';
+import { compileChain } from './processors/compile.ts';
 import { type LineSink, ReadBuffer, readChunk, type ReadSettings } from './read-lines.ts';
-import { loadRegistry, lockRegistry, saveRegistry } from './registry.ts';
+import { loadRegistry, lockRegistry } from './registry.ts';
+import { RegistryWriter } from './registry-writer.ts';
 import { Shipper, type ShipperStats } from './shipper.ts';
 
 /**
  * The agent: one loop reads files into batches while the shipper delivers them, and acknowledgements move each
  * file's committed offset, which the registry writes down. Reading, scanning and batching all happen in that one
  * loop, so file state is never touched by two tasks at once; acknowledgements only mark runs and free memory.
+ * Stream inputs (stdin, syslog) add their records from their own events, between the loop's awaits: appending
+ * to a batch is synchronous, so they never interleave with a file's record.
  *
  * Memory is bounded by `memory.max_pending_bytes`: every record read counts until the node acknowledges it, and
- * at the bound the loop stops reading (after the current line) and seals the open batch so that it can ship.
- * The files wait on disk meanwhile, which is the backpressure: the agent holds at most the bound, one line, and
- * the compressed copies of the batches in flight.
+ * at the bound the loop stops reading (after the current line), stdin and TCP syslog are paused, UDP syslog
+ * drops, and the open batch is sealed so that it can ship. The files wait on disk meanwhile, which is the
+ * backpressure: the agent holds at most the bound, one line (or one stream chunk), and the compressed copies of
+ * the batches in flight.
  */
 
 export interface AgentStats extends ShipperStats {
-  /** Lines read from files and batched. */
+  /** Lines read from files and stdin, and syslog messages received. */
   linesRead: number;
+  /** Records made of them (multiline joins lines). */
+  records: number;
+  /** Records that went through processors, and those not stored, by reason. */
+  processed: number;
+  dropped: AgentCounters['dropped'];
   /** Bytes of records read and not yet acknowledged, now and at most so far. */
   pendingBytes: number;
   peakPendingBytes: number;
   /** Files followed (open, or waiting for acknowledgements). */
   files: number;
   registryWrites: number;
+  bytesAcked: number;
 }
 
 export interface FileStatus {
@@ -44,28 +63,48 @@ export interface FileStatus {
 export interface Agent {
   stats(): AgentStats;
   files(): FileStatus[];
+  /** Ports listened on: `/metrics` (null when off), and each syslog input's, in config order. */
+  readonly ports: { metrics: number | null; syslog: number[] };
   /** Stops reading, lets batches in flight finish (up to `shutdown_timeout_ms`), writes the registry, unlocks it. */
   close(): Promise<void>;
-  /** Settles when the agent stops: rejected if it stopped on an error it cannot go on from. */
+  /**
+   * Settles when the agent stops: rejected if it stopped on an error it cannot go on from; resolved when close()
+   * stopped it, or when its only input (stdin) ended and everything read was acknowledged.
+   */
   readonly stopped: Promise<void>;
 }
 
-export async function startAgent(cfg: AgentConfig, log: (m: string) => void): Promise<Agent> {
-  const dir = cfg.registry.path;
-  const unlock = lockRegistry(dir);
+export interface AgentOptions {
+  /** What a stdin input reads; process.stdin by default. */
+  stdin?: Readable;
+}
+
+/** `,"k":v` for each field. */
+const fieldsJson = (fields: Record<string, unknown>) => Object.entries(fields).map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join('');
+
+export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opts: AgentOptions = {}): Promise<Agent> {
+  const dir = cfg.registry?.path ?? null;
+  const unlock = dir === null ? () => {} : lockRegistry(dir);
   let entries;
   try {
-    entries = loadRegistry(dir);
+    entries = dir === null ? [] : loadRegistry(dir);
   } catch (e) {
     unlock();
     throw e;
   }
+  const counters = newCounters();
   const indexJson = JSON.stringify(cfg.output.index);
   const hostJson = JSON.stringify(cfg.host_name ?? hostname());
-  const inputs = cfg.inputs.map((c, i) => {
-    const fields = { ...cfg.fields, ...c.fields };
-    return inputRuntime(c, i, Object.entries(fields).map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join(''));
+  /** An input's processors (its own, then the top level's), and the keys its records' constant tail holds. */
+  const pipelineOf = (input: AgentConfig['inputs'][number], own: string[]): RecordPipeline => ({
+    chain: compileChain([...input.processors, ...cfg.processors], counters),
+    fixedKeys: new Set([...own, ...Object.keys(cfg.fields), ...Object.keys(input.fields)]),
   });
+
+  const fileCfgs = cfg.inputs.flatMap((c) => (c.type === 'file' ? [c] : []));
+  const inputs = fileCfgs.map((c, i) => inputRuntime(c, i, fieldsJson({ ...cfg.fields, ...c.fields })));
+  const filePipes = fileCfgs.map((c) => pipelineOf(c, ['log.file.path', 'host.name']));
+  const fileJoins = fileCfgs.map((c) => (c.multiline === undefined ? null : multilineSettings(c.multiline)));
   const tracker = new FileTracker(inputs, entries, { log, encode: (f) => f.encode(indexJson, hostJson) }, forgetAfterMs(cfg));
   const readBuffers = inputs.map((i) => new ReadBuffer(i.cfg.read_buffer_bytes, i.cfg.max_line_bytes + 1));
   const readSettings: ReadSettings[] = inputs.map((i) => ({
@@ -78,36 +117,25 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void): Pr
   const batchCfg = cfg.output.batch;
   let pending = 0;
   let peak = 0;
-  let linesRead = 0;
-  let registryWrites = 0;
   let stopping = false;
   let wakeLoop: (() => void) | null = null;
   const wake = () => wakeLoop?.();
+  const add = (bytes: number) => {
+    pending += bytes;
+    if (pending > peak) peak = pending;
+  };
 
-  let lastWriteMs = 0;
-  let writeTimer: NodeJS.Timeout | null = null;
-  const writeRegistry = () => {
-    const written = tracker.states.slice();
-    saveRegistry(dir, tracker.entries(Date.now()));
-    for (const f of written) f.persisted = true;
-    tracker.dirty = false;
-    lastWriteMs = Date.now();
-    registryWrites++;
-  };
-  const tryWriteRegistry = () => {
-    try {
-      writeRegistry();
-    } catch (e) {
-      // Offsets not written are only offsets behind: a restart then resends more (the node drops it by id).
-      log(`registry: ${(e as Error).message}; offsets stay as last written until a write succeeds`);
+  const registry = new RegistryWriter(dir, cfg.registry?.write_interval_ms ?? 0, tracker, log);
+
+  /** A source's acknowledged position may have moved: count it, and have a file's offset written down. */
+  const acknowledged = (o: Source) => {
+    const moved = o.advance();
+    if (moved <= 0) return;
+    counters.bytesAcked += moved;
+    if (o instanceof FileState) {
+      tracker.dirty = true;
+      registry.schedule();
     }
-  };
-  const scheduleRegistryWrite = () => {
-    if (writeTimer !== null || stopping) return;
-    writeTimer = setTimeout(() => {
-      writeTimer = null;
-      if (tracker.dirty) tryWriteRegistry();
-    }, Math.max(0, lastWriteMs + cfg.registry.write_interval_ms - Date.now()));
   };
 
   const pool = new BufferPool(batchCfg.max_bytes, cfg.output.max_in_flight_batches + 2);
@@ -119,44 +147,85 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void): Pr
     (b) => {
       // The ids of a file's records name its key: the key must be on disk before any id leaves, or a crash would
       // bring the file back under another key and its lines with other ids.
-      if (b.spans.some((s) => !(s.owner as FileState).persisted)) tryWriteRegistry();
+      if (b.spans.some((s) => !(s.owner as Source).persisted)) registry.tryWrite();
     },
     (b) => delivered(b),
   );
   const builder = new BatchBuilder({ maxRecords: batchCfg.max_records, maxBytes: batchCfg.max_bytes }, pool, (b) => shipper.enqueue(b));
+  const emitter = new Emitter(builder, counters, acknowledged);
+
+  const hooks: StreamHooks = { add, full: () => pending >= maxPending, wake, log };
+  let stdin: StdinInput | null = null;
+  const syslogs: SyslogListener[] = [];
+  let metricsServer: MetricsServer | null = null;
 
   function delivered(b: Batch): void {
     pending -= b.length;
     for (const s of b.spans) s.acked = true;
-    for (const s of b.spans) if ((s.owner as FileState).advance()) tracker.dirty = true;
+    for (const s of b.spans) acknowledged(s.owner as Source);
     if (b.pooled) pool.give(b.body);
-    scheduleRegistryWrite();
+    if (pending < maxPending) {
+      stdin?.resume();
+      for (const s of syslogs) s.resume();
+    }
     wake();
   }
 
   const ts = Buffer.alloc(TIMESTAMP_BYTES);
+  let nowMs = 0;
+  /** Ships a file's record: a line, or lines a joiner put together. */
+  const fileRecord = (f: FileState, buf: Buffer, start: number, stop: number, offset: number, end: number) => add(emitter.bytes(f, filePipes[f.input.index], buf, start, stop, offset, end, ts));
+  /** Files with a multiline record being joined. */
+  const joining = new Set<FileState>();
   const sink: LineSink = {
     line(f, buf, start, stop, offset, end) {
-      pending += builder.append(f, buf, start, stop, offset, end, ts);
-      if (pending > peak) peak = pending;
-      linesRead++;
+      counters.linesRead++;
+      const ml = fileJoins[f.input.index];
+      if (ml === null) fileRecord(f, buf, start, stop, offset, end);
+      else {
+        f.joiner ??= new Joiner(ml, counters, (b, s, e, o, en) => fileRecord(f, b, s, e, o, en));
+        f.joiner.push(buf, start, stop, offset, end, nowMs);
+        joining.add(f);
+      }
       return pending < maxPending;
     },
   };
 
-  /** Sleeps until `untilMs`, or until an acknowledgement or close wakes the loop. */
+  /**
+   * Ships the multiline records due: their file is finished, or it has nothing more to read and no line came
+   * for `timeout_ms`. Answers when the next one is due.
+   */
+  const flushJoined = (now: number, deadline: number): number => {
+    for (const f of joining) {
+      const j = f.joiner!;
+      if (!j.pending) joining.delete(f);
+      else if (f.finished || (f.drained && now >= j.dueMs)) {
+        j.flush();
+        joining.delete(f);
+      } else if (f.drained) deadline = Math.min(deadline, j.dueMs);
+    }
+    return deadline;
+  };
+
+  /** Sleeps until `untilMs`, or until an acknowledgement, a stream input or close wakes the loop. */
   const sleep = (untilMs: number) =>
     new Promise<void>((ok) => {
-      const t = setTimeout(() => {
-        wakeLoop = null;
-        ok();
-      }, Math.max(1, untilMs - Date.now()));
+      const t = setTimeout(
+        () => {
+          wakeLoop = null;
+          ok();
+        },
+        Math.max(1, untilMs - Date.now()),
+      );
       wakeLoop = () => {
         clearTimeout(t);
         wakeLoop = null;
         ok();
       };
     });
+
+  /** With stdin as the only input: it ended, and everything read from it was acknowledged. */
+  const allDone = () => stdin !== null && stdin.finished && pending === 0;
 
   async function loop(): Promise<void> {
     while (!stopping) {
@@ -175,7 +244,15 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void): Pr
         }
         deadline = Math.min(deadline, input.nextScanMs, input.nextPollMs);
       }
-      if (tracker.dirty) scheduleRegistryWrite();
+      nowMs = now;
+      ts.write(new Date(now).toISOString(), 0, 'latin1');
+      if (joining.size > 0) deadline = flushJoined(now, deadline);
+      if (tracker.dirty) registry.schedule();
+      if (stdin?.ended) {
+        // Nothing more will come: no batch waits for company.
+        builder.seal();
+        if (allDone()) return;
+      }
       const open = builder.open;
       if (open !== null && open.count > 0) {
         if (now - open.openedAtMs >= batchCfg.max_wait_ms) builder.seal();
@@ -192,9 +269,9 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void): Pr
         await sleep(deadline);
         continue;
       }
-      ts.write(new Date(now).toISOString(), 0, 'latin1');
       try {
         const r = await readChunk(f, readBuffers[f.input.index], sink, readSettings[f.input.index], now);
+        f.drained = r === 'eof';
         if (r === 'eof') {
           f.readable = false;
           f.movedFrom = null;
@@ -207,22 +284,70 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void): Pr
     }
   }
 
+  const closeInputs = async () => {
+    stdin?.close();
+    for (const s of syslogs.splice(0)) await s.close().catch(() => {});
+  };
   try {
-    await tracker.start(Date.now());
+    if (inputs.length > 0) await tracker.start(Date.now());
     // Every file found is on disk before anything is read: a crash from here on finds each again by its entry.
-    writeRegistry();
+    registry.write();
+    for (const c of cfg.inputs) {
+      const fj = fieldsJson({ ...cfg.fields, ...c.fields });
+      if (c.type === 'stdin') {
+        stdin = new StdinInput(opts.stdin ?? process.stdin, c.max_line_bytes, pipelineOf(c, ['input.type', 'host.name']), c.multiline === undefined ? null : multilineSettings(c.multiline), emitter, hooks, fj);
+        stdin.source.encode(indexJson, hostJson);
+      } else if (c.type === 'syslog') {
+        const s = await startSyslog(c, pipelineOf(c, ['input.type', 'host.name']), emitter, hooks, fj);
+        s.source.encode(indexJson, hostJson);
+        syslogs.push(s);
+      }
+    }
+    if (cfg.metrics !== undefined) metricsServer = await startMetricsServer(cfg.metrics.listen, metricsText, health, log);
   } catch (e) {
+    await closeInputs();
     for (const f of tracker.states) await f.fh?.close().catch(() => {});
     unlock();
     throw e;
   }
+  stdin?.start();
   const stopped = loop();
-  stopped.catch((e: unknown) => log(`agent stopped on an error: ${(e as Error)?.stack ?? String(e)}`));
+  let failed = false;
+  stopped.catch((e: unknown) => {
+    failed = true;
+    log(`agent stopped on an error: ${(e as Error)?.stack ?? String(e)}`);
+  });
+
+  async function metricsText(): Promise<string> {
+    const files = await Promise.all(
+      tracker.states.map(async (f) => {
+        const st = f.fh === null ? null : await f.fh.stat().catch(() => null);
+        return { path: f.path, key: f.key, size: st?.size ?? f.size, committed: f.committed };
+      }),
+    );
+    return renderMetrics({ counters, shipper: shipper.stats, pendingBytes: pending, files });
+  }
+  function health(): { ok: boolean; body: Record<string, unknown> } {
+    const ok = !failed && !stopping;
+    return { ok, body: { status: ok ? 'ok' : failed ? 'failed' : 'stopping', pending_bytes: pending, files: tracker.states.length, lines_read: counters.linesRead } };
+  }
 
   let closing: Promise<void> | null = null;
   return {
     stopped,
-    stats: () => ({ ...shipper.stats, linesRead, pendingBytes: pending, peakPendingBytes: peak, files: tracker.states.length, registryWrites }),
+    ports: { metrics: metricsServer?.port ?? null, syslog: syslogs.map((s) => s.port) },
+    stats: () => ({
+      ...shipper.stats,
+      linesRead: counters.linesRead,
+      records: counters.records,
+      processed: counters.processed,
+      dropped: { ...counters.dropped, rejected: shipper.stats.rejected },
+      pendingBytes: pending,
+      peakPendingBytes: peak,
+      files: tracker.states.length,
+      registryWrites: registry.writes,
+      bytesAcked: counters.bytesAcked,
+    }),
     files: () =>
       tracker.states.map((f) => ({
         key: f.key,
@@ -239,13 +364,16 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void): Pr
         stopping = true;
         wake();
         await stopped.catch(() => {});
+        // No more records in: what was taken gets the shutdown time to be acknowledged.
+        await closeInputs();
         builder.seal();
         const until = Date.now() + cfg.shutdown_timeout_ms;
         while (shipper.busy > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         shipper.close();
-        if (writeTimer !== null) clearTimeout(writeTimer);
-        tryWriteRegistry();
+        registry.stop();
+        registry.tryWrite();
         for (const f of tracker.states) await f.fh?.close().catch(() => {});
+        await metricsServer?.close();
         unlock();
       })();
       return closing;

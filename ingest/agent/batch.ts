@@ -27,6 +27,7 @@ export interface SpanOwner {
 
 const MID = Buffer.from('"}}\n{"@timestamp":"');
 const MSG = Buffer.from('","message":"');
+const SOURCE = Buffer.from('"}}\n');
 /** ISO 8601 with milliseconds, `2026-11-29T12:00:00.000Z`. */
 export const TIMESTAMP_BYTES = 24;
 
@@ -107,6 +108,38 @@ export class BatchBuilder {
     at += MSG.copy(body, at);
     at = writeJsonChars(src, start, stop, body, at);
     at += owner.tail.copy(body, at);
+    return this.close(b, owner, from, at, end);
+  }
+
+  /**
+   * Appends a record given as its source's JSON text: `head` is `{"@timestamp":…` with the record's own fields
+   * (no closing brace), and the owner's tail (its constant fields) completes it. For records that went through
+   * processors, whose fields are only known as an object.
+   */
+  appendSource(owner: SpanOwner, head: string, offset: number, end: number): number {
+    // UTF-16 to UTF-8: at most 3 bytes per code unit.
+    const bound = owner.idPrefix.length + MAX_DECIMAL_BYTES + SOURCE.length + 3 * head.length + 1 + owner.tail.length;
+    let b = this.cur;
+    if (b && b.length + bound > b.body.length) {
+      this.seal();
+      b = null;
+    }
+    if (!b) b = this.cur = this.newBatch(bound);
+    const body = b.body;
+    const from = b.length;
+    let at = from;
+    at += owner.idPrefix.copy(body, at);
+    at = writeDecimal(offset, body, at);
+    at += SOURCE.copy(body, at);
+    at += body.write(head, at, 'utf8');
+    body[at++] = 0x2c; // ,
+    // The tail opens with `","` to close a message string; here the head ended on a value already.
+    at += owner.tail.copy(body, at, 2);
+    return this.close(b, owner, from, at, end);
+  }
+
+  /** Ends the record just written at `b.body[from, at)`: its run of the owner's lines, and the batch if full. */
+  private close(b: Batch, owner: SpanOwner, from: number, at: number, end: number): number {
     b.length = at;
     b.starts[++b.count] = at;
     const last = b.spans.length > 0 ? b.spans[b.spans.length - 1] : null;

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { durationMs, INDEX_NAME_RE } from '../../lib/config.ts';
 import { StrataError } from '../../lib/errors.ts';
+import { ProcessorsSchema, regexSource } from './processors/schema.ts';
 
 /**
  * The agent's configuration: one YAML file, validated strictly (an unknown or misspelt key is an error naming its
@@ -24,7 +25,38 @@ const MiB = 1024 * KiB;
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** Fields every record gets from the agent (or, `_id` and `_index`, that describe a hit rather than a record). */
-const RESERVED_FIELDS = new Set(['@timestamp', 'message', 'log.file.path', 'host.name', '_id', '_index']);
+const RESERVED_FIELDS = new Set(['@timestamp', 'message', 'log.file.path', 'host.name', 'input.type', 'log.source.address', '_id', '_index']);
+
+/** `host:port` (`[::1]:port` for IPv6); port 0 takes any free port (for tests). */
+const ListenSchema = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'an address to listen on, host:port ("127.0.0.1:5140", "[::1]:5140")')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'a port from 0 to 65535');
+
+/** The host and port of a `listen` value (validated by the schema). */
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
+}
+
+/**
+ * Lines joined into records (see multiline.ts). Give `start` (a pattern a record's first line matches, tested on
+ * the line's first 4 KiB) or `mode: indent` (indented lines, `Caused by:` and `... N more` continue a record).
+ */
+const MultilineSchema = strict({
+  start: regexSource.optional(),
+  mode: z.enum(['start', 'indent']).optional(),
+  /** A record is shipped at this many lines; the next line begins another. */
+  max_lines: z.number().int().min(1).max(100_000).default(500),
+  /** …or at this many bytes (a single longer line is cut here). */
+  max_bytes: z.number().int().min(64).max(64 * MiB).default(512 * KiB),
+  /** A record is shipped once no line was added for this long and its input has nothing more to read. */
+  timeout_ms: ms(1, 3_600_000).default(1000),
+}).superRefine((m, ctx) => {
+  if (m.mode === 'indent' && m.start !== undefined) ctx.addIssue({ code: 'custom', path: ['start'], message: 'give start or mode: indent, not both' });
+  else if (m.mode !== 'indent' && m.start === undefined) ctx.addIssue({ code: 'custom', message: 'give start (a pattern the first line of a record matches) or mode: indent' });
+});
 
 /** Field values added to every record: what the node stores as a field (nested objects are not taken here). */
 const FieldsSchema = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]));
@@ -64,10 +96,39 @@ const FileInputSchema = strict({
   fingerprint_bytes: z.number().int().min(16).max(64 * KiB).default(KiB),
   /** Fields added to each record of this input (over the top-level `fields`). */
   fields: FieldsSchema.default({}),
+  multiline: MultilineSchema.optional(),
+  /** Run on each record of this input, before the top-level `processors`. */
+  processors: ProcessorsSchema,
 });
 
-const InputSchema = z.discriminatedUnion('type', [FileInputSchema], {
-  error: (iss) => (iss.code === 'invalid_union' ? 'unknown input type; supported: file' : undefined),
+/** The agent's standard input, to its end; then the agent exits once every record is acknowledged. */
+const StdinInputSchema = strict({
+  type: z.literal('stdin'),
+  /** Longer lines are cut to this many bytes, the rest skipped to the newline (as for files). */
+  max_line_bytes: z.number().int().min(64).max(64 * MiB).default(512 * KiB),
+  fields: FieldsSchema.default({}),
+  multiline: MultilineSchema.optional(),
+  processors: ProcessorsSchema,
+});
+
+/** A syslog listener: RFC 5424 and RFC 3164 messages over UDP, or TCP (newline or octet-counting framing). */
+const SyslogInputSchema = strict({
+  type: z.literal('syslog'),
+  listen: ListenSchema,
+  protocol: z.enum(['udp', 'tcp']).default('udp'),
+  /** Longer messages are cut (the rest of a TCP frame is skipped). */
+  max_message_bytes: z.number().int().min(480).max(16 * MiB).default(64 * KiB),
+  fields: FieldsSchema.default({}),
+  processors: ProcessorsSchema,
+});
+
+const InputSchema = z.discriminatedUnion('type', [FileInputSchema, StdinInputSchema, SyslogInputSchema], {
+  error: (iss) => (iss.code === 'invalid_union' ? 'unknown input type; supported: file, stdin, syslog' : undefined),
+});
+
+const MetricsSchema = strict({
+  /** Where `GET /metrics` (Prometheus text) and `GET /health` are served; keep it on a loopback address. */
+  listen: ListenSchema,
 });
 
 const AuthSchema = strict({
@@ -137,12 +198,17 @@ const MemorySchema = strict({
 });
 
 export const AgentConfigSchema = strict({
-  registry: RegistrySchema,
+  /** Required with a file input; stdin and syslog keep no offsets. */
+  registry: RegistrySchema.optional(),
   inputs: z.array(InputSchema).min(1),
   output: OutputSchema,
   memory: MemorySchema.prefault({}),
   /** Fields added to every record. */
   fields: FieldsSchema.default({}),
+  /** Run on each record of every input, after the input's own `processors`. */
+  processors: ProcessorsSchema,
+  /** Off unless given. */
+  metrics: MetricsSchema.optional(),
   /** The `host.name` of every record; the machine's host name by default. */
   host_name: z.string().min(1).optional(),
   /** On SIGTERM, how long in-flight batches may take to be acknowledged before the agent exits anyway. */
@@ -155,6 +221,24 @@ export const AgentConfigSchema = strict({
   };
   reserved(c.fields, ['fields']);
   c.inputs.forEach((i, n) => reserved(i.fields, ['inputs', n, 'fields']));
+  const reservedAdded = (list: { add_fields?: { fields: Record<string, unknown> } }[], path: (string | number)[]) =>
+    list.forEach((p, k) => p.add_fields && reserved(p.add_fields.fields, [...path, k, 'add_fields', 'fields']));
+  reservedAdded(c.processors, ['processors']);
+  c.inputs.forEach((i, n) => reservedAdded(i.processors, ['inputs', n, 'processors']));
+  if (c.registry === undefined && c.inputs.some((i) => i.type === 'file')) {
+    ctx.addIssue({ code: 'custom', path: ['registry'], message: 'required with a file input: the directory where the agent keeps how far each file was shipped' });
+  }
+  const stdin = c.inputs.findIndex((i) => i.type === 'stdin');
+  if (stdin >= 0 && c.inputs.length > 1) {
+    ctx.addIssue({ code: 'custom', path: ['inputs', stdin], message: 'a stdin input must be the only input (the agent exits once stdin ends and all of it is shipped)' });
+  }
+  const listeners = new Set<string>();
+  c.inputs.forEach((i, n) => {
+    if (i.type !== 'syslog') return;
+    const at = `${i.protocol} ${i.listen}`;
+    if (listeners.has(at)) ctx.addIssue({ code: 'custom', path: ['inputs', n, 'listen'], message: `another syslog input already listens on ${i.protocol} ${i.listen}` });
+    listeners.add(at);
+  });
   if (c.memory.max_pending_bytes < c.output.batch.max_bytes) {
     ctx.addIssue({ code: 'custom', path: ['memory', 'max_pending_bytes'], message: `must be at least output.batch.max_bytes (${c.output.batch.max_bytes})` });
   }
@@ -165,11 +249,14 @@ export const AgentConfigSchema = strict({
 
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type FileInputConfig = z.infer<typeof FileInputSchema>;
+export type StdinInputConfig = z.infer<typeof StdinInputSchema>;
+export type SyslogInputConfig = z.infer<typeof SyslogInputSchema>;
+export type MultilineConfig = z.infer<typeof MultilineSchema>;
 export type OutputConfig = z.infer<typeof OutputSchema>;
 
 /** The registry's `forget_after` in ms. */
 export function forgetAfterMs(cfg: AgentConfig): number {
-  return durationMs(cfg.registry.forget_after);
+  return durationMs(cfg.registry?.forget_after ?? '7d');
 }
 
 /**
@@ -186,8 +273,8 @@ export function parseAgentConfig(input: unknown, what: string, baseDir = process
   }
   const cfg = r.data;
   // Relative paths follow the config file, not the directory the agent happens to be started from.
-  cfg.registry.path = resolve(baseDir, cfg.registry.path);
-  for (const input of cfg.inputs) input.paths = input.paths.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+  if (cfg.registry !== undefined) cfg.registry.path = resolve(baseDir, cfg.registry.path);
+  for (const input of cfg.inputs) if (input.type === 'file') input.paths = input.paths.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
   return cfg;
 }
 

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { LineWriter, startNode, tempDir, waitForAll } from './testing.ts';
+import { LineWriter, spawnAgent, startNode, tempDir, waitForAll } from './testing.ts';
 
 /**
  * `kill -9` of the agent at random moments while lines are written, then a last start: every line must be found.
@@ -13,21 +12,7 @@ import { LineWriter, startNode, tempDir, waitForAll } from './testing.ts';
  * flight at each kill, and the node drops those by `_id` once it deduplicates; the count of repeats is reported.
  */
 
-const BIN = resolve(import.meta.dirname, '../../bin/strata.js');
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function spawnAgent(config: string, out: string[]): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'agent', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let ready!: () => void;
-  const readyP = new Promise<void>((ok) => (ready = ok));
-  child.stderr!.on('data', (c: Buffer) => {
-    const text = c.toString();
-    out.push(text);
-    if (text.includes('shipping ')) ready();
-  });
-  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-  return { child, ready: Promise.race([readyP, exited.then(() => {})]), exited };
-}
 
 test('kill -9 at random moments while lines are written: after a restart every line is found', async (t) => {
   const dir = tempDir('crash');

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import type { Span, SpanOwner } from './batch.ts';
+import type { Span } from './batch.ts';
+import type { Source } from './emit.ts';
+import type { Joiner } from './multiline.ts';
 import type { RegistryEntry } from './registry.ts';
 
 /**
@@ -43,7 +45,7 @@ export async function readHead(fh: FileHandle, n: number): Promise<Buffer> {
   return into.subarray(0, got);
 }
 
-export class FileState implements SpanOwner {
+export class FileState implements Source {
   idPrefix!: Buffer;
   tail!: Buffer;
   pending: Span[] = [];
@@ -72,6 +74,10 @@ export class FileState implements SpanOwner {
   finished = false;
   linesRead = 0;
   bytesSkipped = 0;
+  /** The last read found nothing more to read but maybe a partial last line (a pending multiline record may go). */
+  drained = false;
+  /** The multiline record being joined (inputs with `multiline` only; made at the first line). */
+  joiner: Joiner | null = null;
 
   constructor(
     readonly key: string,
@@ -114,11 +120,11 @@ export class FileState implements SpanOwner {
     return true;
   }
 
-  /** Moves `committed` over the runs acknowledged in order; answers whether it moved. */
-  advance(): boolean {
+  /** Moves `committed` over the runs acknowledged in order; answers the bytes it moved over. */
+  advance(): number {
     const before = this.committed;
     while (this.pending.length > 0 && this.pending[0].acked) this.committed = this.pending.shift()!.end;
-    return this.committed !== before;
+    return this.committed - before;
   }
 
   /**

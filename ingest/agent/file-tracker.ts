@@ -153,7 +153,8 @@ export class FileTracker {
           }
         }
       }
-      if (f.finished && f.fh === null && f.pending.length === 0) this.drop(f);
+      // A multiline record still being joined is shipped by the agent's loop first (its file is finished).
+      if (f.finished && f.fh === null && f.pending.length === 0 && !(f.joiner?.pending ?? false)) this.drop(f);
     }
   }
 

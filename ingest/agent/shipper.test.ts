@@ -98,7 +98,7 @@ test('per item: 201 and 409 are delivered, 429 and 5xx resent alone, other 4xx r
     ['k-2', 'k-3', 'k-7', 'k-8'],
     ['k-3'],
   ]);
-  assert.deepEqual({ ...shipper.stats, bytesSent: 0 }, { requests: 3, failedRequests: 0, stored: 6, duplicates: 2, retriedItems: 5, rejected: 2, bytesSent: 0 });
+  assert.deepEqual({ ...shipper.stats, bytesSent: 0 }, { requests: 3, failedRequests: 0, stored: 6, duplicates: 2, retriedItems: 5, rejected: 2, retriedBatches: 2, bytesSent: 0 });
   assert.match(logs.join('\n'), /the node refused record k-4 with 400 \(x: because 400\); it is not sent again/);
 });
 

@@ -28,6 +28,8 @@ export interface ShipperStats {
   retriedItems: number;
   /** Records refused for good (a 4xx of their own), not resent. */
   rejected: number;
+  /** Times a batch was sent again (after a failed request, or items answered 429/5xx). */
+  retriedBatches: number;
   bytesSent: number;
 }
 
@@ -38,7 +40,7 @@ interface Delivery {
 }
 
 export class Shipper {
-  readonly stats: ShipperStats = { requests: 0, failedRequests: 0, stored: 0, duplicates: 0, retriedItems: 0, rejected: 0, bytesSent: 0 };
+  readonly stats: ShipperStats = { requests: 0, failedRequests: 0, stored: 0, duplicates: 0, retriedItems: 0, rejected: 0, retriedBatches: 0, bytesSent: 0 };
   private queue: Batch[] = [];
   private inFlight = 0;
   private url = 0;
@@ -108,6 +110,7 @@ export class Shipper {
       if (!round.failed && b.done.every((d) => d === 1)) return true;
       attempt++;
       await this.sleep(backoffMs(this.backoff, attempt, round.retryAfterMs));
+      if (!this.closed) this.stats.retriedBatches++;
     }
     return false;
   }

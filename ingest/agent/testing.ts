@@ -3,12 +3,13 @@
  * start another in its place), writers of numbered lines, and the check that every line arrived. Imported by
  * tests only: the agent itself never imports node/.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NodeConfigSchema, parseConfig } from '../../lib/config.ts';
 import { runNode } from '../../node/run.ts';
-import { type AgentConfig, parseAgentConfig } from './config.ts';
+import { type AgentConfig, type FileInputConfig, parseAgentConfig } from './config.ts';
 
 export interface Node {
   url: string;
@@ -29,8 +30,11 @@ export function tempDir(what: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** A config of file inputs only, as testConfig makes. */
+export type FileAgentConfig = AgentConfig & { registry: NonNullable<AgentConfig['registry']>; inputs: FileInputConfig[] };
+
 /** A config with the test's quick intervals; `over` replaces top-level sections (input and output are merged). */
-export function testConfig(registry: string, paths: string[], url: string | string[], over: { input?: Record<string, unknown>; output?: Record<string, unknown>; [k: string]: unknown } = {}): AgentConfig {
+export function testConfig(registry: string, paths: string[], url: string | string[], over: { input?: Record<string, unknown>; output?: Record<string, unknown>; [k: string]: unknown } = {}): FileAgentConfig {
   const { input, output, ...rest } = over;
   return parseAgentConfig(
     {
@@ -47,7 +51,7 @@ export function testConfig(registry: string, paths: string[], url: string | stri
       ...rest,
     },
     'test agent config',
-  );
+  ) as FileAgentConfig;
 }
 
 /**
@@ -160,4 +164,118 @@ export async function waitForAll(url: string, writers: LineWriter[], ms: number,
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Appends log records, most of one line, some Java stack traces with `Caused by:` chains and `... N more`, each
+ * opening with `<date> <level> <tag> <seq>`, so that a search tells which record each hit is and whether it
+ * arrived whole. Seeded: the same seed writes the same records.
+ */
+export class TraceWriter {
+  /** The text of each record written, by sequence number (what a hit's message must equal). */
+  readonly records: string[] = [];
+  constructor(
+    readonly tag: string,
+    public path: string,
+    private random: () => number,
+  ) {}
+  get written(): number {
+    return this.records.length;
+  }
+  private pick = (n: number) => Math.floor(this.random() * n);
+  record(seq: number): string {
+    const head = `2026-11-29 12:00:${String(seq % 60).padStart(2, '0')}.000 ${this.random() < 0.6 ? 'INFO' : 'ERROR'} ${this.tag} ${String(seq).padStart(7, '0')}`;
+    if (this.random() < 0.5) return `${head} request served in ${this.pick(900)} ms`;
+    const lines = [`${head} request failed: java.lang.IllegalStateException: state ${this.pick(1000)}`];
+    const frames = (n: number) => {
+      for (let k = 0; k < n; k++) lines.push(`\tat com.example.service.Handler${this.pick(20)}.handle${k}(Handler.java:${1 + this.pick(400)})`);
+    };
+    frames(2 + this.pick(8));
+    for (let c = this.pick(3); c > 0; c--) {
+      lines.push(`Caused by: java.io.IOException: cause ${c} of record ${seq}`);
+      frames(1 + this.pick(4));
+      lines.push(`\t... ${1 + this.pick(30)} more`);
+    }
+    return lines.join('\n');
+  }
+  write(n: number): void {
+    let text = '';
+    for (let k = 0; k < n; k++) {
+      const r = this.record(this.records.length);
+      this.records.push(r);
+      text += r + '\n';
+    }
+    appendFileSync(this.path, text);
+  }
+}
+
+export interface RecordTally {
+  missing: number;
+  /** Hits whose message is not the record written (cut, or joined wrongly). */
+  wrong: string[];
+  duplicates: number;
+}
+
+/** Checks every hit against the records the writers wrote: each found, whole. */
+export function tallyRecords(hits: Hit[], writers: TraceWriter[]): RecordTally {
+  const byTag = new Map(writers.map((w) => [w.tag, { w, seen: new Set<number>() }]));
+  const wrong: string[] = [];
+  let duplicates = 0;
+  for (const h of hits) {
+    const m = /^\S+ \S+ \S+ (\S+) (\d{7})/.exec(h.message);
+    const t = m === null ? undefined : byTag.get(m[1]);
+    if (t === undefined) {
+      wrong.push(h.message.slice(0, 200));
+      continue;
+    }
+    const seq = Number(m![2]);
+    if (t.w.records[seq] !== h.message) wrong.push(h.message.slice(0, 200));
+    else if (t.seen.has(seq)) duplicates++;
+    else t.seen.add(seq);
+  }
+  const missing = writers.reduce((n, w) => n + w.written - byTag.get(w.tag)!.seen.size, 0);
+  return { missing, wrong, duplicates };
+}
+
+/** Waits until search finds every record of the writers, whole (or times out, describing what is missing). */
+export async function waitForRecords(url: string, writers: TraceWriter[], ms: number, index: string): Promise<RecordTally> {
+  const want = writers.reduce((n, w) => n + w.written, 0);
+  const until = Date.now() + ms;
+  for (;;) {
+    if ((await countAll(url, index)) >= want || Date.now() > until) {
+      const t = tallyRecords(await searchAll(url, index), writers);
+      if (t.missing === 0) return t;
+      if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for every record: ${t.missing} missing, ${t.wrong.length} wrong (${JSON.stringify(t.wrong.slice(0, 3))})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const BIN = resolve(import.meta.dirname, '../../bin/strata.js');
+
+/** `strata agent --config <config>` as a process of its own; `ready` once it says it is shipping (or exited). */
+export function spawnAgent(config: string, out: string[]): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, 'agent', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let ready!: () => void;
+  const readyP = new Promise<void>((ok) => (ready = ok));
+  child.stderr!.on('data', (c: Buffer) => {
+    const text = c.toString();
+    out.push(text);
+    if (text.includes('shipping ')) ready();
+  });
+  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+  return { child, ready: Promise.race([readyP, exited.then(() => {})]), exited };
+}
+
+/** A TCP port that was free a moment ago (for a config file that needs a port number up front). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
 }
