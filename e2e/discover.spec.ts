@@ -206,3 +206,19 @@ test('the query bar completes field names, a field\'s frequent values, and recen
   await q.pressSequentially('service:p');
   await expect(list.getByRole('option', { name: /service:payments\s*recent/ })).toBeVisible();
 });
+
+test('light and dark themes: the menu switches, the choice is kept, the page stays readable at laptop size', async ({ page, state }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(discoverUrl(state, { q: 'failed' }));
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.getByRole('combobox', { name: 'Theme' }).selectOption('dark');
+  await expect.poll(bg).toBe('rgb(20, 23, 28)');
+  await page.reload();
+  await expect.poll(bg).toBe('rgb(20, 23, 28)');
+  await expect(page.getByTestId('result-row').first().locator('mark').first()).toHaveText(/failed/i);
+  // Nothing spills sideways at 1280 px: the toolbar and results fit the window.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+  await shot(page, 'discover-dark');
+  await page.getByRole('combobox', { name: 'Theme' }).selectOption('light');
+  await expect.poll(bg).toBe('rgb(255, 255, 255)');
+});

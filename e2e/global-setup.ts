@@ -4,24 +4,16 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
 import { LOGHUB_SYSTEMS, resolveDatasetsDir, sampleFile } from '../lib/datasets.ts';
 import { ensureDashboardBuilt, startDashboard } from '../node/dashboard.ts';
 import { APP_INDEX, appRecords, xssRecords } from './data.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const STATE_FILE = join(ROOT, 'e2e', '.state.json');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
 
 async function waitFor(probe: () => Promise<boolean>, ms: number, what: () => string): Promise<void> {
   const until = Date.now() + ms;

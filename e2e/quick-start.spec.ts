@@ -1,20 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
 import { expect, shot, test } from './fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/strata.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
 
 test('the quick start: `strata demo` runs a node, the dashboard, and an agent shipping a demo application\'s log', async ({ page }) => {
   test.setTimeout(120_000);

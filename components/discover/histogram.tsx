@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { BarChart } from 'echarts/charts';
 import { BrushComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
@@ -22,8 +22,14 @@ const LEVEL_COLOURS: Record<string, string> = {
   trace: '#c4c7cc',
 };
 
-function cssVar(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+/** A theme colour as the page resolves it now (the variables hold light-dark() pairs that canvas cannot read). */
+function themeColour(name: string): string {
+  const probe = document.createElement('span');
+  probe.style.color = `var(${name})`;
+  document.body.appendChild(probe);
+  const c = getComputedStyle(probe).color;
+  probe.remove();
+  return c;
 }
 
 function label(ms: number, intervalMs: number): string {
@@ -44,6 +50,18 @@ export function Histogram({ data, splitField, onZoom }: { data: DateHistogramRes
   const chart = useRef<echarts.ECharts | null>(null);
   const latest = useRef({ data, onZoom });
   latest.current = { data, onZoom };
+  // Axis colours come from the theme: redraw when it changes (the menu, or the system's scheme).
+  const [theme, setTheme] = useState(0);
+  useEffect(() => {
+    const bump = () => setTheme((t) => t + 1);
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    window.addEventListener('strata-theme', bump);
+    media.addEventListener('change', bump);
+    return () => {
+      window.removeEventListener('strata-theme', bump);
+      media.removeEventListener('change', bump);
+    };
+  }, []);
 
   useEffect(() => {
     if (!el.current) return;
@@ -73,7 +91,7 @@ export function Histogram({ data, splitField, onZoom }: { data: DateHistogramRes
     if (!c) return;
     const buckets = data?.buckets ?? [];
     const keys = data?.split_keys ?? [];
-    const fg = cssVar('--muted') || '#666';
+    const fg = themeColour('--muted');
     const series = keys.map((k, i) => ({
       name: String(k),
       type: 'bar' as const,
@@ -102,7 +120,7 @@ export function Histogram({ data, splitField, onZoom }: { data: DateHistogramRes
     );
     // Dragging selects a range right away, without picking a brush tool first.
     c.dispatchAction({ type: 'takeGlobalCursor', key: 'brush', brushOption: { brushType: 'lineX', brushMode: 'single' } });
-  }, [data, splitField]);
+  }, [data, splitField, theme]);
 
   return (
     <figure className="histogram" style={{ margin: 0 }} aria-label={`Histogram of matching records over time, split by ${splitField}; drag across it to zoom`}>

@@ -20,6 +20,7 @@ export function ThemeToggle() {
       root.dataset.theme = theme;
       localStorage.setItem(KEY, theme);
     }
+    window.dispatchEvent(new Event('strata-theme'));
   }, [theme]);
   return (
     <label>

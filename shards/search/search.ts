@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { StrataError } from '../../lib/errors.ts';
-import { type FieldValue, parseTimestamp } from '../../lib/record.ts';
+import type { Hit, SearchResponse } from '../../lib/client/types.ts';
+import { parseTimestamp } from '../../lib/record.ts';
 import {
   type AggCollector,
   compileMatcher,
@@ -28,20 +29,8 @@ export const SearchRequestSchema = z
   .strict();
 export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 
-export interface Hit {
-  _id: string;
-  _index: string;
-  '@timestamp': string;
-  [field: string]: FieldValue;
-}
-
-export interface SearchResponse {
-  total: number;
-  hits: Hit[];
-  next: string | null;
-  took_ms: number;
-  aggs?: Record<string, unknown>;
-}
+// The answer's shapes are the wire contract the typed client holds: one definition.
+export type { Hit, SearchResponse };
 
 function timeBound(v: string | number | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
