@@ -30,6 +30,10 @@ test('search with a field filter shows the right count, and the + button of a to
   await expect(page.getByTestId('result-row').first()).toBeVisible();
   await shot(page, 'discover-field-filter');
 
+  // The field list filters as you type, typo-tolerant.
+  await page.getByLabel('Filter fields').fill('srvice');
+  await expect(page.locator('.fieldlist .fname')).toHaveText(['service']);
+  await page.getByLabel('Filter fields').fill('');
   // − excludes instead (the field's top values stay open, now over the narrowed search).
   await page.getByRole('group', { name: 'Top values of service' }).getByRole('button', { name: 'Filter out service: checkout' }).click();
   await expect(page.getByTestId('hit-count')).toHaveText(hitsText(0));
@@ -176,6 +180,9 @@ test('saved searches: save, list, open, delete', async ({ page, state }) => {
   await page.getByRole('button', { name: 'Open auth warnings' }).click();
   await expect(page.getByRole('combobox', { name: 'Query' })).toHaveValue('level:warn service:auth');
   await expect(page).toHaveURL(/cols=host.name/);
+  // The saved column shows: a header and each row's host.
+  await expect(page.locator('.colhead')).toContainText('host.name');
+  await expect(page.getByTestId('result-row').first().locator('.cell.col')).toHaveText(/^web-\d$/);
   await page.getByRole('button', { name: 'Open', exact: true }).click();
   await page.getByRole('button', { name: 'Delete auth warnings' }).click();
   await expect(page.getByRole('list', { name: 'Saved searches' })).not.toContainText('auth warnings');

@@ -80,6 +80,15 @@ test('live tail keeps up with 5,000 lines/s: the buffer stays bounded and the pa
   await page.getByRole('button', { name: 'Resume' }).click();
   await flood;
   await expect(page.getByTestId('tail-line').filter({ hasText: `flood line ${sent - 1} ` })).toBeVisible({ timeout: 10_000 });
+  // Scrolling up stops auto-scroll: new lines arrive below without moving the view.
+  const lines = page.getByRole('log', { name: 'Live tail' });
+  await lines.evaluate((el) => el.scrollTo(0, 0));
+  await expect(page.getByRole('button', { name: 'Jump to latest' })).toBeVisible();
+  await post(state.nodeUrl, [{ message: 'flood after scrolling up', level: 'info' }]);
+  await page.waitForTimeout(500);
+  expect(await lines.evaluate((el) => el.scrollTop)).toBe(0);
+  await page.getByRole('button', { name: 'Jump to latest' }).click();
+  await expect(page.getByTestId('tail-line').filter({ hasText: 'flood after scrolling up' })).toBeVisible();
   const inView = await page.locator('.tail .status').textContent();
   const n = Number(/([\d,]+) lines in view/.exec(inView ?? '')![1].replace(/,/g, ''));
   expect(n).toBeLessThanOrEqual(5000);

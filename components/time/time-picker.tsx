@@ -71,6 +71,10 @@ export function TimePicker({ value, onChange }: { value: TimeRange; onChange(r: 
             <input id="tp-from" className="input mono" value={from} onChange={(e) => setFrom(e.target.value)} />
             <label htmlFor="tp-to">To</label>
             <input id="tp-to" className="input mono" value={to} onChange={(e) => setTo(e.target.value)} />
+            <label htmlFor="tp-abs-from">Absolute start (local time)</label>
+            <input id="tp-abs-from" className="input" type="datetime-local" step="1" onChange={(e) => e.target.value && setFrom(localToIso(e.target.value))} />
+            <label htmlFor="tp-abs-to">Absolute end (local time)</label>
+            <input id="tp-abs-to" className="input" type="datetime-local" step="1" onChange={(e) => e.target.value && setTo(localToIso(e.target.value))} />
             {error && (
               <p className="err" role="alert">
                 {error}
@@ -86,4 +90,10 @@ export function TimePicker({ value, onChange }: { value: TimeRange; onChange(r: 
       )}
     </div>
   );
+}
+
+/** A `datetime-local` value (local wall time, no zone) as an ISO instant. */
+function localToIso(v: string): string {
+  const t = new Date(v).getTime();
+  return Number.isNaN(t) ? v : new Date(t).toISOString();
 }
