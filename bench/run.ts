@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --lines N --runs R --peers sqlite,ripgrep]`: Strata side by side with SQLite FTS5 and ripgrep on
- * one seeded corpus made from the Loghub samples (5M lines by default), then the issue's targets, each marked met or
- * not. Without the datasets the run reports itself skipped (exit 77), never passed.
+ * `npm run bench [-- --lines N --runs R --peers sqlite,ripgrep --dashboard]`: Strata side by side with SQLite FTS5
+ * and ripgrep on one seeded corpus made from the Loghub samples (5M lines by default), then the issue's targets,
+ * each marked met or not. Without the datasets the run reports itself skipped (exit 77), never passed.
+ * `--dashboard` adds bench/dashboard.ts (off by default: it ingests the corpus again into its own node, minutes at 5M).
  */
 import { parseArgs } from 'node:util';
 import { parseCount, progressBar } from './cli-util.ts';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: String(DEFAULT_RUNS) },
     peers: { type: 'string', default: 'sqlite,ripgrep' },
     'protocol-lines': { type: 'string', default: '200000' },
+    dashboard: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -93,6 +95,17 @@ const protocolLines = Math.min(parseCount(values['protocol-lines'], '--protocol-
 if (protocolLines > 0) {
   out.push('');
   out.push(formatProtocolReport(await runProtocolBench(corpus, protocolLines, log)));
+}
+if (values.dashboard) {
+  out.push('');
+  try {
+    // Loaded only when asked for: it brings Playwright in.
+    const [{ runDashboardBench }, { formatDashboardReport }] = await Promise.all([import('./dashboard.ts'), import('./dashboard-report.ts')]);
+    out.push(formatDashboardReport(await runDashboardBench({ corpus, runs, log })).trimEnd());
+  } catch (e) {
+    if (!(e instanceof PeerUnavailableError)) throw e;
+    out.push(`dashboard skipped: ${e.message}`);
+  }
 }
 out.push('');
 out.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);

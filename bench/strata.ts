@@ -57,6 +57,53 @@ function* batches(file: string): Generator<Buffer> {
   }
 }
 
+/**
+ * Sends the corpus's NDJSON to `index` over HTTP as a shipper fleet would (BATCH_LINES per request, CONCURRENCY in
+ * flight, retrying 429s after Retry-After), and resolves once every line is acknowledged: durable and searchable.
+ */
+export async function ingestCorpus(
+  url: string,
+  index: string,
+  corpus: Corpus,
+  log: (m: string) => void,
+): Promise<{ ingestSeconds: number; retries: number }> {
+  let retries = 0;
+  let sent = 0;
+  const iter = batches(corpus.ndjsonFile);
+  const started = performance.now();
+  let lastLog = started;
+  const worker = async () => {
+    for (let r = iter.next(); !r.done; r = iter.next()) {
+      for (;;) {
+        const res = await fetch(`${url}/api/v1/indices/${index}/ingest`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-ndjson' },
+          body: r.value,
+        });
+        if (res.status === 429) {
+          await res.arrayBuffer();
+          retries++;
+          await new Promise((ok) => setTimeout(ok, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+          continue;
+        }
+        const j = (await res.json()) as { accepted: number; rejected: number };
+        if (!res.ok || j.rejected > 0) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(j).slice(0, 300)}`);
+        sent += j.accepted;
+        break;
+      }
+      if (performance.now() - lastLog > 5000) {
+        lastLog = performance.now();
+        log(`strata ingest: ${sent.toLocaleString('en-US')} lines, ${Math.round(sent / ((lastLog - started) / 1000)).toLocaleString('en-US')} lines/s`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const ingestSeconds = (performance.now() - started) / 1000;
+  if (sent !== corpus.lines) throw new Error(`strata accepted ${sent} of ${corpus.lines} lines`);
+  log(`strata ingest: ${corpus.lines.toLocaleString('en-US')} lines acknowledged in ${ingestSeconds.toFixed(1)} s; sealing and merging`);
+  return { ingestSeconds, retries };
+}
+
 async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const j = (await res.json()) as Record<string, unknown>;
@@ -87,40 +134,7 @@ export async function runStrata(
   const { child, url, stop } = await startNodeProcess(dataDir);
   const rss = watchPeakRss(child.pid!);
   try {
-    let retries = 0;
-    let sent = 0;
-    const iter = batches(corpus.ndjsonFile);
-    const started = performance.now();
-    let lastLog = started;
-    const worker = async () => {
-      for (let r = iter.next(); !r.done; r = iter.next()) {
-        for (;;) {
-          const res = await fetch(`${url}/api/v1/indices/${INDEX}/ingest`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson' },
-            body: r.value,
-          });
-          if (res.status === 429) {
-            await res.arrayBuffer();
-            retries++;
-            await new Promise((ok) => setTimeout(ok, 1000 * Number(res.headers.get('retry-after') ?? 1)));
-            continue;
-          }
-          const j = (await res.json()) as { accepted: number; rejected: number };
-          if (!res.ok || j.rejected > 0) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(j).slice(0, 300)}`);
-          sent += j.accepted;
-          break;
-        }
-        if (performance.now() - lastLog > 5000) {
-          lastLog = performance.now();
-          log(`strata ingest: ${sent.toLocaleString('en-US')} lines, ${Math.round(sent / ((lastLog - started) / 1000)).toLocaleString('en-US')} lines/s`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const ingestSeconds = (performance.now() - started) / 1000;
-    if (sent !== corpus.lines) throw new Error(`strata accepted ${sent} of ${corpus.lines} lines`);
-    log(`strata ingest: ${corpus.lines.toLocaleString('en-US')} lines acknowledged in ${ingestSeconds.toFixed(1)} s; sealing and merging`);
+    const { ingestSeconds, retries } = await ingestCorpus(url, INDEX, corpus, log);
     const settleStart = performance.now();
     await post(`${url}/api/v1/indices/${INDEX}/flush`, {});
     const settleSeconds = (performance.now() - settleStart) / 1000;

@@ -156,6 +156,7 @@ export function Discover() {
             </div>
           ) : (
             <Results
+              key={`${view.index}|${view.query}|${view.range.from}|${view.range.to}|${refresh}`}
               hits={state.hits}
               hasMore={state.next !== null}
               loadingMore={state.loadingMore}

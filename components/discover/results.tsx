@@ -39,8 +39,6 @@ export function Results({ hits, hasMore, loadingMore, columns, terms, onLoadMore
     if (hasMore && !loadingMore && last && last.index >= hits.length - 20) onLoadMore();
   }, [last?.index, hasMore, loadingMore, hits.length, onLoadMore]);
 
-  useEffect(() => setExpanded(new Set()), [hits.length === 0]);
-
   const toggle = (key: string) =>
     setExpanded((s) => {
       const n = new Set(s);

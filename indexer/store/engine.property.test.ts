@@ -561,6 +561,7 @@ function checkAggs(engine: Engine, docs: Doc[], what: string, query: string, tr:
       h3: { date_histogram: { interval: '3s' } },
       h7: { date_histogram: { interval: 7000, split: { field: 'level', size: 3 } } },
       hok: { date_histogram: { fixed_interval: '10s', split: { field: 'ok' } } },
+      hno: { date_histogram: { interval: 7000, split: { field: 'no_such_field', size: 3 } } },
     },
   });
   const matches = matching(docs, query, tr);
@@ -587,6 +588,7 @@ function checkAggs(engine: Engine, docs: Doc[], what: string, query: string, tr:
   checkHistogram(aggs.h3 as HistogramResult, docs, matches, 3000, range, null, ctx + ' h3');
   checkHistogram(aggs.h7 as HistogramResult, docs, matches, 7000, range, { field: 'level', size: 3 }, ctx + ' h7');
   checkHistogram(aggs.hok as HistogramResult, docs, matches, 10_000, range, { field: 'ok', size: 5 }, ctx + ' hok');
+  checkHistogram(aggs.hno as HistogramResult, docs, matches, 7000, range, { field: 'no_such_field', size: 3 }, ctx + ' hno');
 }
 
 describe('engine vs brute-force oracle: aggregations', () => {

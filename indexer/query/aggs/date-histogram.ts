@@ -70,6 +70,9 @@ export class DateHistogramCollector implements AggCollector {
     }
     const split = this.spec.split;
     if (!split) return;
+    // A segment without the field adds nothing to any split value: skip its docs (Discover splits by `level`
+    // whether or not an index has it).
+    if (!seg.field(split.field)) return;
     const kw = seg.keywordColumn(split.field);
     const num = seg.numberColumn(split.field);
     if (kw && !num) {
