@@ -14,7 +14,10 @@ const USAGE = `usage:
                                                     a node, the dashboard, and sample data flowing in
   strata dashboard [--node http://127.0.0.1:9400] [--port 3000] [--host 127.0.0.1]
                                                     the dashboard, talking to a node
-  strata agent --config agent.yaml [--check]        ship log files to a node`;
+  strata agent --config agent.yaml [--check]        ship log files to a node
+  strata agent enroll --url URL --token TOKEN       fetch an agent config issued by a node
+  strata agent install --config agent.yaml [--dry-run]
+                                                    write a systemd unit for the agent`;
 
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;

@@ -4,6 +4,8 @@ import { recordId } from '../lib/record.ts';
 import { BuildPool } from '../indexer/index.ts';
 import { type DecodedBatch, decodeLines, jsonOf, type Rejection } from '../ingest/index.ts';
 import { executeSearch, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, routeBatch, validateIndexName } from '../shards/index.ts';
+import { AgentStore } from './agents.ts';
+import { EnrollmentTokenStore } from './enrollment-tokens.ts';
 import { NodeMetrics } from './metrics.ts';
 import { PipelineStore } from './pipelines.ts';
 import { SavedSearchStore } from './saved-searches.ts';
@@ -73,14 +75,18 @@ export class Engine {
     readonly indices: LocalIndices,
     readonly pipelines: PipelineStore,
     readonly savedSearches: SavedSearchStore,
+    readonly agents: AgentStore,
+    readonly enrollmentTokens: EnrollmentTokenStore,
   ) {}
 
   static async open(cfg: NodeConfig, warn: (m: string) => void): Promise<Engine> {
     const pipelines = PipelineStore.open(cfg.dataDir);
     const savedSearches = SavedSearchStore.open(cfg.dataDir);
+    const agents = AgentStore.open(cfg.dataDir, warn);
+    const enrollmentTokens = EnrollmentTokenStore.open(cfg.dataDir);
     const pool = new BuildPool(cfg.buildThreads, cfg.mergeThreads);
     const indices = await LocalIndices.open(cfg, pool, warn);
-    const engine = new Engine(cfg, pool, indices, pipelines, savedSearches);
+    const engine = new Engine(cfg, pool, indices, pipelines, savedSearches, agents, enrollmentTokens);
     engine.observePipelines();
     return engine;
   }
@@ -223,6 +229,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.tail.close();
+    this.agents.close();
     await this.indices.close();
     await this.pool.close();
   }

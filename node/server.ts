@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { StrataError } from '../lib/errors.ts';
 import type { Engine } from './engine.ts';
 import { sendError, sendJson } from './http.ts';
+import { agentRoutes } from './routes/agents.ts';
 import { contextRoutes } from './routes/context.ts';
 import { elasticRoutes } from './routes/elastic.ts';
 import { fieldRoutes } from './routes/fields.ts';
@@ -28,6 +29,7 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
     ...tailRoutes(ctx),
     ...contextRoutes(ctx),
     ...savedSearchRoutes(ctx),
+    ...agentRoutes(ctx),
     ...pushRoutes(ctx),
     ...elasticRoutes(ctx),
   ];

@@ -154,6 +154,12 @@ describe('agent: files to a node', () => {
       const parts: Buffer[] = [];
       req.on('data', (c: Buffer) => parts.push(c));
       req.on('end', () => {
+        // Heartbeats are not the records this test follows.
+        if (req.url !== '/_bulk') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"acknowledged":true}');
+          return;
+        }
         requests++;
         const known = readFileSync(join(registry, 'registry.ndjson'), 'utf8');
         for (const m of gunzipSync(Buffer.concat(parts)).toString().matchAll(/"_id":"([0-9a-f]{16})-/g)) if (!known.includes(`"key":"${m[1]}"`)) violations.push(m[1]);

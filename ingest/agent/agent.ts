@@ -3,20 +3,23 @@ import type { Readable } from 'node:stream';
 import { type Batch, BatchBuilder, BufferPool, TIMESTAMP_BYTES } from './batch.ts';
 import { BulkClient } from './bulk-client.ts';
 import { type AgentConfig, forgetAfterMs } from './config.ts';
+import { derivedAgentId, persistedAgentId } from './agent-id.ts';
 import { type AgentCounters, newCounters } from './counters.ts';
 import { Emitter, type RecordPipeline, type Source } from './emit.ts';
 import { FileState } from './file-state.ts';
 import { FileTracker, inputRuntime } from './file-tracker.ts';
+import { Heartbeat, type HeartbeatBody, type HeartbeatInput } from './heartbeat.ts';
 import type { StreamHooks } from './inputs/hooks.ts';
 import { StdinInput } from './inputs/stdin.ts';
 import { type SyslogListener, startSyslog } from './inputs/syslog.ts';
-import { type MetricsServer, renderMetrics, startMetricsServer } from './metrics.ts';
+import { type FileLag, type MetricsServer, renderMetrics, startMetricsServer } from './metrics.ts';
 import { Joiner, multilineSettings } from './multiline.ts';
 import { compileChain } from './processors/compile.ts';
 import { type LineSink, ReadBuffer, readChunk, type ReadSettings } from './read-lines.ts';
 import { loadRegistry, lockRegistry } from './registry.ts';
 import { RegistryWriter } from './registry-writer.ts';
 import { Shipper, type ShipperStats } from './shipper.ts';
+import { AGENT_VERSION } from './version.ts';
 
 /**
  * The agent: one loop reads files into batches while the shipper delivers them, and acknowledgements move each
@@ -47,6 +50,9 @@ export interface AgentStats extends ShipperStats {
   files: number;
   registryWrites: number;
   bytesAcked: number;
+  /** Heartbeats the node acknowledged, and those that failed. */
+  heartbeatsSent: number;
+  heartbeatsFailed: number;
 }
 
 export interface FileStatus {
@@ -61,6 +67,8 @@ export interface FileStatus {
 }
 
 export interface Agent {
+  /** The agent's id in the node's agent list (kept in the registry, or derived from the config without one). */
+  readonly id: string;
   stats(): AgentStats;
   files(): FileStatus[];
   /** Ports listened on: `/metrics` (null when off), and each syslog input's, in config order. */
@@ -85,16 +93,20 @@ const fieldsJson = (fields: Record<string, unknown>) => Object.entries(fields).m
 export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opts: AgentOptions = {}): Promise<Agent> {
   const dir = cfg.registry?.path ?? null;
   const unlock = dir === null ? () => {} : lockRegistry(dir);
+  const host = cfg.host_name ?? hostname();
   let entries;
+  let id: string;
   try {
     entries = dir === null ? [] : loadRegistry(dir);
+    id = dir === null ? derivedAgentId(cfg, host) : persistedAgentId(dir, log);
   } catch (e) {
     unlock();
     throw e;
   }
+  const startedAt = new Date().toISOString();
   const counters = newCounters();
   const indexJson = JSON.stringify(cfg.output.index);
-  const hostJson = JSON.stringify(cfg.host_name ?? hostname());
+  const hostJson = JSON.stringify(host);
   /** An input's processors (its own, then the top level's), and the keys its records' constant tail holds. */
   const pipelineOf = (input: AgentConfig['inputs'][number], own: string[]): RecordPipeline => ({
     chain: compileChain([...input.processors, ...cfg.processors], counters),
@@ -170,6 +182,9 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
     }
     wake();
   }
+
+  /** The latest file that could not be read (or the error the agent stopped on), for the heartbeat's `last_error`. */
+  let readError: { message: string; atMs: number } | null = null;
 
   const ts = Buffer.alloc(TIMESTAMP_BYTES);
   let nowMs = 0;
@@ -279,7 +294,9 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
       } catch (e) {
         // An unreadable file (an I/O error, a vanished mount) is tried again at the next poll, not given up.
         f.readable = false;
-        log(`cannot read ${f.path}: ${(e as Error).message}`);
+        const m = `cannot read ${f.path}: ${(e as Error).message}`;
+        readError = { message: m, atMs: Date.now() };
+        log(m);
       }
     }
   }
@@ -315,18 +332,59 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
   let failed = false;
   stopped.catch((e: unknown) => {
     failed = true;
+    readError = { message: `agent stopped on an error: ${(e as Error)?.message ?? String(e)}`, atMs: Date.now() };
     log(`agent stopped on an error: ${(e as Error)?.stack ?? String(e)}`);
   });
 
-  async function metricsText(): Promise<string> {
-    const files = await Promise.all(
+  /** Each file's size now (or as last seen, when it cannot be stat'ed) against its acknowledged offset. */
+  function fileLags(): Promise<FileLag[]> {
+    return Promise.all(
       tracker.states.map(async (f) => {
         const st = f.fh === null ? null : await f.fh.stat().catch(() => null);
         return { path: f.path, key: f.key, size: st?.size ?? f.size, committed: f.committed };
       }),
     );
-    return renderMetrics({ counters, shipper: shipper.stats, pendingBytes: pending, files });
   }
+  async function metricsText(): Promise<string> {
+    return renderMetrics({ counters, shipper: shipper.stats, pendingBytes: pending, files: await fileLags() });
+  }
+  /** What the heartbeat says of the inputs, cut to the node's bounds (node/agents.ts) so that it is never refused. */
+  const heartbeatInputs: HeartbeatInput[] = cfg.inputs.slice(0, 100).map((i) =>
+    i.type === 'file' ? { type: 'file', paths: i.paths.slice(0, 100).map((p) => p.slice(0, 4096)) } : i.type === 'syslog' ? { type: 'syslog', listen: i.listen.slice(0, 300), protocol: i.protocol } : { type: 'stdin' },
+  );
+  /**
+   * Degraded: the agent failed; or since the last heartbeat the node acknowledged, a request failed or the node
+   * refused a record; or reading is held at the memory bound. `last_error` is the latest such error, ever.
+   */
+  async function heartbeatBody(lastAckedMs: number): Promise<HeartbeatBody> {
+    const out = shipper.lastError;
+    const lastError = out === null || (readError !== null && readError.atMs > out.atMs) ? readError : out;
+    const degraded = failed || pending >= maxPending || (lastError !== null && lastError.atMs >= lastAckedMs);
+    const s = shipper.stats;
+    const d = counters.dropped;
+    const lag = (await fileLags()).reduce((n, f) => n + Math.max(0, f.size - f.committed), 0);
+    return {
+      id,
+      name: cfg.name ?? host,
+      version: AGENT_VERSION,
+      host: host.slice(0, 255),
+      started_at: startedAt,
+      interval_ms: cfg.heartbeat.interval_ms,
+      inputs: heartbeatInputs,
+      status: degraded ? 'degraded' : 'ok',
+      stats: {
+        lines_read: counters.linesRead,
+        records_shipped: s.stored + s.duplicates,
+        records_dropped: d.drop_processor + d.parse_error + d.memory_full + s.rejected,
+        batches_retried: s.retriedBatches,
+        pending_bytes: pending,
+        lag_bytes: lag,
+      },
+      last_error: lastError === null ? null : lastError.message.slice(0, 2000),
+    };
+  }
+  const heartbeat = cfg.heartbeat.enabled ? new Heartbeat(cfg.output, cfg.heartbeat.interval_ms, heartbeatBody, counters, log) : null;
+  heartbeat?.start();
   function health(): { ok: boolean; body: Record<string, unknown> } {
     const ok = !failed && !stopping;
     return { ok, body: { status: ok ? 'ok' : failed ? 'failed' : 'stopping', pending_bytes: pending, files: tracker.states.length, lines_read: counters.linesRead } };
@@ -334,6 +392,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
 
   let closing: Promise<void> | null = null;
   return {
+    id,
     stopped,
     ports: { metrics: metricsServer?.port ?? null, syslog: syslogs.map((s) => s.port) },
     stats: () => ({
@@ -347,6 +406,8 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
       files: tracker.states.length,
       registryWrites: registry.writes,
       bytesAcked: counters.bytesAcked,
+      heartbeatsSent: counters.heartbeatsSent,
+      heartbeatsFailed: counters.heartbeatsFailed,
     }),
     files: () =>
       tracker.states.map((f) => ({
@@ -362,6 +423,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
     close() {
       closing ??= (async () => {
         stopping = true;
+        heartbeat?.stop();
         wake();
         await stopped.catch(() => {});
         // No more records in: what was taken gets the shutdown time to be acknowledged.

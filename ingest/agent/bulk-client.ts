@@ -19,6 +19,14 @@ export interface BulkAnswer {
 /** An answer larger than this is not a `_bulk` answer to our batch (which has at most 100,000 items). */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
+/** The `Authorization` header the output's `auth` asks for (also sent with heartbeats); null without auth. */
+export function authorization(cfg: OutputConfig): string | null {
+  const a = cfg.auth;
+  if (a?.api_key !== undefined) return `ApiKey ${a.api_key}`;
+  if (a?.username !== undefined) return `Basic ${Buffer.from(`${a.username}:${a.password ?? ''}`).toString('base64')}`;
+  return null;
+}
+
 export class BulkClient {
   private readonly targets: URL[];
   private readonly headers: Record<string, string>;
@@ -33,9 +41,8 @@ export class BulkClient {
     });
     this.headers = { 'content-type': 'application/x-ndjson', accept: 'application/json' };
     if (cfg.compression === 'gzip') this.headers['content-encoding'] = 'gzip';
-    const a = cfg.auth;
-    if (a?.api_key !== undefined) this.headers.authorization = `ApiKey ${a.api_key}`;
-    else if (a?.username !== undefined) this.headers.authorization = `Basic ${Buffer.from(`${a.username}:${a.password ?? ''}`).toString('base64')}`;
+    const auth = authorization(cfg);
+    if (auth !== null) this.headers.authorization = auth;
   }
 
   get urlCount(): number {

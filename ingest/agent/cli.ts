@@ -1,16 +1,39 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StrataError } from '../../lib/errors.ts';
 import { startAgent } from './agent.ts';
 import { loadAgentConfig } from './config.ts';
+import { enrollMain } from './enroll.ts';
+import { installMain } from './install.ts';
 
 const USAGE = `usage:
-  strata agent --config agent.yaml [--check]     ship files, stdin or syslog to a node (--check: validate the config and exit)`;
+  strata agent --config agent.yaml [--check]     ship files, stdin or syslog to a node (--check: validate the config and exit)
+  strata agent enroll --url URL --token TOKEN [--config-out /etc/strata-agent.yaml] [--registry DIR]
+                                                 fetch this host's config from a node with an enrollment token
+  strata agent install --config agent.yaml [--dry-run] [--unit-dir /etc/systemd/system] [--user strata]
+                                                 write a systemd unit running the agent (--dry-run: print it)`;
+
+export interface AgentCliOptions {
+  /**
+   * The script (and the words after it) that runs this CLI, as a systemd unit's ExecStart should name it after
+   * the node binary: the bundle itself when running from it; `bin/strata.js agent` by default.
+   */
+  self?: string[];
+}
+
+/** `strata agent [enroll | install] …`. */
+export async function agentMain(argv: string[], opts: AgentCliOptions = {}): Promise<void> {
+  const self = opts.self ?? [resolve(import.meta.dirname, '../../bin/strata.js'), 'agent'];
+  if (argv[0] === 'install') return installMain(argv.slice(1), self);
+  if (argv[0] === 'enroll') return enrollMain(argv.slice(1), self);
+  return runMain(argv);
+}
 
 /**
  * `strata agent`: runs until SIGINT or SIGTERM, then lets batches in flight finish and writes the registry. With a
  * stdin input, it also exits (0) once stdin has ended and everything read from it is acknowledged.
  */
-export async function agentMain(argv: string[]): Promise<void> {
+async function runMain(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },

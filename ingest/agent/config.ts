@@ -197,7 +197,19 @@ const MemorySchema = strict({
   max_pending_bytes: z.number().int().min(64 * KiB).max(4096 * MiB).default(64 * MiB),
 });
 
+const HeartbeatSchema = strict({
+  /**
+   * Whether the agent reports itself to the node (`POST /api/v1/agents/heartbeat` on the output's URLs), so that
+   * the node can list its agents. A failed heartbeat never holds up shipping; it is only counted.
+   */
+  enabled: z.boolean().default(true),
+  /** How often; the node takes an agent for stale after three intervals without one. */
+  interval_ms: ms(100, 3_600_000).default(10_000),
+});
+
 export const AgentConfigSchema = strict({
+  /** How the node's agent list names this agent; the host name by default. */
+  name: z.string().min(1).max(200).optional(),
   /** Required with a file input; stdin and syslog keep no offsets. */
   registry: RegistrySchema.optional(),
   inputs: z.array(InputSchema).min(1),
@@ -209,6 +221,7 @@ export const AgentConfigSchema = strict({
   processors: ProcessorsSchema,
   /** Off unless given. */
   metrics: MetricsSchema.optional(),
+  heartbeat: HeartbeatSchema.prefault({}),
   /** The `host.name` of every record; the machine's host name by default. */
   host_name: z.string().min(1).optional(),
   /** On SIGTERM, how long in-flight batches may take to be acknowledged before the agent exits anyway. */
@@ -253,6 +266,7 @@ export type StdinInputConfig = z.infer<typeof StdinInputSchema>;
 export type SyslogInputConfig = z.infer<typeof SyslogInputSchema>;
 export type MultilineConfig = z.infer<typeof MultilineSchema>;
 export type OutputConfig = z.infer<typeof OutputSchema>;
+export type HeartbeatConfig = z.infer<typeof HeartbeatSchema>;
 
 /** The registry's `forget_after` in ms. */
 export function forgetAfterMs(cfg: AgentConfig): number {

@@ -15,6 +15,9 @@ export interface AgentCounters extends ProcessorCounters {
   bytesAcked: number;
   /** Bytes of multiline records cut at `max_bytes`. */
   multilineBytesCut: number;
+  /** Heartbeats the node acknowledged, and those that failed (not answered, or not with a 2xx). */
+  heartbeatsSent: number;
+  heartbeatsFailed: number;
 }
 
 export function newCounters(): AgentCounters {
@@ -26,5 +29,7 @@ export function newCounters(): AgentCounters {
     dropped: { drop_processor: 0, parse_error: 0, rejected: 0, memory_full: 0 },
     bytesAcked: 0,
     multilineBytesCut: 0,
+    heartbeatsSent: 0,
+    heartbeatsFailed: 0,
   };
 }

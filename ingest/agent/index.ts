@@ -3,11 +3,12 @@
  * bundle of its own; test fixtures (testing.ts) and the throughput script are not part of it.
  */
 export { type Agent, type AgentOptions, type AgentStats, type FileStatus, startAgent } from './agent.ts';
-export { agentMain } from './cli.ts';
+export { type AgentCliOptions, agentMain } from './cli.ts';
 export {
   type AgentConfig,
   AgentConfigSchema,
   type FileInputConfig,
+  type HeartbeatConfig,
   loadAgentConfig,
   type MultilineConfig,
   type OutputConfig,
@@ -15,3 +16,6 @@ export {
   type StdinInputConfig,
   type SyslogInputConfig,
 } from './config.ts';
+export { DEFAULT_REGISTRY } from './enroll.ts';
+export { type HeartbeatBody, type HeartbeatInput } from './heartbeat.ts';
+export { AGENT_VERSION } from './version.ts';

@@ -55,6 +55,10 @@ export function renderMetrics(m: MetricsSnapshot): string {
   family(out, 'strata_agent_bytes_acknowledged_total', 'counter', 'Input bytes whose records the node acknowledged (file and stdin offsets, syslog message bytes).', c.bytesAcked);
   family(out, 'strata_agent_bytes_sent_total', 'counter', 'Request body bytes sent (after compression).', s.bytesSent);
   family(out, 'strata_agent_multiline_bytes_cut_total', 'counter', 'Bytes cut off multiline records at max_bytes.', c.multilineBytesCut);
+  family(out, 'strata_agent_heartbeats_total', 'counter', 'Heartbeats to the node, by outcome: ok (acknowledged), failed (not answered, or not with a 2xx).', [
+    ['{outcome="ok"}', c.heartbeatsSent],
+    ['{outcome="failed"}', c.heartbeatsFailed],
+  ]);
   family(out, 'strata_agent_pending_bytes', 'gauge', 'Bytes of records read and not yet acknowledged.', m.pendingBytes);
   family(out, 'strata_agent_files', 'gauge', 'Files followed.', m.files.length);
   family(out, 'strata_agent_file_lag_bytes', 'gauge', 'Per file: its size minus the offset the node acknowledged.', m.files.map((f) => [`{path="${label(f.path)}",key="${f.key}"}`, Math.max(0, f.size - f.committed)]));

@@ -41,6 +41,8 @@ interface Delivery {
 
 export class Shipper {
   readonly stats: ShipperStats = { requests: 0, failedRequests: 0, stored: 0, duplicates: 0, retriedItems: 0, rejected: 0, retriedBatches: 0, bytesSent: 0 };
+  /** The latest failed request or refused record, and when: what the heartbeat reports as `last_error`. */
+  lastError: { message: string; atMs: number } | null = null;
   private queue: Batch[] = [];
   private inFlight = 0;
   private url = 0;
@@ -204,7 +206,9 @@ export class Shipper {
     this.stats.rejected++;
     const rec = b.record(i).toString('utf8', 0, 200);
     const id = /"_id":"([^"]+)"/.exec(rec)?.[1] ?? '?';
-    this.warn(`output: the node refused record ${id} with ${status} (${reason.slice(0, 300)}); it is not sent again`);
+    const m = `output: the node refused record ${id} with ${status} (${reason.slice(0, 300)}); it is not sent again`;
+    this.lastError = { message: m, atMs: Date.now() };
+    this.warn(m);
   }
 
   private fail(url: number, why: string, attempt: number): void {
@@ -212,7 +216,9 @@ export class Shipper {
     if (this.closed) return;
     this.stats.failedRequests++;
     if (this.client.urlCount > 1 && this.url === url) this.url = (url + 1) % this.client.urlCount;
-    this.warn(`output: ${why} (attempt ${attempt + 1}; retrying${this.client.urlCount > 1 ? ` on ${this.client.urlName(this.url)}` : ''})`);
+    const m = `output: ${why} (attempt ${attempt + 1}; retrying${this.client.urlCount > 1 ? ` on ${this.client.urlName(this.url)}` : ''})`;
+    this.lastError = { message: m, atMs: Date.now() };
+    this.warn(m);
   }
 
   /** At most one warning every 5 s: a node down for an hour should not fill the disk with the same line. */
