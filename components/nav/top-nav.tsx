@@ -6,6 +6,7 @@ import { ThemeToggle } from './theme-toggle.tsx';
 const LINKS = [
   { href: '/discover', label: 'Discover' },
   { href: '/tail', label: 'Live tail' },
+  { href: '/agents', label: 'Agents' },
 ];
 
 export function TopNav() {

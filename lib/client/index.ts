@@ -2,7 +2,7 @@
  * The one typed client of a Strata node's HTTP API. The dashboard talks to nodes only through it: in the browser
  * against its own origin (the dashboard forwards `/api/v1` to the node), elsewhere against a node URL.
  */
-import type { ContextResponse, ErrorBody, FieldInfo, IndexInfo, SavedSearch, SavedSearchBody, SearchRequest, SearchResponse } from './types.ts';
+import type { AgentInfo, ContextResponse, ErrorBody, FieldInfo, IndexInfo, SavedSearch, SavedSearchBody, SearchRequest, SearchResponse } from './types.ts';
 
 export type * from './types.ts';
 
@@ -86,6 +86,11 @@ export class StrataClient {
   }
   async deleteSavedSearch(id: string): Promise<void> {
     await this.call('DELETE', `/api/v1/saved_searches/${encodeURIComponent(id)}`);
+  }
+
+  /** The agents that sent heartbeats to the node, with their health. */
+  async agents(signal?: AbortSignal): Promise<AgentInfo[]> {
+    return (await this.call<{ agents: AgentInfo[] }>('GET', '/api/v1/agents', undefined, signal)).agents;
   }
 
   /** The server-sent events URL of a live tail (for `EventSource`). */

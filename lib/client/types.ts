@@ -101,3 +101,32 @@ export interface IndexInfo {
 export interface ErrorBody {
   error: { code: string; message: string; position?: number; reason?: string };
 }
+
+/** What an agent says about itself in each heartbeat. */
+export interface AgentHeartbeatBody {
+  id: string;
+  name: string;
+  version: string;
+  host: string;
+  /** When this agent process started, ISO 8601. */
+  started_at: string;
+  /** The agent's heartbeat interval: the node takes it for stale after three of them without a heartbeat. */
+  interval_ms: number;
+  inputs: { type: string; paths?: string[]; listen?: string; protocol?: 'udp' | 'tcp' }[];
+  status: 'ok' | 'degraded';
+  stats: {
+    lines_read: number;
+    records_shipped: number;
+    records_dropped: number;
+    batches_retried: number;
+    pending_bytes: number;
+    lag_bytes: number;
+  };
+  last_error: string | null;
+}
+
+/** An agent as the node lists it: its last heartbeat, when it came, and the health that makes. */
+export interface AgentInfo extends AgentHeartbeatBody {
+  last_seen: string;
+  health: 'healthy' | 'degraded' | 'stale';
+}
