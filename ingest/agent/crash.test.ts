@@ -70,7 +70,7 @@ output:
   await writer;
   const last = spawnAgent(config, out);
   t.after(() => last.child.kill('SIGKILL'));
-  const found = await waitForAll(node.url, writers, 20_000, 'crash');
+  const found = await waitForAll(node.url, writers, 90_000, 'crash');
   last.child.kill('SIGTERM');
   assert.equal(await last.exited, 0, out.join(''));
   const written = writers.reduce((n, w) => n + w.written, 0);

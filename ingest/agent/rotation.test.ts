@@ -24,7 +24,7 @@ function linesOnDisk(dir: string, base: string): number {
 }
 
 /** Waits until the agent has read `lines` lines in all. */
-const caughtUp = (agent: Agent, lines: number) => waitFor(() => agent.stats().linesRead >= lines, 5000, `the agent to read ${lines} lines`);
+const caughtUp = (agent: Agent, lines: number) => waitFor(() => agent.stats().linesRead >= lines, 30_000, `the agent to read ${lines} lines`);
 
 describe('agent: rotation', () => {
   const dir = tempDir('rotation');
@@ -81,7 +81,7 @@ describe('agent: rotation', () => {
         w.create();
         w.write(20);
       }
-      const t = await waitForAll(node.url, [w], 15_000, index);
+      const t = await waitForAll(node.url, [w], 60_000, index);
       assert.equal(t.perTag.get('r')!.found, linesOnDisk(d, 'app.log'));
       assert.equal(t.duplicates, 0);
       // In order across the rotations: the old file to its end, then the new one (hits sort by read time, then
@@ -91,7 +91,7 @@ describe('agent: rotation', () => {
       assert.equal(backwards, -1, `line ${seqs[backwards]} arrived after line ${seqs[backwards - 1]}`);
       if (glob === 'app.log') {
         // The renamed files are out of the globs: read through the handle, then closed once idle.
-        await waitFor(() => agent.files().length === 1, 5000, 'the rotated files to be closed and dropped');
+        await waitFor(() => agent.files().length === 1, 30_000, 'the rotated files to be closed and dropped');
         assert.equal(agent.files()[0].path, join(d, 'app.log'));
       } else {
         assert.deepEqual(agent.files().map((f) => f.path).sort(), ['app.log', 'app.log.1', 'app.log.2', 'app.log.3', 'app.log.4'].map((n) => join(d, n)));
@@ -123,7 +123,7 @@ describe('agent: rotation', () => {
         // The last time, the writer outgrows the old size before the agent looks: only the first bytes tell.
         w.write(round === 3 ? 1500 : 25);
       }
-      const t = await waitForAll(node.url, [w], 15_000, index);
+      const t = await waitForAll(node.url, [w], 60_000, index);
       assert.equal(t.perTag.get('c')!.written, w.written);
       assert.equal(t.duplicates, 0, `duplicates: ${JSON.stringify([...t.perTag])}`);
       assert.ok(logs.some((m) => m.includes('reading the rest of its old content from its copy')));
@@ -161,7 +161,7 @@ describe('agent: rotation', () => {
     old.write(20);
     const cfg = testConfig(join(d, 'registry'), [path], node.url, { output: { index: 'recreate-stopped' } });
     let agent = await start(cfg);
-    await waitForAll(node.url, [old], 5000, 'recreate-stopped');
+    await waitForAll(node.url, [old], 30_000, 'recreate-stopped');
     await agent.close();
     let fresh: LineWriter | null = null;
     let sameInode = false;
@@ -177,7 +177,7 @@ describe('agent: rotation', () => {
     fresh!.write(60);
     assert.ok(existsSync(path));
     agent = await start(cfg);
-    const t = await waitForAll(node.url, [old, fresh!], 5000, 'recreate-stopped');
+    const t = await waitForAll(node.url, [old, fresh!], 30_000, 'recreate-stopped');
     assert.equal(t.duplicates, 0);
     assert.equal(agent.stats().linesRead, 60);
     if (!sameInode) console.log('# the file system gave the recreated file another inode: only the different-inode case was exercised');
@@ -191,14 +191,14 @@ describe('agent: rotation', () => {
     w.write(100);
     const cfg = testConfig(join(d, 'registry'), [join(d, 'app.log')], node.url, { output: { index: 'copy-stopped' } });
     let agent = await start(cfg);
-    await waitForAll(node.url, [w], 5000, 'copy-stopped');
+    await waitForAll(node.url, [w], 30_000, 'copy-stopped');
     await agent.close();
     w.write(300); // never read by the first agent
     copyFileSync(join(d, 'app.log'), join(d, 'app.log.1'));
     truncateSync(join(d, 'app.log'), 0);
     w.write(40);
     agent = await start(cfg);
-    const t = await waitForAll(node.url, [w], 5000, 'copy-stopped');
+    const t = await waitForAll(node.url, [w], 30_000, 'copy-stopped');
     assert.equal(t.duplicates, 0);
     assert.equal(agent.stats().linesRead, 340, 'the copy is read from where the first agent stopped');
     await agent.close();
