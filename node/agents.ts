@@ -30,7 +30,7 @@ export const HeartbeatSchema = z
       .array(
         z
           .object({
-            type: z.enum(['file', 'stdin', 'syslog']),
+            type: z.enum(['file', 'stdin', 'syslog', 'journald']),
             paths: z.array(z.string().min(1).max(4096)).max(100).optional(),
             listen: z.string().min(1).max(300).optional(),
             protocol: z.enum(['udp', 'tcp']).optional(),

@@ -32,7 +32,7 @@ export function persistedAgentId(dir: string, log: (m: string) => void): string 
 
 /** The id of a run without a registry: the same config on the same host gives the same id. */
 export function derivedAgentId(cfg: AgentConfig, host: string): string {
-  const inputs = cfg.inputs.map((i) => (i.type === 'file' ? ['file', ...i.paths] : i.type === 'syslog' ? ['syslog', i.protocol, i.listen] : ['stdin']));
+  const inputs = cfg.inputs.map((i) => (i.type === 'file' ? ['file', ...i.paths] : i.type === 'syslog' ? ['syslog', i.protocol, i.listen] : i.type === 'journald' ? ['journald', i.id ?? '', i.directory ?? '', ...(i.files ?? [])] : ['stdin']));
   return createHash('sha256')
     .update(JSON.stringify([host, cfg.name ?? null, cfg.output.index, inputs]))
     .digest('hex')

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { type Batch, BatchBuilder, BufferPool, TIMESTAMP_BYTES } from './batch.ts';
 import { BulkClient } from './bulk-client.ts';
-import { type AgentConfig, forgetAfterMs } from './config.ts';
+import { type AgentConfig, forgetAfterMs, journaldInputId } from './config.ts';
 import { derivedAgentId, persistedAgentId } from './agent-id.ts';
 import { type AgentCounters, newCounters } from './counters.ts';
 import { Emitter, type RecordPipeline, type Source } from './emit.ts';
@@ -10,7 +10,9 @@ import { FileState } from './file-state.ts';
 import { FileTracker, inputRuntime } from './file-tracker.ts';
 import { Heartbeat, type HeartbeatBody, type HeartbeatInput } from './heartbeat.ts';
 import type { StreamHooks } from './inputs/hooks.ts';
+import { JournaldInput, JournalSource } from './inputs/journald.ts';
 import { StdinInput } from './inputs/stdin.ts';
+import { type CursorEntry, CursorWriter, loadCursors } from './journal-cursors.ts';
 import { type SyslogListener, startSyslog } from './inputs/syslog.ts';
 import { type FileLag, type MetricsServer, renderMetrics, startMetricsServer } from './metrics.ts';
 import { Joiner, multilineSettings } from './multiline.ts';
@@ -25,7 +27,7 @@ import { AGENT_VERSION } from './version.ts';
  * The agent: one loop reads files into batches while the shipper delivers them, and acknowledgements move each
  * file's committed offset, which the registry writes down. Reading, scanning and batching all happen in that one
  * loop, so file state is never touched by two tasks at once; acknowledgements only mark runs and free memory.
- * Stream inputs (stdin, syslog) add their records from their own events, between the loop's awaits: appending
+ * Stream inputs (stdin, syslog, journald) add their records from their own events, between the loop's awaits: appending
  * to a batch is synchronous, so they never interleave with a file's record.
  *
  * Memory is bounded by `memory.max_pending_bytes`: every record read counts until the node acknowledges it, and
@@ -36,7 +38,7 @@ import { AGENT_VERSION } from './version.ts';
  */
 
 export interface AgentStats extends ShipperStats {
-  /** Lines read from files and stdin, and syslog messages received. */
+  /** Lines read from files and stdin, syslog messages received, journal entries read. */
   linesRead: number;
   /** Records made of them (multiline joins lines). */
   records: number;
@@ -53,6 +55,8 @@ export interface AgentStats extends ShipperStats {
   /** Heartbeats the node acknowledged, and those that failed. */
   heartbeatsSent: number;
   heartbeatsFailed: number;
+  /** journalctl runs that could not start or exited. */
+  journalctlFailures: number;
 }
 
 export interface FileStatus {
@@ -96,8 +100,10 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
   const host = cfg.host_name ?? hostname();
   let entries;
   let id: string;
+  let cursors: Map<string, CursorEntry>;
   try {
     entries = dir === null ? [] : loadRegistry(dir);
+    cursors = dir === null ? new Map() : loadCursors(dir);
     id = dir === null ? derivedAgentId(cfg, host) : persistedAgentId(dir, log);
   } catch (e) {
     unlock();
@@ -147,7 +153,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
     if (o instanceof FileState) {
       tracker.dirty = true;
       registry.schedule();
-    }
+    } else if (o instanceof JournalSource) cursorWriter?.schedule();
   };
 
   const pool = new BufferPool(batchCfg.max_bytes, cfg.output.max_in_flight_batches + 2);
@@ -166,8 +172,17 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
   const builder = new BatchBuilder({ maxRecords: batchCfg.max_records, maxBytes: batchCfg.max_bytes }, pool, (b) => shipper.enqueue(b));
   const emitter = new Emitter(builder, counters, acknowledged);
 
-  const hooks: StreamHooks = { add, full: () => pending >= maxPending, wake, log };
+  /** The latest file that could not be read (or the error the agent stopped on), for the heartbeat's `last_error`. */
+  let readError: { message: string; atMs: number } | null = null;
+  const error = (m: string) => {
+    readError = { message: m, atMs: Date.now() };
+    log(m);
+  };
+  const hooks: StreamHooks = { add, full: () => pending >= maxPending, wake, log, error };
   let stdin: StdinInput | null = null;
+  const journals: JournaldInput[] = [];
+  // Only with a registry, which the config requires of a journald input.
+  const cursorWriter = dir === null ? null : new CursorWriter(dir, cfg.registry?.write_interval_ms ?? 0, forgetAfterMs(cfg), cursors, () => journals.map((j) => j.source), log);
   const syslogs: SyslogListener[] = [];
   let metricsServer: MetricsServer | null = null;
 
@@ -179,12 +194,10 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
     if (pending < maxPending) {
       stdin?.resume();
       for (const s of syslogs) s.resume();
+      for (const j of journals) j.resume();
     }
     wake();
   }
-
-  /** The latest file that could not be read (or the error the agent stopped on), for the heartbeat's `last_error`. */
-  let readError: { message: string; atMs: number } | null = null;
 
   const ts = Buffer.alloc(TIMESTAMP_BYTES);
   let nowMs = 0;
@@ -294,9 +307,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
       } catch (e) {
         // An unreadable file (an I/O error, a vanished mount) is tried again at the next poll, not given up.
         f.readable = false;
-        const m = `cannot read ${f.path}: ${(e as Error).message}`;
-        readError = { message: m, atMs: Date.now() };
-        log(m);
+        error(`cannot read ${f.path}: ${(e as Error).message}`);
       }
     }
   }
@@ -304,6 +315,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
   const closeInputs = async () => {
     stdin?.close();
     for (const s of syslogs.splice(0)) await s.close().catch(() => {});
+    await Promise.all(journals.map((j) => j.close()));
   };
   try {
     if (inputs.length > 0) await tracker.start(Date.now());
@@ -318,6 +330,11 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
         const s = await startSyslog(c, pipelineOf(c, ['input.type', 'host.name']), emitter, hooks, fj);
         s.source.encode(indexJson, hostJson);
         syslogs.push(s);
+      } else if (c.type === 'journald') {
+        const jid = journaldInputId(c, journals.length);
+        const j = new JournaldInput(jid, c, pipelineOf(c, ['input.type']), emitter, hooks, fj, cursors.get(jid)?.cursor ?? null, host);
+        j.source.encode(indexJson, hostJson);
+        journals.push(j);
       }
     }
     if (cfg.metrics !== undefined) metricsServer = await startMetricsServer(cfg.metrics.listen, metricsText, health, log);
@@ -328,6 +345,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
     throw e;
   }
   stdin?.start();
+  for (const j of journals) j.start();
   const stopped = loop();
   let failed = false;
   stopped.catch((e: unknown) => {
@@ -350,7 +368,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
   }
   /** What the heartbeat says of the inputs, cut to the node's bounds (node/agents.ts) so that it is never refused. */
   const heartbeatInputs: HeartbeatInput[] = cfg.inputs.slice(0, 100).map((i) =>
-    i.type === 'file' ? { type: 'file', paths: i.paths.slice(0, 100).map((p) => p.slice(0, 4096)) } : i.type === 'syslog' ? { type: 'syslog', listen: i.listen.slice(0, 300), protocol: i.protocol } : { type: 'stdin' },
+    i.type === 'file' ? { type: 'file', paths: i.paths.slice(0, 100).map((p) => p.slice(0, 4096)) } : i.type === 'syslog' ? { type: 'syslog', listen: i.listen.slice(0, 300), protocol: i.protocol } : { type: i.type },
   );
   /**
    * Degraded: the agent failed; or since the last heartbeat the node acknowledged, a request failed or the node
@@ -375,7 +393,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
       stats: {
         lines_read: counters.linesRead,
         records_shipped: s.stored + s.duplicates,
-        records_dropped: d.drop_processor + d.parse_error + d.memory_full + s.rejected,
+        records_dropped: d.drop_processor + d.parse_error + d.memory_full + d.too_large + s.rejected,
         batches_retried: s.retriedBatches,
         pending_bytes: pending,
         lag_bytes: lag,
@@ -408,6 +426,7 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
       bytesAcked: counters.bytesAcked,
       heartbeatsSent: counters.heartbeatsSent,
       heartbeatsFailed: counters.heartbeatsFailed,
+      journalctlFailures: counters.journalctlFailures,
     }),
     files: () =>
       tracker.states.map((f) => ({
@@ -434,6 +453,8 @@ export async function startAgent(cfg: AgentConfig, log: (m: string) => void, opt
         shipper.close();
         registry.stop();
         registry.tryWrite();
+        cursorWriter?.stop();
+        cursorWriter?.tryWrite();
         for (const f of tracker.states) await f.fh?.close().catch(() => {});
         await metricsServer?.close();
         unlock();

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StrataError } from '../../lib/errors.ts';
 import { startAgent } from './agent.ts';
-import { loadAgentConfig } from './config.ts';
+import { type JournaldInputConfig, loadAgentConfig } from './config.ts';
 import { enrollMain } from './enroll.ts';
 import { installMain } from './install.ts';
 
@@ -51,9 +51,10 @@ async function runMain(argv: string[]): Promise<void> {
   }
   const log = (m: string) => process.stderr.write(`[strata-agent] ${new Date().toISOString()} ${m}\n`);
   const agent = await startAgent(cfg, log);
+  const journaldWhat = (i: JournaldInputConfig) => `journald ${i.directory ?? i.files?.join(' ') ?? '(system journal)'}${i.units.length > 0 ? ` units ${i.units.join(' ')}` : ''}`;
   const syslogPorts = [...agent.ports.syslog];
   const at = (listen: string, port: number | undefined) => listen.replace(/:\d+$/, `:${port}`);
-  const from = cfg.inputs.map((i) => (i.type === 'file' ? i.paths.join(', ') : i.type === 'syslog' ? `syslog ${i.protocol} ${at(i.listen, syslogPorts.shift())}` : 'stdin'));
+  const from = cfg.inputs.map((i) => (i.type === 'file' ? i.paths.join(', ') : i.type === 'syslog' ? `syslog ${i.protocol} ${at(i.listen, syslogPorts.shift())}` : i.type === 'journald' ? journaldWhat(i) : 'stdin'));
   const where = cfg.registry === undefined ? 'no registry' : `registry in ${cfg.registry.path}`;
   log(`shipping ${from.join(', ')} to ${cfg.output.urls.join(', ')} (index "${cfg.output.index}"), ${where}`);
   if (cfg.metrics !== undefined) log(`metrics on http://${at(cfg.metrics.listen, agent.ports.metrics ?? undefined)}/metrics`);

@@ -67,7 +67,7 @@ test('every bad key is named with its path', () => {
   };
   check({ output: { ...base.output, urll: 'x' } }, [/output\.urll: unknown key; expected one of urls, index, auth/]);
   check({ inputs: [{ type: 'file', paths: '/x' }] }, [/inputs\.0\.paths: .*expected array/]);
-  check({ inputs: [{ type: 'journald' }] }, [/inputs\.0\.type: unknown input type; supported: file, stdin, syslog/]);
+  check({ inputs: [{ type: 'kafka' }] }, [/inputs\.0\.type: unknown input type; supported: file, stdin, syslog, journald/]);
   check({ output: { ...base.output, urls: ['ftp://x'] } }, [/output\.urls\.0: an http:\/\/ or https:\/\/ URL/]);
   check({ output: { ...base.output, index: 'App' } }, [/output\.index: an index name/]);
   check({ output: { ...base.output, auth: { api_key: 'k', username: 'u', password: 'p' } } }, [/output\.auth: give either api_key, or username and password, not both/]);

@@ -122,8 +122,49 @@ const SyslogInputSchema = strict({
   processors: ProcessorsSchema,
 });
 
-const InputSchema = z.discriminatedUnion('type', [FileInputSchema, StdinInputSchema, SyslogInputSchema], {
-  error: (iss) => (iss.code === 'invalid_union' ? 'unknown input type; supported: file, stdin, syslog' : undefined),
+/** journald's priorities, 0 to 7, by the names records carry in `level` (and `err`, journalctl's spelling). */
+export const JOURNAL_LEVELS = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'] as const;
+
+/**
+ * The journal, read by `journalctl -f -o json` (see inputs/journald.ts). The selection options become journalctl's
+ * own: entries of any of `units` (`--unit`), of any of `identifiers` (`--identifier`; both given, an entry must
+ * match one of each), at `priority` or more urgent (`--priority`).
+ */
+const JournaldInputSchema = strict({
+  type: z.literal('journald'),
+  /**
+   * Names the input's cursor in the registry: `journald-<n>` by default, n counting journald inputs from 0. Give
+   * one when inputs may be reordered.
+   */
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1 to 64 letters, digits, ".", "_" or "-"').optional(),
+  units: z.array(z.string().min(1)).default([]),
+  identifiers: z.array(z.string().min(1)).default([]),
+  /** The least urgent level read: a name (`warning`) or a number (0 emerg … 7 debug). */
+  priority: z.union([z.enum([...JOURNAL_LEVELS, 'err']), z.number().int().min(0).max(7)]).optional(),
+  /** A directory of journal files (`--directory`), e.g. a container's; the system journal by default. */
+  directory: z.string().min(1).optional(),
+  /** Journal files, globs allowed (`--file`). */
+  files: z.array(z.string().min(1)).min(1).optional(),
+  /** The journalctl to run: a name looked up in PATH, or a path. */
+  journalctl: z.string().min(1).default('journalctl'),
+  /** Where a first start (no cursor in the registry) begins: new entries only, or all the journal holds. */
+  from: z.enum(['end', 'beginning']).default('end'),
+  /** An entry's JSON text longer than this is skipped and counted (the node refuses records over 1 MiB anyway). */
+  max_entry_bytes: z.number().int().min(4 * KiB).max(64 * MiB).default(MiB),
+  /** journalctl exited (not installed, no permission, killed): started again after a backoff with jitter. */
+  restart: strict({
+    initial_backoff_ms: ms(1, 600_000).default(1000),
+    max_backoff_ms: ms(1, 3_600_000).default(30_000),
+  }).prefault({}),
+  fields: FieldsSchema.default({}),
+  processors: ProcessorsSchema,
+}).superRefine((j, ctx) => {
+  if (j.directory !== undefined && j.files !== undefined) ctx.addIssue({ code: 'custom', path: ['files'], message: 'give directory or files, not both' });
+  if (j.restart.max_backoff_ms < j.restart.initial_backoff_ms) ctx.addIssue({ code: 'custom', path: ['restart', 'max_backoff_ms'], message: 'must be at least initial_backoff_ms' });
+});
+
+const InputSchema = z.discriminatedUnion('type', [FileInputSchema, StdinInputSchema, SyslogInputSchema, JournaldInputSchema], {
+  error: (iss) => (iss.code === 'invalid_union' ? 'unknown input type; supported: file, stdin, syslog, journald' : undefined),
 });
 
 const MetricsSchema = strict({
@@ -210,7 +251,7 @@ const HeartbeatSchema = strict({
 export const AgentConfigSchema = strict({
   /** How the node's agent list names this agent; the host name by default. */
   name: z.string().min(1).max(200).optional(),
-  /** Required with a file input; stdin and syslog keep no offsets. */
+  /** Required with a file or journald input; stdin and syslog keep no offsets. */
   registry: RegistrySchema.optional(),
   inputs: z.array(InputSchema).min(1),
   output: OutputSchema,
@@ -240,7 +281,17 @@ export const AgentConfigSchema = strict({
   c.inputs.forEach((i, n) => reservedAdded(i.processors, ['inputs', n, 'processors']));
   if (c.registry === undefined && c.inputs.some((i) => i.type === 'file')) {
     ctx.addIssue({ code: 'custom', path: ['registry'], message: 'required with a file input: the directory where the agent keeps how far each file was shipped' });
+  } else if (c.registry === undefined && c.inputs.some((i) => i.type === 'journald')) {
+    ctx.addIssue({ code: 'custom', path: ['registry'], message: 'required with a journald input: the directory where the agent keeps the cursor of the last entry shipped' });
   }
+  const journalIds = new Set<string>();
+  let nth = 0;
+  c.inputs.forEach((i, n) => {
+    if (i.type !== 'journald') return;
+    const id = journaldInputId(i, nth++);
+    if (journalIds.has(id)) ctx.addIssue({ code: 'custom', path: ['inputs', n, 'id'], message: `another journald input is already "${id}": give each its own id` });
+    journalIds.add(id);
+  });
   const stdin = c.inputs.findIndex((i) => i.type === 'stdin');
   if (stdin >= 0 && c.inputs.length > 1) {
     ctx.addIssue({ code: 'custom', path: ['inputs', stdin], message: 'a stdin input must be the only input (the agent exits once stdin ends and all of it is shipped)' });
@@ -264,6 +315,12 @@ export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type FileInputConfig = z.infer<typeof FileInputSchema>;
 export type StdinInputConfig = z.infer<typeof StdinInputSchema>;
 export type SyslogInputConfig = z.infer<typeof SyslogInputSchema>;
+export type JournaldInputConfig = z.infer<typeof JournaldInputSchema>;
+
+/** The name of a journald input's cursor in the registry: its `id`, or `journald-<n>` (n-th journald input, from 0). */
+export function journaldInputId(cfg: { id?: string }, nth: number): string {
+  return cfg.id ?? `journald-${nth}`;
+}
 export type MultilineConfig = z.infer<typeof MultilineSchema>;
 export type OutputConfig = z.infer<typeof OutputSchema>;
 export type HeartbeatConfig = z.infer<typeof HeartbeatSchema>;
@@ -288,7 +345,16 @@ export function parseAgentConfig(input: unknown, what: string, baseDir = process
   const cfg = r.data;
   // Relative paths follow the config file, not the directory the agent happens to be started from.
   if (cfg.registry !== undefined) cfg.registry.path = resolve(baseDir, cfg.registry.path);
-  for (const input of cfg.inputs) if (input.type === 'file') input.paths = input.paths.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  for (const input of cfg.inputs) {
+    if (input.type === 'file') input.paths = input.paths.map(abs);
+    else if (input.type === 'journald') {
+      if (input.directory !== undefined) input.directory = abs(input.directory);
+      if (input.files !== undefined) input.files = input.files.map(abs);
+      // A bare name is looked up in PATH; a path with a slash follows the config file like the others.
+      if (input.journalctl.includes('/')) input.journalctl = abs(input.journalctl);
+    }
+  }
   return cfg;
 }
 

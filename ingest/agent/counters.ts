@@ -1,7 +1,10 @@
 import type { DropReason, ProcessorCounters } from './processors/event.ts';
 
-/** Why a record was not stored: a processor dropped it, the node refused it, or a syslog datagram met full memory. */
-export type DroppedReason = DropReason | 'rejected' | 'memory_full';
+/**
+ * Why a record was not stored: a processor dropped it, the node refused it, a syslog datagram met full memory, or
+ * a journal entry was longer than `max_entry_bytes`.
+ */
+export type DroppedReason = DropReason | 'rejected' | 'memory_full' | 'too_large';
 
 /** The agent's own counts, read by `stats()` and served on `/metrics`. Plain numbers bumped in place. */
 export interface AgentCounters extends ProcessorCounters {
@@ -18,6 +21,8 @@ export interface AgentCounters extends ProcessorCounters {
   /** Heartbeats the node acknowledged, and those that failed (not answered, or not with a 2xx). */
   heartbeatsSent: number;
   heartbeatsFailed: number;
+  /** journalctl runs that could not start or exited (journald inputs). */
+  journalctlFailures: number;
 }
 
 export function newCounters(): AgentCounters {
@@ -26,10 +31,11 @@ export function newCounters(): AgentCounters {
     records: 0,
     processed: 0,
     parseErrors: { json: 0, logfmt: 0 },
-    dropped: { drop_processor: 0, parse_error: 0, rejected: 0, memory_full: 0 },
+    dropped: { drop_processor: 0, parse_error: 0, rejected: 0, memory_full: 0, too_large: 0 },
     bytesAcked: 0,
     multilineBytesCut: 0,
     heartbeatsSent: 0,
     heartbeatsFailed: 0,
+    journalctlFailures: 0,
   };
 }

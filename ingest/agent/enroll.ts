@@ -67,15 +67,15 @@ export async function enroll(o: EnrollOptions): Promise<Enrolled> {
   // Set through the document, so that the node's comments stay in the file.
   const output = doc.get('output');
   if (isMap(output) && !output.has('urls')) doc.setIn(['output', 'urls'], doc.createNode([nodeUrl], { flow: true }));
-  const hasFileInput = (() => {
+  const needsRegistry = (() => {
     const inputs = doc.get('inputs');
-    return isSeq(inputs) && inputs.items.some((i) => isMap(i) && i.get('type') === 'file');
+    return isSeq(inputs) && inputs.items.some((i) => isMap(i) && (i.get('type') === 'file' || i.get('type') === 'journald'));
   })();
   if (o.registry !== undefined) {
     const registry = resolve(o.registry);
     if (isMap(doc.get('registry'))) doc.setIn(['registry', 'path'], registry);
     else doc.set('registry', registry);
-  } else if (!doc.has('registry') && hasFileInput) doc.set('registry', DEFAULT_REGISTRY);
+  } else if (!doc.has('registry') && needsRegistry) doc.set('registry', DEFAULT_REGISTRY);
 
   const path = resolve(o.configOut);
   const cfg = parseAgentConfig(doc.toJS(), `agent config from ${endpoint}`, dirname(path));
@@ -105,7 +105,7 @@ export async function enrollMain(argv: string[], self: string[]): Promise<void> 
     throw new StrataError('invalid_config', `--url and --token are required: the node to enroll with, and a token it issued (POST /api/v1/agents/enrollment_tokens)\n${USAGE}`);
   }
   const { path, cfg } = await enroll({ url: values.url, token, configOut: values['config-out'] ?? '/etc/strata-agent.yaml', registry: values.registry });
-  const from = cfg.inputs.map((i) => (i.type === 'file' ? i.paths.join(', ') : i.type === 'syslog' ? `syslog ${i.protocol} ${i.listen}` : 'stdin'));
+  const from = cfg.inputs.map((i) => (i.type === 'file' ? i.paths.join(', ') : i.type === 'syslog' ? `syslog ${i.protocol} ${i.listen}` : i.type === 'journald' ? 'journald' : 'stdin'));
   const say = (m: string) => process.stdout.write(m + '\n');
   say(`enrolled with ${values.url}: wrote ${path} (mode 0600)`);
   say(`  ships ${from.join(', ')} to ${cfg.output.urls.join(', ')}, index "${cfg.output.index}"`);

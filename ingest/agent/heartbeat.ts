@@ -10,7 +10,7 @@ import type { AgentCounters } from './counters.ts';
  */
 
 export interface HeartbeatInput {
-  type: 'file' | 'stdin' | 'syslog';
+  type: 'file' | 'stdin' | 'syslog' | 'journald';
   paths?: string[];
   listen?: string;
   protocol?: 'udp' | 'tcp';

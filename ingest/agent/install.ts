@@ -120,6 +120,7 @@ function notes(cfg: AgentConfig, o: UnitOptions): string[] {
   const registry = cfg.registry?.path;
   if (registry !== undefined && !/^\/var\/lib\/[^/]/.test(registry)) out.push(`the registry ${registry} must exist and be writable by ${o.user}: install -d -o ${o.user} -m 0700 ${registry}`);
   if (cfg.inputs.some((i) => i.type === 'file')) out.push(`${o.user} must be able to read the log files (for /var/log on Debian and Ubuntu: usermod -aG adm ${o.user}, and uncomment SupplementaryGroups=adm)`);
+  if (cfg.inputs.some((i) => i.type === 'journald')) out.push(`${o.user} must be able to read the journal: usermod -aG systemd-journal ${o.user} (else journalctl shows it only its own entries)`);
   return out;
 }
 

@@ -41,24 +41,25 @@ export function renderMetrics(m: MetricsSnapshot): string {
   const c = m.counters;
   const s = m.shipper;
   const out: string[] = [];
-  family(out, 'strata_agent_lines_read_total', 'counter', 'Lines read from files and stdin, and syslog messages received.', c.linesRead);
+  family(out, 'strata_agent_lines_read_total', 'counter', 'Lines read from files and stdin, syslog messages received, journal entries read.', c.linesRead);
   family(out, 'strata_agent_records_total', 'counter', 'Records made of them (multiline joins lines into one record).', c.records);
   family(out, 'strata_agent_records_processed_total', 'counter', 'Records that went through processors.', c.processed);
   family(out, 'strata_agent_records_shipped_total', 'counter', 'Records the node acknowledged: stored, or already stored (409).', s.stored + s.duplicates);
   const dropped = { ...c.dropped, rejected: s.rejected };
-  family(out, 'strata_agent_records_dropped_total', 'counter', 'Records not stored, by reason: drop_processor, parse_error (on_error: drop), rejected (by the node, 4xx), memory_full (syslog over UDP at the memory bound).', Object.entries(dropped).map(([r, v]) => [`{reason="${r}"}`, v]));
+  family(out, 'strata_agent_records_dropped_total', 'counter', 'Records not stored, by reason: drop_processor, parse_error (on_error: drop), rejected (by the node, 4xx), memory_full (syslog over UDP at the memory bound), too_large (journal entries over max_entry_bytes).', Object.entries(dropped).map(([r, v]) => [`{reason="${r}"}`, v]));
   family(out, 'strata_agent_parse_errors_total', 'counter', 'Texts a json or logfmt processor could not parse.', Object.entries(c.parseErrors).map(([p, v]) => [`{processor="${p}"}`, v]));
   family(out, 'strata_agent_batches_retried_total', 'counter', 'Times a batch was sent again after a failed request or items answered 429/5xx.', s.retriedBatches);
   family(out, 'strata_agent_records_retried_total', 'counter', 'Records sent again after a 429 or 5xx of their own.', s.retriedItems);
   family(out, 'strata_agent_requests_total', 'counter', 'Bulk requests sent.', s.requests);
   family(out, 'strata_agent_requests_failed_total', 'counter', 'Bulk requests that failed as a whole (connection, timeout, non-2xx).', s.failedRequests);
-  family(out, 'strata_agent_bytes_acknowledged_total', 'counter', 'Input bytes whose records the node acknowledged (file and stdin offsets, syslog message bytes).', c.bytesAcked);
+  family(out, 'strata_agent_bytes_acknowledged_total', 'counter', 'Input bytes whose records the node acknowledged (file and stdin offsets, syslog message bytes, journalctl output bytes).', c.bytesAcked);
   family(out, 'strata_agent_bytes_sent_total', 'counter', 'Request body bytes sent (after compression).', s.bytesSent);
   family(out, 'strata_agent_multiline_bytes_cut_total', 'counter', 'Bytes cut off multiline records at max_bytes.', c.multilineBytesCut);
   family(out, 'strata_agent_heartbeats_total', 'counter', 'Heartbeats to the node, by outcome: ok (acknowledged), failed (not answered, or not with a 2xx).', [
     ['{outcome="ok"}', c.heartbeatsSent],
     ['{outcome="failed"}', c.heartbeatsFailed],
   ]);
+  family(out, 'strata_agent_journalctl_failures_total', 'counter', 'Times journalctl (journald inputs) could not be started or exited; it is started again after a backoff.', c.journalctlFailures);
   family(out, 'strata_agent_pending_bytes', 'gauge', 'Bytes of records read and not yet acknowledged.', m.pendingBytes);
   family(out, 'strata_agent_files', 'gauge', 'Files followed.', m.files.length);
   family(out, 'strata_agent_file_lag_bytes', 'gauge', 'Per file: its size minus the offset the node acknowledged.', m.files.map((f) => [`{path="${label(f.path)}",key="${f.key}"}`, Math.max(0, f.size - f.committed)]));

@@ -3,8 +3,8 @@
  * start another in its place), writers of numbered lines, and the check that every line arrived. Imported by
  * tests only: the agent itself never imports node/.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NodeConfigSchema, parseConfig } from '../../lib/config.ts';
@@ -278,4 +278,55 @@ export async function freePort(): Promise<number> {
       s.close(() => ok(port));
     });
   });
+}
+
+/** Makes journal files from the journal export format (Debian: systemd-journal-remote). */
+export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
+const BOOT = '0123456789abcdef0123456789abcdef';
+
+/** Appends entries to one journal file: `MESSAGE=<tag> <seq>`, in time order (one boot, clocks only going up). */
+export class JournalWriter {
+  written = 0;
+  private clock = 1_000_000;
+  constructor(
+    readonly tag: string,
+    readonly file: string,
+    private readonly extra: (seq: number) => Record<string, string | Buffer> = () => ({}),
+  ) {}
+  message(seq: number): string {
+    return `${this.tag} ${String(seq).padStart(7, '0')}`;
+  }
+  /** Appends `n` entries (one systemd-journal-remote run). */
+  async write(n: number): Promise<void> {
+    const parts: Buffer[] = [];
+    const baseUs = Date.now() * 1000;
+    for (let k = 0; k < n; k++) {
+      const seq = this.written++;
+      this.clock++;
+      const fields: Record<string, string | Buffer> = { __REALTIME_TIMESTAMP: String(baseUs + k), __MONOTONIC_TIMESTAMP: String(this.clock), _BOOT_ID: BOOT, MESSAGE: this.message(seq), ...this.extra(seq) };
+      for (const [key, v] of Object.entries(fields)) {
+        if (typeof v === 'string') parts.push(Buffer.from(`${key}=${v}\n`));
+        else {
+          // Export format for a value that is not text: the name, its length (64-bit little-endian), the bytes.
+          const len = Buffer.alloc(8);
+          len.writeBigUInt64LE(BigInt(v.length));
+          parts.push(Buffer.from(`${key}\n`), len, v, Buffer.from('\n'));
+        }
+      }
+      parts.push(Buffer.from('\n'));
+    }
+    const input = `${this.file}.export`;
+    writeFileSync(input, Buffer.concat(parts));
+    await new Promise<void>((ok, fail) => execFile(JOURNAL_REMOTE, [`--output=${this.file}`, input], (e, _o, err) => (e ? fail(new Error(`${e.message}: ${err}`)) : ok())));
+  }
+}
+
+/** The pids of a process's children (Linux). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+    if (text !== '') out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
 }

@@ -7,4 +7,6 @@ export interface StreamHooks {
   /** Tells the agent's loop that records were added (an open batch may have to be sealed on time). */
   wake(): void;
   log(m: string): void;
+  /** An error the operator should see: logged, and the heartbeat's `last_error` until another comes. */
+  error(m: string): void;
 }
