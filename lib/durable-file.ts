@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { storageError } from './errors.ts';
 
@@ -14,14 +14,17 @@ export function fsyncDir(dir: string): void {
 
 /**
  * Replaces a small file so that after a crash it holds either the old or the new text, never a torn mix: written
- * to a temp file, fsynced, renamed over the old one, and the directory fsynced.
+ * to a temp file, fsynced, renamed over the old one, and the directory fsynced. With `mode`, the temp file is
+ * created with those permission bits (set again with fchmod, since the umask may have taken some away), so a file
+ * holding credentials is never visible, even for an instant, with wider ones.
  */
-export function writeFileDurable(path: string, text: string, what: string): void {
-  const tmp = path + '.tmp';
+export function writeFileDurable(path: string, text: string, what: string, opts: { mode?: number } = {}): void {
+  const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, text);
-    const fd = openSync(tmp, 'r');
+    const fd = openSync(tmp, 'w', opts.mode ?? 0o666);
     try {
+      if (opts.mode !== undefined) fchmodSync(fd, opts.mode);
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -29,6 +32,11 @@ export function writeFileDurable(path: string, text: string, what: string): void
     renameSync(tmp, path);
     fsyncDir(dirname(path));
   } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Not created, or already renamed: nothing to clean.
+    }
     throw storageError(e, `write ${what}`, path);
   }
 }

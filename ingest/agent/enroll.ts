@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { StrataError } from '../../lib/errors.ts';
 import { type AgentConfig, parseAgentConfig } from './config.ts';
-import { writeFileAtomic } from './write-file.ts';
+import { writeFileDurable } from '../../lib/durable-file.ts';
 
 /**
  * `strata agent enroll`: fetches this host's config from the node with an enrollment token, completes it with
@@ -80,7 +80,7 @@ export async function enroll(o: EnrollOptions): Promise<Enrolled> {
   const path = resolve(o.configOut);
   const cfg = parseAgentConfig(doc.toJS(), `agent config from ${endpoint}`, dirname(path));
   const header = `# Written by \`strata agent enroll\` from ${nodeUrl} at ${new Date().toISOString()}.\n`;
-  writeFileAtomic(path, header + String(doc), 0o600, 'the agent config');
+  writeFileDurable(path, header + String(doc), 'the agent config', { mode: 0o600 });
   return { path, cfg };
 }
 

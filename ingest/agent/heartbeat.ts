@@ -1,3 +1,4 @@
+import type { AgentHeartbeatBody, AgentHeartbeatInput } from '../../lib/client/types.ts';
 import { authorization } from './bulk-client.ts';
 import type { OutputConfig } from './config.ts';
 import type { AgentCounters } from './counters.ts';
@@ -9,35 +10,9 @@ import type { AgentCounters } from './counters.ts';
  * once (and once more when heartbeats get through again), and the next one goes to the output's next URL.
  */
 
-export interface HeartbeatInput {
-  type: 'file' | 'stdin' | 'syslog' | 'journald';
-  paths?: string[];
-  listen?: string;
-  protocol?: 'udp' | 'tcp';
-}
-
-/** What the node receives; the node's schema (node/agents.ts) is the other half of this contract. */
-export interface HeartbeatBody {
-  id: string;
-  name: string;
-  version: string;
-  host: string;
-  /** When this agent process started, ISO 8601. */
-  started_at: string;
-  /** The agent's heartbeat interval: the node takes it for stale after three of them without a heartbeat. */
-  interval_ms: number;
-  inputs: HeartbeatInput[];
-  status: 'ok' | 'degraded';
-  stats: {
-    lines_read: number;
-    records_shipped: number;
-    records_dropped: number;
-    batches_retried: number;
-    pending_bytes: number;
-    lag_bytes: number;
-  };
-  last_error: string | null;
-}
+/** The body's shape is the wire contract the node and the dashboard share. */
+export type HeartbeatInput = AgentHeartbeatInput;
+export type HeartbeatBody = AgentHeartbeatBody;
 
 /** Longest wait for the node's answer to a heartbeat. */
 const MAX_TIMEOUT_MS = 10_000;

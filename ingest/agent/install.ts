@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StrataError } from '../../lib/errors.ts';
 import { type AgentConfig, loadAgentConfig, splitListen } from './config.ts';
-import { writeFileAtomic } from './write-file.ts';
+import { writeFileDurable } from '../../lib/durable-file.ts';
 
 /**
  * `strata agent install`: writes a systemd unit that runs the agent as a service. It validates the config first
@@ -160,7 +160,7 @@ export async function installMain(argv: string[], self: string[]): Promise<void>
   const dir = resolve(values['unit-dir'] ?? '/etc/systemd/system');
   if (!existsSync(dir)) throw new StrataError('invalid_config', `the unit directory ${dir} does not exist: is this a systemd host? (--unit-dir names another)`);
   const path = join(dir, UNIT_NAME);
-  writeFileAtomic(path, unit, 0o644, 'the systemd unit');
+  writeFileDurable(path, unit, 'the systemd unit', { mode: 0o644 });
   say(`wrote ${path}: runs ${o.command.join(' ')} --config ${configPath} as ${user}`);
   for (const n of notes(cfg, o)) say(`note: ${n}`);
   say('then start it (and at every boot), as root:\n  systemctl daemon-reload && systemctl enable --now strata-agent');

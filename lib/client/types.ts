@@ -102,7 +102,18 @@ export interface ErrorBody {
   error: { code: string; message: string; position?: number; reason?: string };
 }
 
-/** What an agent says about itself in each heartbeat. */
+/** One of an agent's inputs, as its heartbeat describes it. */
+export interface AgentHeartbeatInput {
+  type: 'file' | 'stdin' | 'syslog' | 'journald';
+  paths?: string[];
+  listen?: string;
+  protocol?: 'udp' | 'tcp';
+}
+
+/**
+ * What an agent says about itself in each heartbeat (`POST /api/v1/agents/heartbeat`): the agent sends it, the
+ * node validates it (node/agents.ts), the dashboard shows it.
+ */
 export interface AgentHeartbeatBody {
   id: string;
   name: string;
@@ -112,7 +123,7 @@ export interface AgentHeartbeatBody {
   started_at: string;
   /** The agent's heartbeat interval: the node takes it for stale after three of them without a heartbeat. */
   interval_ms: number;
-  inputs: { type: string; paths?: string[]; listen?: string; protocol?: 'udp' | 'tcp' }[];
+  inputs: AgentHeartbeatInput[];
   status: 'ok' | 'degraded';
   stats: {
     lines_read: number;
