@@ -30,6 +30,9 @@ export function LiveTail() {
   const [lines, setLines] = useState<TailLine[]>([]);
   const [rate, setRate] = useState(0);
   const [dropped, setDropped] = useState(0);
+  /** Matching records the node sent, and those it skipped because this page fell behind (its `dropped` events). */
+  const [received, setReceived] = useState(0);
+  const [nodeSkipped, setNodeSkipped] = useState(0);
   const [waiting, setWaiting] = useState(0);
   const [stick, setStick] = useState(true);
   const [filter, setFilter] = useState('');
@@ -43,6 +46,7 @@ export function LiveTail() {
   pausedRef.current = paused;
   const filterIndex = useRef<QuickFilter | null>(null);
   const frame = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
 
   useEffect(() => setDraft(query), [query]);
@@ -52,7 +56,10 @@ export function LiveTail() {
 
   /** Moves pending hits into the buffer (and the filter index, when one is in use), once per frame at most. */
   const flush = useCallback(() => {
+    if (frame.current) cancelAnimationFrame(frame.current);
+    if (timer.current) clearTimeout(timer.current);
     frame.current = 0;
+    timer.current = null;
     if (pausedRef.current) {
       setWaiting(pending.current.length);
       return;
@@ -71,6 +78,15 @@ export function LiveTail() {
     setWaiting(0);
   }, []);
 
+  /**
+   * Flushes on the next frame, or within 100 ms if no frame comes (a busy or hidden page may not paint for a
+   * while; the lines must still land in the buffer).
+   */
+  const schedule = useCallback(() => {
+    if (frame.current === 0) frame.current = requestAnimationFrame(flush);
+    if (timer.current === null) timer.current = setTimeout(flush, 100);
+  }, [flush]);
+
   useEffect(() => {
     if (queryProblem(query) !== null) {
       setStatus('error');
@@ -79,6 +95,9 @@ export function LiveTail() {
     }
     setStatus('connecting');
     setError(null);
+    setReceived(0);
+    setNodeSkipped(0);
+    setDropped(0);
     const es = new EventSource(client.tailUrl(index, query));
     es.addEventListener('ready', () => setStatus(pausedRef.current ? 'paused' : 'live'));
     es.addEventListener('hits', (ev) => {
@@ -91,9 +110,14 @@ export function LiveTail() {
         pending.current.splice(0, over);
         setDropped((d) => d + over);
       }
-      if (frame.current === 0) frame.current = requestAnimationFrame(flush);
+      setReceived((n) => n + hits.length);
+      schedule();
     });
-    es.addEventListener('dropped', (ev) => setDropped((d) => d + (JSON.parse((ev as MessageEvent<string>).data) as { dropped: number }).dropped));
+    es.addEventListener('dropped', (ev) => {
+      const n = (JSON.parse((ev as MessageEvent<string>).data) as { dropped: number }).dropped;
+      setDropped((d) => d + n);
+      setNodeSkipped((d) => d + n);
+    });
     es.onerror = () => {
       setStatus(es.readyState === EventSource.CLOSED ? 'error' : 'connecting');
       if (es.readyState === EventSource.CLOSED) setError('the stream closed; reload to try again');
@@ -101,9 +125,11 @@ export function LiveTail() {
     return () => {
       es.close();
       if (frame.current) cancelAnimationFrame(frame.current);
+      if (timer.current) clearTimeout(timer.current);
       frame.current = 0;
+      timer.current = null;
     };
-  }, [index, query, flush]);
+  }, [index, query, flush, schedule]);
 
   useEffect(() => {
     const t = setInterval(() => setRate(meter.current.perSecond()), 1000);
@@ -112,8 +138,8 @@ export function LiveTail() {
 
   useEffect(() => {
     setStatus((s) => (s === 'error' || s === 'connecting' ? s : paused ? 'paused' : 'live'));
-    if (!paused && frame.current === 0) frame.current = requestAnimationFrame(flush);
-  }, [paused, flush]);
+    if (!paused) schedule();
+  }, [paused, schedule]);
 
   // The filter index exists only while a filter is typed (indexing every line at 5,000 lines/s would be waste):
   // built from the buffer when a filter is first typed, then kept up to date by `flush`.
@@ -141,10 +167,15 @@ export function LiveTail() {
     if (stick && !filtering && shown.length > 0) v.scrollToIndex(shown.length - 1, { align: 'end' });
   }, [shown, stick, filtering, v]);
 
+  // Auto-scroll stops only when the reader moves up: lines arriving grow the list under a scroll position, and a
+  // scroll event seen then must not count as leaving the bottom. Reaching the bottom again resumes it.
+  const lastTop = useRef(0);
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    setStick(el.scrollTop + el.clientHeight >= el.scrollHeight - 24);
+    if (el.scrollTop + el.clientHeight >= el.scrollHeight - 24) setStick(true);
+    else if (el.scrollTop < lastTop.current - 4) setStick(false);
+    lastTop.current = el.scrollTop;
   };
 
   const terms = useMemo(() => termsOf(query), [query]);
@@ -187,6 +218,9 @@ export function LiveTail() {
           {status === 'live' ? 'Live' : status === 'paused' ? 'Paused' : status === 'connecting' ? 'Connecting…' : 'Stopped'}
         </span>
         <span data-testid="tail-rate">{formatCount(Math.round(rate))} lines/s</span>
+        <span className="muted" data-testid="tail-received" data-received={received} data-node-skipped={nodeSkipped}>
+          {formatCount(received)} received
+        </span>
         <span className="muted">
           {formatCount(lines.length)} lines in view (newest {formatCount(CAPACITY)} kept)
         </span>
