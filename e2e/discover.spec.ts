@@ -229,3 +229,15 @@ test('light and dark themes: the menu switches, the choice is kept, the page sta
   await page.getByRole('combobox', { name: 'Theme' }).selectOption('light');
   await expect.poll(bg).toBe('rgb(255, 255, 255)');
 });
+
+test('the dashboard forwards only the node\'s /api/v1: dot segments and encoded slashes do not escape it', async ({ request, state }) => {
+  const ok = await request.get(`${state.dashboardUrl}/api/v1/health`);
+  expect(ok.status()).toBe(200);
+  expect(((await ok.json()) as { status: string }).status).toBe('ok');
+  // Neither dot segments (encoded or not) nor an encoded slash reach the node's /metrics through the dashboard.
+  for (const p of ['/api/v1/%2E%2E/%2E%2E/metrics', '/api/v1/..%2F..%2Fmetrics', '/api/v1/%2e%2e%2f%2e%2e%2fmetrics']) {
+    const res = await request.get(`${state.dashboardUrl}${p}`);
+    expect([400, 404], p).toContain(res.status());
+    expect(await res.text(), p).not.toContain('strata_');
+  }
+});

@@ -12,6 +12,10 @@ const ANSWER_HEADERS = ['content-type', 'retry-after', 'cache-control', 'x-accel
 
 async function forward(req: NextRequest, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> {
   const { path } = await ctx.params;
+  // Only the node's /api/v1: a `..` segment must not walk the forwarded path out of it (URL resolution would).
+  if (path.some((p) => p === '.' || p === '..')) {
+    return Response.json({ error: { code: 'invalid_request', message: 'path segments "." and ".." are not allowed' } }, { status: 400 });
+  }
   const target = new URL(`/api/v1/${path.map(encodeURIComponent).join('/')}${req.nextUrl.search}`, nodeUrl());
   const headers = new Headers();
   for (const h of REQUEST_HEADERS) {
