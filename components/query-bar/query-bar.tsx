@@ -6,10 +6,11 @@ import { lexQuery, quoteValue, wordAt } from './lex.ts';
 import type { QueryProblem } from './validate.ts';
 
 interface Suggestion {
-  /** Replaces the word being typed. */
+  /** Replaces the word being typed, or with `whole` the whole query. */
   insert: string;
   label: string;
   kind: string;
+  whole?: boolean;
 }
 
 export interface QueryBarProps {
@@ -89,7 +90,7 @@ export function QueryBar({ value, onChange, onSubmit, fields, suggestValues, pro
     // Recent queries that continue what is typed, whole: picking one replaces the query.
     if (caret === value.length) {
       const whole = value.trim().toLowerCase();
-      for (const h of loadHistory()) if (h.toLowerCase().startsWith(whole) && h !== value.trim()) out.push({ insert: `\u0000${h}`, label: h, kind: 'recent' });
+      for (const h of loadHistory()) if (h.toLowerCase().startsWith(whole) && h !== value.trim()) out.push({ insert: h, label: h, kind: 'recent', whole: true });
     }
     return out.slice(0, 14);
   }, [open, word, values, fields, caret, value]);
@@ -99,8 +100,8 @@ export function QueryBar({ value, onChange, onSubmit, fields, suggestValues, pro
   const accept = (s: Suggestion) => {
     let next: string;
     let at: number;
-    if (s.insert.startsWith('\u0000')) {
-      next = s.insert.slice(1);
+    if (s.whole) {
+      next = s.insert;
       at = next.length;
     } else {
       next = value.slice(0, word.start) + s.insert + value.slice(caret);
