@@ -10,10 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatAgentReport, runAgentBench, type Shipper } from './agent.ts';
-import { parseCount, progressBar } from './cli-util.ts';
-import { DEFAULT_SEED, generateCorpus, type Corpus } from './corpus.ts';
-import { DatasetsUnavailableError, SKIP_EXIT_CODE } from './loghub.ts';
-import { formatBytes } from './stats.ts';
+import { corpusOrSkip, parseCount } from './cli-util.ts';
+import { DEFAULT_SEED } from './corpus.ts';
+import { SKIP_EXIT_CODE } from './loghub.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,15 +31,7 @@ if (values.to !== 'node' && values.to !== 'sink') throw new RangeError(`--to tak
 const target = values.to;
 for (const s of shippers) if (s !== 'strata' && s !== 'rsyslog') throw new RangeError(`--shippers takes strata and rsyslog, got '${s}'`);
 
-let corpus: Corpus;
-try {
-  corpus = await generateCorpus({ lines: parseCount(values.lines, '--lines'), seed: parseCount(values.seed, '--seed'), onProgress: progressBar('corpus') });
-} catch (err) {
-  if (!(err instanceof DatasetsUnavailableError)) throw err;
-  process.stdout.write(`skipped: ${err.message}\n`);
-  process.exit(SKIP_EXIT_CODE);
-}
-log(`corpus: ${corpus.lines.toLocaleString('en-US')} lines, ${formatBytes(corpus.rawBytes)} raw (${corpus.reused ? 'reused' : 'generated'})`);
+const corpus = await corpusOrSkip(values.lines, values.seed, log);
 
 const result = await runAgentBench(corpus, { layouts, shippers: shippers as Shipper[], target, log });
 const report = formatAgentReport(result);

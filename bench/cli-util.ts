@@ -1,3 +1,7 @@
+import { generateCorpus, type Corpus } from './corpus.ts';
+import { DatasetsUnavailableError, SKIP_EXIT_CODE } from './loghub.ts';
+import { formatBytes } from './stats.ts';
+
 /** Accepts `5000000`, `5_000_000`, `5e6`, `200k`, `5M`: bench sizes are typed by hand often enough. */
 export function parseCount(text: string, flag: string): number {
   const m = /^(\d[\d_]*(?:\.\d+)?(?:e\d+)?)([kKmM]?)$/.exec(text.trim());
@@ -28,4 +32,21 @@ export function progressBar(label: string): (done: number, total: number) => voi
     lastTenth = tenth;
     process.stderr.write(text + '\n');
   };
+}
+
+/**
+ * The seeded bench corpus for `--lines` and `--seed`, generated or reused, with its size logged; when the Loghub
+ * samples it is made from are missing, the bench says so and exits as skipped (never as passed).
+ */
+export async function corpusOrSkip(lines: string, seed: string, log: (m: string) => void): Promise<Corpus> {
+  let corpus: Corpus;
+  try {
+    corpus = await generateCorpus({ lines: parseCount(lines, '--lines'), seed: parseCount(seed, '--seed'), onProgress: progressBar('corpus') });
+  } catch (err) {
+    if (!(err instanceof DatasetsUnavailableError)) throw err;
+    process.stdout.write(`skipped: ${err.message}\n`);
+    process.exit(SKIP_EXIT_CODE);
+  }
+  log(`corpus: ${corpus.lines.toLocaleString('en-US')} lines, ${formatBytes(corpus.rawBytes)} raw (${corpus.reused ? 'reused' : 'generated'})`);
+  return corpus;
 }

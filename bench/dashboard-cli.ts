@@ -6,13 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { parseCount, progressBar } from './cli-util.ts';
-import { DEFAULT_SEED, generateCorpus, type Corpus } from './corpus.ts';
+import { corpusOrSkip, parseCount } from './cli-util.ts';
+import { DEFAULT_SEED } from './corpus.ts';
 import { runDashboardBench } from './dashboard.ts';
 import { formatDashboardReport } from './dashboard-report.ts';
-import { DatasetsUnavailableError, SKIP_EXIT_CODE } from './loghub.ts';
+import { SKIP_EXIT_CODE } from './loghub.ts';
 import { DEFAULT_RUNS, PeerUnavailableError } from './peers/result.ts';
-import { formatBytes } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,15 +24,7 @@ const { values } = parseArgs({
 const log = (m: string) => process.stderr.write(m + '\n');
 const runs = Math.max(1, parseCount(values.runs, '--runs'));
 
-let corpus: Corpus;
-try {
-  corpus = await generateCorpus({ lines: parseCount(values.lines, '--lines'), seed: parseCount(values.seed, '--seed'), onProgress: progressBar('corpus') });
-} catch (err) {
-  if (!(err instanceof DatasetsUnavailableError)) throw err;
-  process.stdout.write(`skipped: ${err.message}\n`);
-  process.exit(SKIP_EXIT_CODE);
-}
-log(`corpus: ${corpus.lines.toLocaleString('en-US')} lines, ${formatBytes(corpus.rawBytes)} raw (${corpus.reused ? 'reused' : 'generated'})`);
+const corpus = await corpusOrSkip(values.lines, values.seed, log);
 
 let report: string;
 try {

@@ -5,9 +5,8 @@
  * `--dashboard` adds bench/dashboard.ts (off by default: it ingests the corpus again into its own node, minutes at 5M).
  */
 import { parseArgs } from 'node:util';
-import { parseCount, progressBar } from './cli-util.ts';
-import { DEFAULT_SEED, generateCorpus, type Corpus } from './corpus.ts';
-import { DatasetsUnavailableError, SKIP_EXIT_CODE } from './loghub.ts';
+import { corpusOrSkip, parseCount, progressBar } from './cli-util.ts';
+import { DEFAULT_SEED } from './corpus.ts';
 import { runRipgrep } from './peers/ripgrep.ts';
 import { DEFAULT_RUNS, PeerUnavailableError, type PeerResult } from './peers/result.ts';
 import { runSqlite } from './peers/sqlite-fts5.ts';
@@ -32,15 +31,7 @@ const log = (m: string) => process.stderr.write(m + '\n');
 const runs = Math.max(1, parseCount(values.runs, '--runs'));
 const started = performance.now();
 
-let corpus: Corpus;
-try {
-  corpus = await generateCorpus({ lines: parseCount(values.lines, '--lines'), seed: parseCount(values.seed, '--seed'), onProgress: progressBar('corpus') });
-} catch (err) {
-  if (!(err instanceof DatasetsUnavailableError)) throw err;
-  process.stdout.write(`skipped: ${err.message}\n`);
-  process.exit(SKIP_EXIT_CODE);
-}
-log(`corpus: ${corpus.lines.toLocaleString('en-US')} lines, ${formatBytes(corpus.rawBytes)} raw (${corpus.reused ? 'reused' : 'generated'})`);
+const corpus = await corpusOrSkip(values.lines, values.seed, log);
 
 const { result: strata, extras } = await runStrata(corpus, QUERY_SET, runs, log);
 const results: PeerResult[] = [strata];

@@ -92,12 +92,7 @@ export class BatchBuilder {
    */
   append(owner: SpanOwner, src: Buffer, start: number, stop: number, offset: number, end: number, ts: Buffer): number {
     const bound = owner.idPrefix.length + MAX_DECIMAL_BYTES + MID.length + TIMESTAMP_BYTES + MSG.length + maxEscapedBytes(stop - start) + owner.tail.length;
-    let b = this.cur;
-    if (b && b.length + bound > b.body.length) {
-      this.seal();
-      b = null;
-    }
-    if (!b) b = this.cur = this.newBatch(bound);
+    const b = this.roomFor(bound);
     const body = b.body;
     const from = b.length;
     let at = from;
@@ -119,12 +114,7 @@ export class BatchBuilder {
   appendSource(owner: SpanOwner, head: string, offset: number, end: number): number {
     // UTF-16 to UTF-8: at most 3 bytes per code unit.
     const bound = owner.idPrefix.length + MAX_DECIMAL_BYTES + SOURCE.length + 3 * head.length + 1 + owner.tail.length;
-    let b = this.cur;
-    if (b && b.length + bound > b.body.length) {
-      this.seal();
-      b = null;
-    }
-    if (!b) b = this.cur = this.newBatch(bound);
+    const b = this.roomFor(bound);
     const body = b.body;
     const from = b.length;
     let at = from;
@@ -139,6 +129,14 @@ export class BatchBuilder {
   }
 
   /** Ends the record just written at `b.body[from, at)`: its run of the owner's lines, and the batch if full. */
+  /** The open batch if `bound` more bytes fit in it; else it is sealed and a new one opened. */
+  private roomFor(bound: number): Batch {
+    const b = this.cur;
+    if (b && b.length + bound <= b.body.length) return b;
+    if (b) this.seal();
+    return (this.cur = this.newBatch(bound));
+  }
+
   private close(b: Batch, owner: SpanOwner, from: number, at: number, end: number): number {
     b.length = at;
     b.starts[++b.count] = at;

@@ -268,17 +268,7 @@ export function spawnAgent(config: string, out: string[]): { child: ChildProcess
 }
 
 /** A TCP port that was free a moment ago (for a config file that needs a port number up front). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
+export { freePort } from '../../node/testing.ts';
 
 /** Makes journal files from the journal export format (Debian: systemd-journal-remote). */
 export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
