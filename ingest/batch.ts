@@ -12,6 +12,7 @@ export type RejectCode =
   | 'conflict'
   | 'pipeline_failed'
   | 'overloaded'
+  | 'forbidden'
   | 'storage_failed';
 
 /** Why one item of a request was not stored; `line` is its 1-based position in the request (line, entry, item). */

@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'invalid_config'
   | 'index_not_found'
   | 'not_found'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'rate_limited'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'conflict'
@@ -26,6 +29,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_config: 400,
   index_not_found: 404,
   not_found: 404,
+  unauthorized: 401,
+  forbidden: 403,
+  rate_limited: 429,
   payload_too_large: 413,
   unsupported_media_type: 415,
   conflict: 409,

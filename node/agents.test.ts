@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { mulberry32 } from '../lib/prng.ts';
 import { AGENTS_WRITE_INTERVAL_MS, MAX_AGENTS } from './agents.ts';
-import { startTestNode, type TestNode, waitFor } from './testing.ts';
+import { adminFetch, startTestNode, type TestNode, waitFor } from './testing.ts';
 
 /** The agent fleet API: heartbeats and the agent list, and enrollment tokens. Real nodes, over HTTP. */
 
 async function call(node: TestNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
-  const res = await fetch(`${node.url}/api/v1/agents${path}`, {
+  const res = await adminFetch(`${node.url}/api/v1/agents${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -229,7 +229,7 @@ describe('agents: enrollment tokens', () => {
       const enroll = (token: string | null) => call(node, 'GET', '/enroll', undefined, token === null ? {} : { authorization: token });
 
       // A HEAD spends nothing.
-      assert.equal((await fetch(`${node.url}/api/v1/agents/enroll`, { method: 'HEAD', headers: { authorization: `Bearer ${twice.token}` } })).status, 405);
+      assert.equal((await adminFetch(`${node.url}/api/v1/agents/enroll`, { method: 'HEAD', headers: { authorization: `Bearer ${twice.token}` } })).status, 405);
       assert.equal((await enroll(`Bearer ${twice.token}`)).status, 200);
       await node.close();
       node = await startTestNode({ dataDir });

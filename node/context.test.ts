@@ -1,12 +1,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../lib/prng.ts';
-import { ingest, postJson, startTestNode, type TestNode } from './testing.ts';
+import { adminFetch, ingest, postJson, startTestNode, type TestNode } from './testing.ts';
 
 type Hit = Record<string, any>;
 
 async function context(node: TestNode, params: Record<string, string>): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${node.url}/api/v1/context?${new URLSearchParams(params)}`);
+  const res = await adminFetch(`${node.url}/api/v1/context?${new URLSearchParams(params)}`);
   return { status: res.status, json: await res.json() };
 }
 
@@ -36,7 +36,7 @@ describe('GET /api/v1/context', () => {
   let node: TestNode;
   before(async () => {
     node = await startTestNode();
-    await fetch(`${node.url}/api/v1/indices/ctx`, { method: 'PUT', body: JSON.stringify({ shards: 2 }) });
+    await adminFetch(`${node.url}/api/v1/indices/ctx`, { method: 'PUT', body: JSON.stringify({ shards: 2 }) });
     const rnd = mulberry32(11);
     const base = Date.parse('2026-04-01T00:00:00Z');
     for (let b = 0; b < 6; b++) {
@@ -112,7 +112,7 @@ describe('GET /api/v1/context', () => {
       '{"@timestamp":3000,"message":"own id","service":"api"}',
       '',
     ].join('\n');
-    const r = await fetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+    const r = await adminFetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
     assert.equal(((await r.json()) as any).errors, false);
     const all = await allHits(node, 'ctx-ids');
     assert.deepEqual(

@@ -8,30 +8,38 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileDurable } from '../lib/durable-file.ts';
 import { mulberry32Float } from '../lib/prng.ts';
+import type { RunningNode } from './run.ts';
 import { sampleRecord } from './sample-records.ts';
 
 const INDEX = 'demo';
 const PIPELINE = 'demo-json';
+const DEMO_CREATOR = 'strata demo';
 const BIN = fileURLToPath(new URL('../bin/strata.js', import.meta.url));
 
-async function call(url: string, method: string, body: unknown): Promise<number> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  return res.status;
+/**
+ * The demo index parses each shipped line's JSON into fields (its own `@timestamp` included). Set up through the
+ * engine itself: the demo runs inside the node's process, as its operator.
+ */
+async function preparePipeline(node: RunningNode): Promise<void> {
+  const { engine } = node;
+  engine.pipelines.put(PIPELINE, { description: 'the demo application writes JSON lines', processors: [{ json: { field: 'message' } }] });
+  await engine.indices.ensure(INDEX);
+  await engine.indices.update(INDEX, { default_pipeline: PIPELINE });
 }
 
-/** The demo index parses each shipped line's JSON into fields (its own `@timestamp` included). */
-async function preparePipeline(nodeUrl: string): Promise<void> {
-  const p = await call(`${nodeUrl}/api/v1/pipelines/${PIPELINE}`, 'PUT', { description: 'the demo application writes JSON lines', processors: [{ json: { field: 'message' } }] });
-  if (p !== 200 && p !== 201) throw new Error(`creating the demo pipeline answered ${p}`);
-  const c = await call(`${nodeUrl}/api/v1/indices/${INDEX}`, 'PUT', {});
-  if (c !== 200 && c !== 409) throw new Error(`creating the demo index answered ${c}`);
-  const s = await call(`${nodeUrl}/api/v1/indices/${INDEX}/settings`, 'PUT', { default_pipeline: PIPELINE });
-  if (s !== 200) throw new Error(`setting the demo index's pipeline answered ${s}`);
+/**
+ * The demo agent's credential: an API key that may ingest into the demo index only, made anew at each start (the
+ * one before it revoked), as an operator would give a real agent.
+ */
+function demoApiKey(node: RunningNode): string {
+  const keys = node.security.apiKeys;
+  for (const k of keys.list()) if (k.created_by === DEMO_CREATOR) keys.revoke(k.id);
+  return keys.create({ name: 'demo agent', privileges: [{ indices: [INDEX], actions: ['ingest'] }] }, DEMO_CREATOR).encoded;
 }
 
-function agentConfig(dataDir: string, logs: string, nodeUrl: string): string {
+function agentConfig(dataDir: string, logs: string, nodeUrl: string, apiKey: string): string {
   return [
     '# Written by `strata demo`: the agent ships the demo application\'s log file to the node.',
     `registry: ${JSON.stringify(join(dataDir, 'demo-agent'))}`,
@@ -41,14 +49,15 @@ function agentConfig(dataDir: string, logs: string, nodeUrl: string): string {
     'output:',
     `  urls: [${JSON.stringify(nodeUrl)}]`,
     `  index: ${INDEX}`,
+    `  auth: { api_key: ${JSON.stringify(apiKey)} }`,
     '  batch: { max_wait_ms: 250 }',
     '',
   ].join('\n');
 }
 
 /** Starts the demo application and the agent; the returned function stops both. */
-export async function startDemo(nodeUrl: string, dataDir: string, log: (m: string) => void): Promise<() => Promise<void>> {
-  await preparePipeline(nodeUrl);
+export async function startDemo(node: RunningNode, nodeUrl: string, dataDir: string, log: (m: string) => void): Promise<() => Promise<void>> {
+  await preparePipeline(node);
   const logs = join(dataDir, 'demo-logs');
   mkdirSync(logs, { recursive: true });
   const file = join(logs, 'app.log');
@@ -65,7 +74,8 @@ export async function startDemo(nodeUrl: string, dataDir: string, log: (m: strin
   }, 1000);
 
   const config = join(dataDir, 'demo-agent.yaml');
-  writeFileSync(config, agentConfig(dataDir, logs, nodeUrl));
+  // The config holds a credential: readable by its owner only.
+  writeFileDurable(config, agentConfig(dataDir, logs, nodeUrl, demoApiKey(node)), 'demo agent config', { mode: 0o600 });
   const agent: ChildProcess = spawn(process.execPath, [BIN, 'agent', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   agent.stderr!.on('data', (b: Buffer) => {
     for (const l of b.toString('utf8').split('\n')) if (l.trim() !== '') log(`agent: ${l.trim()}`);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Client, errors } from '@elastic/elasticsearch';
-import { postJson, startTestNode, type TestNode } from './testing.ts';
+import { adminFetch, postJson, startTestNode, type TestNode, TEST_ADMIN_PASSWORD } from './testing.ts';
+import { ingestKey } from './security/testing.ts';
 
 /** Every hit of a query, paged through with the cursor. */
 async function searchAll(node: TestNode, index: string, query = ''): Promise<Record<string, unknown>[]> {
@@ -25,7 +26,8 @@ describe('Elasticsearch-compatible API', () => {
   let client: Client;
   before(async () => {
     node = await startTestNode({ maxRecordBytes: 4096 });
-    client = new Client({ node: node.url });
+    // As a shipper would: an API key that may only ingest.
+    client = new Client({ node: node.url, auth: { apiKey: await ingestKey(node) } });
   });
   after(async () => {
     await client.close();
@@ -36,20 +38,20 @@ describe('Elasticsearch-compatible API', () => {
     const info = await client.info();
     assert.equal(info.version.number.split('.')[0], '8');
     assert.equal(info.tagline, 'You Know, for Search');
-    const raw = await fetch(node.url + '/');
+    const raw = await adminFetch(node.url + '/');
     assert.equal(raw.headers.get('x-elastic-product'), 'Elasticsearch');
-    assert.equal((await fetch(node.url + '/', { method: 'HEAD' })).status, 200);
-    const lic = (await (await fetch(node.url + '/_license')).json()) as { license: { status: string } };
+    assert.equal((await adminFetch(node.url + '/', { method: 'HEAD' })).status, 200);
+    const lic = (await (await adminFetch(node.url + '/_license')).json()) as { license: { status: string } };
     assert.equal(lic.license.status, 'active');
     const health = await client.cluster.health();
     assert.equal(health.status, 'green');
-    const cat = await (await fetch(node.url + '/_cat/health')).text();
+    const cat = await (await adminFetch(node.url + '/_cat/health')).text();
     assert.match(cat, / strata green /);
     // Template and ILM probes are answered harmlessly: none exists, installing one is acknowledged.
-    assert.equal((await fetch(node.url + '/_index_template/logs')).status, 404);
-    const put = await fetch(node.url + '/_index_template/logs', { method: 'PUT', body: '{"index_patterns":["logs-*"]}', headers: { 'content-type': 'application/json' } });
+    assert.equal((await adminFetch(node.url + '/_index_template/logs')).status, 404);
+    const put = await adminFetch(node.url + '/_index_template/logs', { method: 'PUT', body: '{"index_patterns":["logs-*"]}', headers: { 'content-type': 'application/json' } });
     assert.deepEqual(await put.json(), { acknowledged: true });
-    assert.equal((await fetch(node.url + '/_ilm/policy/p', { method: 'PUT', body: '{}' })).status, 200);
+    assert.equal((await adminFetch(node.url + '/_ilm/policy/p', { method: 'PUT', body: '{}' })).status, 200);
   });
 
   test('the bulk helper ships 5,000 documents and every one is found by search', async () => {
@@ -114,7 +116,7 @@ describe('Elasticsearch-compatible API', () => {
 
   test('what shippers in the field send: any content type, gzip, CRLF, _type, a trailing line without newline', async () => {
     const body = ['{"index":{"_index":"es-raw","_type":"events"}}', '{"message":"from rsyslog"}', '{"index":{"_type":"_doc"}}', '{"message":"from fluent bit"}'].join('\r\n');
-    const r = await fetch(`${node.url}/es-raw/_bulk`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(body) });
+    const r = await adminFetch(`${node.url}/es-raw/_bulk`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(body) });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-elastic-product'), 'Elasticsearch');
     const j = (await r.json()) as { errors: boolean; items: { index: { status: number } }[] };
@@ -126,7 +128,7 @@ describe('Elasticsearch-compatible API', () => {
   test('overload is answered per item with 429 inside a 200, and the helper retries those items until stored', async () => {
     // Hold the node's whole ingest budget, as a flood of other requests would.
     const hold = node.engine.admit(node.engine.cfg.maxInflightBytes);
-    const raw = await fetch(`${node.url}/_bulk`, {
+    const raw = await adminFetch(`${node.url}/_bulk`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson' },
       body: '{"index":{"_index":"es-busy","_id":"k1"}}\n{"message":"one"}\n{"create":{"_index":"es-busy"}}\n{"message":"two"}\n',
@@ -148,7 +150,7 @@ describe('Elasticsearch-compatible API', () => {
   });
 
   test('metrics count the endpoint: requests, records by outcome, rejections by reason', async () => {
-    const text = await (await fetch(`${node.url}/metrics`)).text();
+    const text = await (await adminFetch(`${node.url}/metrics`)).text();
     assert.match(text, /strata_ingest_records_total\{endpoint="elasticsearch",outcome="accepted"\} \d+/);
     const accepted = Number(/strata_ingest_records_total\{endpoint="elasticsearch",outcome="accepted"\} (\d+)/.exec(text)![1]);
     assert.equal(accepted, 5000 + 2 + 3 + 2 + 50);
@@ -167,7 +169,7 @@ describe('Elasticsearch _id: a record whose id is already stored is not stored a
   const start = async () => {
     // No seal by age: records not flushed stay in the head, so the restart replays them from the log.
     node = await startTestNode({ dataDir, sealAgeMs: 3_600_000 });
-    client = new Client({ node: node.url });
+    client = new Client({ node: node.url, auth: { username: 'admin', password: TEST_ADMIN_PASSWORD } });
   };
   before(start);
   after(async () => {
@@ -199,14 +201,14 @@ describe('Elasticsearch _id: a record whose id is already stored is not stored a
   }
 
   test('a bulk sent twice: the second is answered 409 per item; as index, noop; nothing is stored twice', async () => {
-    assert.equal((await fetch(`${node.url}/api/v1/indices/es-ids`, { method: 'PUT', body: '{"shards":3}' })).status, 200);
+    assert.equal((await adminFetch(`${node.url}/api/v1/indices/es-ids`, { method: 'PUT', body: '{"shards":3}' })).status, 200);
     // The request repeats its first id at the end: the first wins.
     const res = await client.bulk({ operations: [...ops('create', first), { create: { _index: 'es-ids', _id: first[0].id } }, { message: 'a duplicate' }] });
     assert.deepEqual(statuses(res.items), [...first.map(() => 201), 409]);
     seqNos = res.items.slice(0, 300).map((it) => it.create!._seq_no);
     assert.equal(await count(), 300);
     // Routed by id, the records spread over the three shards.
-    const shards = (await (await fetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { docs: number }[] }[] };
+    const shards = (await (await adminFetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { docs: number }[] }[] };
     assert.ok(shards.indices.find((i) => i.index === 'es-ids')!.shards.every((s) => s.docs > 50));
 
     await resendRefused(first, 300);
@@ -222,7 +224,7 @@ describe('Elasticsearch _id: a record whose id is already stored is not stored a
 
   test('after the records are sealed and merged', async () => {
     const segments = async () => {
-      const j = (await (await fetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { segments: number; headDocs: number }[] }[] };
+      const j = (await (await adminFetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { segments: number; headDocs: number }[] }[] };
       return j.indices.find((i) => i.index === 'es-ids')!.shards.map((s) => [s.segments, s.headDocs]);
     };
     assert.equal((await postJson(`${node.url}/api/v1/indices/es-ids/flush`, {})).status, 200);
@@ -245,7 +247,7 @@ describe('Elasticsearch _id: a record whose id is already stored is not stored a
     await client.close();
     await node.close();
     await start();
-    const stats = (await (await fetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { headDocs: number }[] }[] };
+    const stats = (await (await adminFetch(`${node.url}/api/v1/indices`)).json()) as { indices: { index: string; shards: { headDocs: number }[] }[] };
     assert.equal(stats.indices.find((i) => i.index === 'es-ids')!.shards.reduce((n, s) => n + s.headDocs, 0), 100, 'the unsealed records were replayed');
     await resendRefused([...later.slice(0, 50), ...first, ...mid, ...later.slice(50)], 460);
   });
@@ -255,7 +257,7 @@ describe('Elasticsearch _id: a record whose id is already stored is not stored a
       client.create({ index: 'es-ids', id: first[5].id, document: { message: 'again' } }),
       (e: unknown) => e instanceof errors.ResponseError && e.statusCode === 409 && (e.body as { error: { type: string } }).error.type === 'version_conflict_engine_exception',
     );
-    const put = await fetch(`${node.url}/es-ids/_create/${encodeURIComponent(later[3].id)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"message":"x"}' });
+    const put = await adminFetch(`${node.url}/es-ids/_create/${encodeURIComponent(later[3].id)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"message":"x"}' });
     assert.equal(put.status, 409);
     const noop = await client.index({ index: 'es-ids', id: first[6].id, document: { message: 'again' } });
     assert.equal(noop.result, 'noop');
@@ -263,7 +265,7 @@ describe('Elasticsearch _id: a record whose id is already stored is not stored a
     const fresh = await client.create({ index: 'es-ids', id: 'brand-new', document: { message: 'new' } });
     assert.equal(fresh.result, 'created');
     assert.equal(await count(), 461);
-    const text = await (await fetch(`${node.url}/metrics`)).text();
+    const text = await (await adminFetch(`${node.url}/metrics`)).text();
     // Since the restart: 460 refused by the bulk, then the two 409s and the noop here.
     assert.match(text, /strata_ingest_rejected_total\{endpoint="elasticsearch",reason="conflict"\} 463\n/);
   });

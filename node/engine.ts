@@ -3,7 +3,7 @@ import { StrataError } from '../lib/errors.ts';
 import { recordId } from '../lib/record.ts';
 import { BuildPool } from '../indexer/index.ts';
 import { type DecodedBatch, decodeLines, jsonOf, type Rejection } from '../ingest/index.ts';
-import { executeSearch, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, routeBatch, validateIndexName } from '../shards/index.ts';
+import { executeSearch, type IndexFilter, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, routeBatch, validateIndexName } from '../shards/index.ts';
 import { AgentStore } from './agents.ts';
 import { EnrollmentTokenStore } from './enrollment-tokens.ts';
 import { NodeMetrics } from './metrics.ts';
@@ -61,6 +61,11 @@ const MAX_REPORTED = 1000;
 export interface IngestOptions {
   /** A pipeline to run instead of the index's default; null: none even if the index has one. */
   pipeline?: string | null;
+  /**
+   * Why the caller may not ingest into an index, or null when it may: checked for every index a pipeline routes
+   * records to, since a pipeline may send them elsewhere than the request named.
+   */
+  refuse?: (index: string) => StrataError | null;
 }
 
 /** One node's storage, pipelines and search, wired together: what the HTTP layer and the syslog receiver call. */
@@ -144,6 +149,11 @@ export class Engine {
     await Promise.all(
       [...batches].map(async ([name, b]) => {
         if (b.ts.length === 0) return;
+        const refused = opts.refuse?.(name) ?? null;
+        if (refused) {
+          report.failed.push({ index: name, pos: b.pos, error: refused });
+          return;
+        }
         try {
           const { stored, conflicts } = await this.store(await this.indices.ensure(name), b);
           report.stored.push(stored);
@@ -218,8 +228,8 @@ export class Engine {
     return { stored, conflicts };
   }
 
-  search(req: SearchRequest): SearchResponse {
-    const targets = this.indices.resolve(req.index);
+  search(req: SearchRequest, allow?: IndexFilter): SearchResponse {
+    const targets = this.indices.resolve(req.index, allow);
     return executeSearch(targets, req);
   }
 

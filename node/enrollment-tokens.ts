@@ -193,7 +193,7 @@ export class EnrollmentTokenStore {
    * before it is answered, so that `max_uses` holds across a crash. Any token that does not enroll throws
    * EnrollmentRefused.
    */
-  enroll(authorizationHeader: string | undefined, nowMs = Date.now()): string {
+  enroll(authorizationHeader: string | undefined, complete: (config: Record<string, unknown>, token: { id: string; name: string }) => Record<string, unknown> = (c) => c, nowMs = Date.now()): string {
     const m = /^Bearer +([A-Za-z0-9_-]{1,512})\s*$/i.exec(authorizationHeader ?? '');
     if (m === null) throw new EnrollmentRefused();
     const hash = sha256(m[1]);
@@ -205,7 +205,7 @@ export class EnrollmentTokenStore {
     this.commit(new Map(this.byId).set(used.id, used));
     // The name is the client's text: printed as a JSON string, and printable ASCII only, it cannot end the comment.
     const label = JSON.stringify(used.name).replace(/[^\x20-\x7e]/g, '?');
-    return `# Strata agent config from enrollment token ${label} (${used.id}), issued ${used.created_at}\n${stringify(used.config)}`;
+    return `# Strata agent config from enrollment token ${label} (${used.id}), issued ${used.created_at}\n${stringify(complete(structuredClone(used.config), { id: used.id, name: used.name }))}`;
   }
 
   /** Written before it is answered: a token a client saw issued (or a use it saw counted) survives a crash. */

@@ -1,11 +1,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ingest, postJson, startTestNode, type TestNode } from './testing.ts';
+import { adminFetch, ingest, postJson, startTestNode, type TestNode } from './testing.ts';
 
 type Field = { name: string; type: string };
 
 async function fields(node: TestNode, index?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${node.url}/api/v1/fields${index === undefined ? '' : `?index=${encodeURIComponent(index)}`}`);
+  const res = await adminFetch(`${node.url}/api/v1/fields${index === undefined ? '' : `?index=${encodeURIComponent(index)}`}`);
   return { status: res.status, json: await res.json() };
 }
 
@@ -63,7 +63,7 @@ describe('GET /api/v1/fields', () => {
 
   test('patterns union their indices; a sender _id is not listed as a field; default index is *', async () => {
     const bulk = ['{"index":{"_index":"fpat-a","_id":"x1"}}', '{"message":"m","only_a":"s"}', '{"index":{"_index":"fpat-b"}}', '{"only_a":5,"only_b":true}', ''].join('\n');
-    const b = await fetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+    const b = await adminFetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
     assert.equal(((await b.json()) as { errors: boolean }).errors, false);
     const r = asMap((await fields(node, 'fpat-*')).json.fields);
     assert.deepEqual(r, { '@timestamp': 'date', message: 'string', only_a: 'mixed', only_b: 'boolean' });

@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { startTestNode, type TestNode } from './testing.ts';
+import { adminFetch, startTestNode, type TestNode } from './testing.ts';
 
 /**
  * Arbitrary bytes at every ingest endpoint of a running node: each answer is a 2xx or 4xx (never a 5xx, never a
@@ -43,15 +43,15 @@ describe('fuzzing the ingest endpoints of a node', () => {
           payload = gzipSync(bytes);
           headers['content-encoding'] = 'gzip';
         }
-        const res = await fetch(node.url + path, { method: 'POST', headers, body: payload });
+        const res = await adminFetch(node.url + path, { method: 'POST', headers, body: payload });
         await res.arrayBuffer();
         assert.ok(res.status < 500, `${path} answered ${res.status}`);
       }),
       { numRuns: 400 },
     );
-    const health = await fetch(node.url + '/api/v1/health');
+    const health = await adminFetch(node.url + '/api/v1/health');
     assert.equal(health.status, 200);
-    const ok = await fetch(node.url + '/api/v1/indices/fuzz-after/ingest', { method: 'POST', body: '{"message":"still here"}' });
+    const ok = await adminFetch(node.url + '/api/v1/indices/fuzz-after/ingest', { method: 'POST', body: '{"message":"still here"}' });
     assert.equal(((await ok.json()) as { accepted: number }).accepted, 1);
   });
 
@@ -80,7 +80,7 @@ describe('fuzzing the ingest endpoints of a node', () => {
     });
     const until = Date.now() + 10_000;
     for (;;) {
-      const r = await fetch(node.url + '/api/v1/search', { method: 'POST', body: JSON.stringify({ index: 'syslog', query: '"after the fuzz"', size: 0 }) });
+      const r = await adminFetch(node.url + '/api/v1/search', { method: 'POST', body: JSON.stringify({ index: 'syslog', query: '"after the fuzz"', size: 0 }) });
       if (r.status === 200 && ((await r.json()) as { total: number }).total === 1) break;
       assert.ok(Date.now() < until, 'the message sent after the fuzz was not stored');
       await new Promise((r) => setTimeout(r, 100));

@@ -128,10 +128,11 @@ export function sendError(res: ServerResponse, err: unknown, log: (m: string) =>
   if (err instanceof StrataError) {
     const headers: Record<string, string> = {};
     const retry = err.details.retryAfterS;
-    if (err.code === 'overloaded') headers['retry-after'] = String(typeof retry === 'number' ? retry : 1);
+    if (err.code === 'overloaded' || err.code === 'rate_limited') headers['retry-after'] = String(typeof retry === 'number' ? retry : 1);
+    if (typeof err.details.challenge === 'string') headers['www-authenticate'] = err.details.challenge;
     const status = err.httpStatus;
     if (status >= 500) log(`error ${err.code}: ${err.message}`);
-    const { issues: _issues, ...details } = err.details;
+    const { issues: _issues, challenge: _challenge, ...details } = err.details;
     sendJson(res, status, { error: { code: err.code, message: err.message, ...details } }, headers);
     return;
   }

@@ -10,7 +10,8 @@ import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { ingest, postJson, startTestNode, type TestNode, waitFor } from './testing.ts';
+import { adminFetch, ingest, postJson, startTestNode, type TestNode, waitFor } from './testing.ts';
+import { ingestKey } from './security/testing.ts';
 
 async function search(node: TestNode, index: string, query = '', size = 1000): Promise<{ total: number; hits: Record<string, any>[] }> {
   const r = await postJson(`${node.url}/api/v1/search`, { index, query, size, sort: 'asc' });
@@ -88,11 +89,11 @@ describe('ingest protocols on a node', () => {
         { stream: { app: 'web', env: 'prod' }, values: [[ns(1767225600000), 'GET /index 200'], [ns(1767225601000), 'GET /cart 500', { trace_id: 'abc' }]] },
       ],
     };
-    const r1 = await fetch(`${node.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify(json)) });
+    const r1 = await adminFetch(`${node.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify(json)) });
     assert.equal(r1.status, 204, await r1.text());
     const entry = (sec: number, line: string) => new Wire().bytes(1, new Wire().int(1, sec).int(2, 5)).str(2, line);
     const push = new Wire().bytes(1, new Wire().str(1, '{app="api", region="eu-1"}').bytes(2, entry(1767225602, 'proto line one')).bytes(2, entry(1767225603, 'proto line two')));
-    const r2 = await fetch(`${node.url}/loki/api/v1/push?index=loki`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: snappy(push.done()) });
+    const r2 = await adminFetch(`${node.url}/loki/api/v1/push?index=loki`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: snappy(push.done()) });
     assert.equal(r2.status, 204, await r2.text());
     const { hits } = await search(node, 'loki');
     assert.deepEqual(
@@ -106,7 +107,7 @@ describe('ingest protocols on a node', () => {
     );
     // A bad entry is answered 400 with its reason; the good one beside it is stored.
     const bad = { streams: [{ stream: { app: 'web' }, values: [['not-a-time', 'lost'], [ns(1767225604000), 'kept despite a bad neighbour']] }] };
-    const r3 = await fetch(`${node.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+    const r3 = await adminFetch(`${node.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
     assert.equal(r3.status, 400);
     assert.match(await r3.text(), /1 stored, 1 rejected:\nentry 1: /);
     assert.equal((await search(node, 'loki', '"bad neighbour"')).total, 1);
@@ -115,7 +116,8 @@ describe('ingest protocols on a node', () => {
   for (const kind of ['json', 'protobuf'] as const) {
     test(`OTLP logs from the OpenTelemetry SDK's ${kind} exporter are stored with resource and record attributes`, async () => {
       const url = `${node.url}/v1/logs?index=otel-${kind}`;
-      const exporter = kind === 'json' ? new JsonLogExporter({ url }) : new ProtoLogExporter({ url });
+      const headers = { authorization: `ApiKey ${await ingestKey(node)}` };
+      const exporter = kind === 'json' ? new JsonLogExporter({ url, headers }) : new ProtoLogExporter({ url, headers });
       const provider = new LoggerProvider({
         resource: resourceFromAttributes({ 'service.name': 'checkout' }),
         processors: [new BatchLogRecordProcessor({ exporter })],
@@ -159,7 +161,7 @@ describe('ingest protocols on a node', () => {
     assert.equal(by('app3164').message, 'tcp three one six four');
     assert.equal(by('app3164').facility, 'auth');
     assert.equal(by('appoct').level, 'warning');
-    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const metrics = await (await adminFetch(`${node.url}/metrics`)).text();
     assert.match(metrics, /strata_syslog_messages_total\{transport="tcp"\} 2/);
     assert.match(metrics, /strata_ingest_records_total\{endpoint="syslog-udp",outcome="accepted"\} 1/);
   });
@@ -174,16 +176,16 @@ describe('ingest protocols on a node', () => {
         { route: { index: 'web-errors', if: 'http.status>=500' } },
       ],
     };
-    const put = await fetch(`${node.url}/api/v1/pipelines/access`, { method: 'PUT', body: JSON.stringify(def) });
+    const put = await adminFetch(`${node.url}/api/v1/pipelines/access`, { method: 'PUT', body: JSON.stringify(def) });
     assert.equal(put.status, 201, await put.text());
-    const bad = await fetch(`${node.url}/api/v1/pipelines/broken`, { method: 'PUT', body: JSON.stringify({ processors: [{ rename: { field: 'a' } }] }) });
+    const bad = await adminFetch(`${node.url}/api/v1/pipelines/broken`, { method: 'PUT', body: JSON.stringify({ processors: [{ rename: { field: 'a' } }] }) });
     assert.equal(bad.status, 400);
     const sim = await postJson(`${node.url}/api/v1/pipelines/access/_simulate`, { docs: ['10.0.0.1 GET /a 200', { message: '10.0.0.2 POST /b 503' }, '10.0.0.3 GET /health 200'] });
     assert.equal(sim.status, 200, JSON.stringify(sim.json));
     assert.equal(JSON.stringify(sim.json).includes('web-errors'), true);
     assert.equal((await search(node, '*', 'url.path:"/a"')).total, 0, 'simulation stores nothing');
 
-    assert.equal((await fetch(`${node.url}/api/v1/indices/web`, { method: 'PUT', body: JSON.stringify({ default_pipeline: 'access' }) })).status, 200);
+    assert.equal((await adminFetch(`${node.url}/api/v1/indices/web`, { method: 'PUT', body: JSON.stringify({ default_pipeline: 'access' }) })).status, 200);
     const r = await ingest(node.url, 'web', ['10.0.0.1 GET /a 200', '10.0.0.2 POST /b 503', '10.0.0.3 GET /health 200'].join('\n'), 'text/plain');
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(r.json.accepted, 2);
@@ -192,18 +194,18 @@ describe('ingest protocols on a node', () => {
     assert.deepEqual(web.hits.map((h) => [h['client.ip'], h['http.method'], h['url.path'], h['http.status']]), [['10.0.0.1', 'get', '/a', 200]]);
     assert.equal((await search(node, 'web-errors', 'http.status:503')).total, 1);
     // `?pipeline=_none` skips the default.
-    const none = await fetch(`${node.url}/api/v1/indices/web/ingest?pipeline=_none`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'raw line' });
+    const none = await adminFetch(`${node.url}/api/v1/indices/web/ingest?pipeline=_none`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'raw line' });
     assert.equal(((await none.json()) as { accepted: number }).accepted, 1);
     assert.equal((await search(node, 'web', '"raw line"')).total, 1);
 
-    const list = (await (await fetch(`${node.url}/api/v1/pipelines`)).json()) as { pipelines: Record<string, unknown> };
+    const list = (await (await adminFetch(`${node.url}/api/v1/pipelines`)).json()) as { pipelines: Record<string, unknown> };
     assert.deepEqual(Object.keys(list.pipelines), ['access']);
-    const got = (await (await fetch(`${node.url}/api/v1/pipelines/access`)).json()) as { stats: { stages: Record<string, { in: number }> } };
+    const got = (await (await adminFetch(`${node.url}/api/v1/pipelines/access`)).json()) as { stats: { stages: Record<string, { in: number }> } };
     assert.ok(got.stats.stages.parse.in >= 3);
-    assert.equal((await fetch(`${node.url}/api/v1/pipelines/access`, { method: 'DELETE' })).status, 409);
-    assert.equal((await fetch(`${node.url}/api/v1/indices/web/settings`, { method: 'PUT', body: JSON.stringify({ default_pipeline: null }) })).status, 200);
-    assert.equal((await fetch(`${node.url}/api/v1/pipelines/access`, { method: 'DELETE' })).status, 200);
-    assert.equal((await fetch(`${node.url}/api/v1/pipelines/access`)).status, 404);
-    assert.equal((await fetch(`${node.url}/api/v1/indices/web/ingest?pipeline=access`, { method: 'POST', body: 'x' })).status, 404);
+    assert.equal((await adminFetch(`${node.url}/api/v1/pipelines/access`, { method: 'DELETE' })).status, 409);
+    assert.equal((await adminFetch(`${node.url}/api/v1/indices/web/settings`, { method: 'PUT', body: JSON.stringify({ default_pipeline: null }) })).status, 200);
+    assert.equal((await adminFetch(`${node.url}/api/v1/pipelines/access`, { method: 'DELETE' })).status, 200);
+    assert.equal((await adminFetch(`${node.url}/api/v1/pipelines/access`)).status, 404);
+    assert.equal((await adminFetch(`${node.url}/api/v1/indices/web/ingest?pipeline=access`, { method: 'POST', body: 'x' })).status, 404);
   });
 });

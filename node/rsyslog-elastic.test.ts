@@ -4,7 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, postJson, startTestNode, type TestNode, waitFor } from './testing.ts';
+import { freePort, postJson, startTestNode, type TestNode, TEST_ADMIN_PASSWORD, waitFor } from './testing.ts';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
 const skip = existsSync(RSYSLOGD) && existsSync('/usr/bin/logger') ? false : 'rsyslogd or logger not installed (Debian packages rsyslog, rsyslog-elasticsearch, bsdutils)';
@@ -40,6 +40,7 @@ template(name="strata-json" type="list" option.jsonf="on") {
 }
 ruleset(name="to-strata") {
   action(type="omelasticsearch" server="127.0.0.1" serverport="${esPort}" searchIndex="rsyslog-es" bulkmode="on"
+         uid="admin" pwd="${TEST_ADMIN_PASSWORD}"
          template="strata-json" queue.type="linkedlist" queue.dequeueBatchSize="200" action.resumeRetryCount="-1")
   action(type="omfwd" target="127.0.0.1" port="${node.syslogPort}" protocol="tcp" TCP_Framing="octet-counted"
          template="RSYSLOG_SyslogProtocol23Format" queue.type="linkedlist" action.resumeRetryCount="-1")

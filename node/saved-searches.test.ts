@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SavedSearchStore } from './saved-searches.ts';
-import { startTestNode, type TestNode } from './testing.ts';
+import { adminFetch, startTestNode, type TestNode } from './testing.ts';
 
 async function call(node: TestNode, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${node.url}/api/v1/saved_searches${path}`, {
+  const res = await adminFetch(`${node.url}/api/v1/saved_searches${path}`, {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),

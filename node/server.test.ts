@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ingest, postJson, startTestNode, type TestNode } from './testing.ts';
+import { adminFetch, ingest, postJson, startTestNode, type TestNode } from './testing.ts';
 
 describe('node HTTP API', () => {
   let node: TestNode;
@@ -14,7 +14,7 @@ describe('node HTTP API', () => {
   after(async () => node.close());
 
   test('health answers 200 with JSON', async () => {
-    const res = await fetch(`${node.url}/api/v1/health`);
+    const res = await adminFetch(`${node.url}/api/v1/health`);
     assert.equal(res.status, 200);
     const j = (await res.json()) as { status: string; version: string };
     assert.equal(j.status, 'ok');
@@ -43,7 +43,7 @@ describe('node HTTP API', () => {
     };
     for (const state of ['head', 'sealed']) {
       if (state === 'sealed') assert.equal((await postJson(`${node.url}/api/v1/indices/rawhits/flush`, {})).status, 200);
-      const res = await fetch(`${node.url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: 'rawhits', size: 10 }) });
+      const res = await adminFetch(`${node.url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: 'rawhits', size: 10 }) });
       const j = JSON.parse(await res.text()) as { total: number; hits: Record<string, unknown>[]; next: null; took_ms: number };
       assert.equal(j.total, 5, state);
       assert.deepEqual(j.hits, want(j.hits), state);
@@ -107,7 +107,7 @@ describe('node HTTP API', () => {
     const r = await ingest(node.url, 'big', big);
     assert.equal(r.status, 413);
     assert.equal(r.json.error.code, 'payload_too_large');
-    assert.equal((await fetch(`${node.url}/api/v1/health`)).status, 200);
+    assert.equal((await adminFetch(`${node.url}/api/v1/health`)).status, 200);
   });
 
   test('an invalid query answers 400 with the error position', async () => {
@@ -157,16 +157,16 @@ describe('node HTTP API', () => {
   });
 
   test('unknown routes are 404 and wrong methods 405', async () => {
-    assert.equal((await fetch(`${node.url}/api/v1/nothing`)).status, 404);
-    const r = await fetch(`${node.url}/api/v1/search`);
+    assert.equal((await adminFetch(`${node.url}/api/v1/nothing`)).status, 404);
+    const r = await adminFetch(`${node.url}/api/v1/search`);
     assert.equal(r.status, 405);
     assert.equal(r.headers.get('allow'), 'POST');
   });
 
   test('index settings are validated strictly', async () => {
-    const bad = await fetch(`${node.url}/api/v1/indices/settings-x`, { method: 'PUT', body: JSON.stringify({ shards: 0, color: 'red' }) });
+    const bad = await adminFetch(`${node.url}/api/v1/indices/settings-x`, { method: 'PUT', body: JSON.stringify({ shards: 0, color: 'red' }) });
     assert.equal(bad.status, 400);
-    const ok = await fetch(`${node.url}/api/v1/indices/settings-x`, { method: 'PUT', body: JSON.stringify({ shards: 3, retention: '7d' }) });
+    const ok = await adminFetch(`${node.url}/api/v1/indices/settings-x`, { method: 'PUT', body: JSON.stringify({ shards: 3, retention: '7d' }) });
     assert.equal(ok.status, 200);
     const j = (await ok.json()) as { settings: { shards: number; retention: string } };
     assert.equal(j.settings.shards, 3);
@@ -186,11 +186,11 @@ describe('node HTTP API', () => {
       for (let k = 0; k < len; k++) body[k] = rnd() < 0.5 ? Math.floor(rnd() * 256) : '{}[]":,\n\\ a1'.charCodeAt(Math.floor(rnd() * 13));
       const path = paths[i % paths.length];
       const method = path.endsWith('fuzz') ? 'PUT' : 'POST';
-      const res = await fetch(node.url + path, { method, body, headers: { 'content-type': i % 3 === 0 ? 'text/plain' : 'application/json' } });
+      const res = await adminFetch(node.url + path, { method, body, headers: { 'content-type': i % 3 === 0 ? 'text/plain' : 'application/json' } });
       assert.ok(res.status < 500, `${path} answered ${res.status}`);
       await res.arrayBuffer();
     }
-    assert.equal((await fetch(`${node.url}/api/v1/health`)).status, 200);
+    assert.equal((await adminFetch(`${node.url}/api/v1/health`)).status, 200);
   });
 
   test('a malformed URL or percent-encoding is a 400, not a crash', async () => {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { StrataError } from '../lib/errors.ts';
 import type { Engine } from './engine.ts';
 import { sendError, sendJson } from './http.ts';
@@ -11,7 +11,9 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { pushRoutes } from './routes/push.ts';
 import { savedSearchRoutes } from './routes/saved-searches.ts';
 import { tailRoutes } from './routes/tail.ts';
+import { securityRoutes } from './routes/security.ts';
 import type { Route, RouteContext } from './routes/types.ts';
+import { type Access, actor, ANONYMOUS, clientAddress, type Principal, type Security } from './security/index.ts';
 
 export { VERSION } from './version.ts';
 
@@ -19,11 +21,12 @@ export { VERSION } from './version.ts';
  * The node's HTTP port: Strata's API (v1), pipelines, metrics, and the protocols existing shippers speak. Routes are
  * a flat table; path parameters are validated before they reach storage.
  */
-export function createNodeServer(engine: Engine, log: (m: string) => void): Server {
-  const ctx: RouteContext = { engine, log };
+/** Every route of the node, in matching order: also what the endpoint matrix test walks. */
+export function nodeRoutes(ctx: RouteContext): Route[] {
   // Strata's own routes first: the Elasticsearch ones match broad paths like /<index>/_doc.
-  const routes: Route[] = [
+  return [
     ...nativeRoutes(ctx),
+    ...securityRoutes(ctx),
     ...pipelineRoutes(ctx),
     ...fieldRoutes(ctx),
     ...tailRoutes(ctx),
@@ -33,8 +36,21 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
     ...pushRoutes(ctx),
     ...elasticRoutes(ctx),
   ];
+}
 
-  return createServer((req, res) => {
+/** Privileges whose successful changes the audit log records as configuration changes. */
+const CONFIG_PRIVILEGES = new Set<Access>(['manage_pipelines', 'manage_indices', 'manage_agents', 'save_objects']);
+
+/**
+ * The node's HTTP port: Strata's API (v1), pipelines, metrics, and the protocols existing shippers speak. Routes are
+ * a flat table; every request is authenticated and authorised by its route's `access` before its handler runs, and
+ * path parameters are validated before they reach storage.
+ */
+export function nodeRequestListener(engine: Engine, security: Security, log: (m: string) => void): RequestListener {
+  const ctx: RouteContext = { engine, security, log };
+  const routes = nodeRoutes(ctx);
+
+  return (req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://node');
@@ -58,8 +74,22 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
         return;
       }
       const started = performance.now();
-      r.handler(req, res, params, url).catch((e) => {
+      let who: Principal = ANONYMOUS;
+      const run = async () => {
+        if (r.access !== 'public') {
+          who = await security.authenticate(req);
+          security.authorize(r.access, who);
+        }
+        await r.handler(req, res, params, url, who);
+        if (CONFIG_PRIVILEGES.has(r.access) && req.method !== 'GET' && req.method !== 'HEAD') {
+          security.audit.record({ action: 'config_changed', outcome: 'success', user: actor(who), source: clientAddress(req), target: `${req.method} ${url.pathname}` });
+        }
+      };
+      run().catch((e) => {
         if (!req.complete) refuseRest(req, engine.cfg.maxBodyBytes);
+        if (e instanceof StrataError && e.code === 'forbidden') {
+          security.audit.record({ action: 'access_denied', outcome: 'failure', user: actor(who), source: clientAddress(req), target: `${req.method} ${url.pathname}`, reason: e.message });
+        }
         if (r.endpoint) {
           const status = e instanceof StrataError ? e.httpStatus : 500;
           engine.metrics.tally({ endpoint: r.endpoint, status, bytes: 0, received: 0, accepted: 0, dropped: 0, rejected: [], seconds: (performance.now() - started) / 1000 });
@@ -74,8 +104,9 @@ export function createNodeServer(engine: Engine, log: (m: string) => void): Serv
       return;
     }
     sendJson(res, 404, { error: { code: 'not_found', message: `no API route ${req.method} ${url.pathname}` } });
-  });
+  };
 }
+
 
 /**
  * After refusing a request whose body is still arriving: read and discard the rest (up to the body limit) rather

@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../lib/prng.ts';
-import { ingest, postJson, startTestNode, waitFor, type TestNode } from './testing.ts';
+import { adminFetch, ingest, postJson, startTestNode, waitFor, type TestNode } from './testing.ts';
 
 interface SseEvent {
   event: string;
@@ -23,7 +23,7 @@ class TailClient {
 
   static async open(node: TestNode, params: Record<string, string>): Promise<TailClient> {
     const abort = new AbortController();
-    const res = await fetch(`${node.url}/api/v1/tail?${new URLSearchParams(params)}`, { signal: abort.signal });
+    const res = await adminFetch(`${node.url}/api/v1/tail?${new URLSearchParams(params)}`, { signal: abort.signal });
     assert.equal(res.status, 200, await (res.status === 200 ? Promise.resolve('') : res.clone().text()));
     return new TailClient(res, res.body!.getReader(), abort);
   }
@@ -90,18 +90,18 @@ describe('GET /api/v1/tail (server-sent events)', () => {
   let node: TestNode;
   before(async () => {
     node = await startTestNode();
-    await fetch(`${node.url}/api/v1/indices/tail-a`, { method: 'PUT', body: JSON.stringify({ shards: 3 }) });
+    await adminFetch(`${node.url}/api/v1/indices/tail-a`, { method: 'PUT', body: JSON.stringify({ shards: 3 }) });
   });
   after(async () => node.close());
 
   test('a bad query is a 400 invalid_query with its position, an unknown index a 404, before any stream', async () => {
-    const bad = await fetch(`${node.url}/api/v1/tail?index=tail-a&query=${encodeURIComponent('level:(error')}`);
+    const bad = await adminFetch(`${node.url}/api/v1/tail?index=tail-a&query=${encodeURIComponent('level:(error')}`);
     assert.equal(bad.status, 400);
     assert.match(bad.headers.get('content-type')!, /application\/json/);
     const j = (await bad.json()) as any;
     assert.equal(j.error.code, 'invalid_query');
     assert.equal(j.error.position, 6);
-    const missing = await fetch(`${node.url}/api/v1/tail?index=nosuch`);
+    const missing = await adminFetch(`${node.url}/api/v1/tail?index=nosuch`);
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as any).error.code, 'index_not_found');
     assert.equal(node.engine.tail.subscribers, 0);
@@ -174,7 +174,7 @@ describe('GET /api/v1/tail (server-sent events)', () => {
     const t = await TailClient.open(node, { index: 'tail-*', query: '' });
     await t.next();
     const bulk = ['{"create":{"_index":"tail-ids","_id":"alpha"}}', '{"message":"one"}', '{"create":{"_index":"tail-ids"}}', '{"message":"two"}', ''].join('\n');
-    const r = await fetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
+    const r = await adminFetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk });
     assert.equal(((await r.json()) as any).errors, false);
     const e = await t.next();
     assert.equal(e.event, 'hits');
@@ -186,7 +186,7 @@ describe('GET /api/v1/tail (server-sent events)', () => {
       ],
     );
     // A retried create stores nothing, so nothing is tailed.
-    await fetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk.split('\n').slice(0, 2).join('\n') + '\n' });
+    await adminFetch(`${node.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk.split('\n').slice(0, 2).join('\n') + '\n' });
     await assert.rejects(t.next(300), /no event/);
     await postJson(`${node.url}/api/v1/indices/tail-ids/flush`, {});
     const s = await postJson(`${node.url}/api/v1/search`, { index: 'tail-ids', size: 10, sort: 'asc' });
@@ -210,7 +210,7 @@ describe('GET /api/v1/tail (server-sent events)', () => {
       slowest = Math.max(slowest, performance.now() - started);
     }
     const s0 = performance.now();
-    const health = await fetch(`${node.url}/api/v1/health`);
+    const health = await adminFetch(`${node.url}/api/v1/health`);
     assert.equal(health.status, 200);
     assert.ok(performance.now() - s0 < 1000, 'the node answers while a tail is backed up');
     assert.ok(slowest < 5000, `ingest was not held up (slowest batch ${slowest.toFixed(0)} ms)`);

@@ -4,11 +4,18 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { NodeConfigSchema, parseConfig, type NodeConfig } from '../lib/config.ts';
 import type { Engine } from './engine.ts';
+import type { Security } from './security/index.ts';
 import { runNode } from './run.ts';
+
+/** The admin password test nodes are created with (through STRATA_PASSWORD, as automation would). */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+/** `Authorization` for the test nodes' admin user. */
+export const ADMIN_AUTH = `Basic ${Buffer.from(`admin:${TEST_ADMIN_PASSWORD}`).toString('base64')}`;
 
 export interface TestNode {
   url: string;
   engine: Engine;
+  security: Security;
   dataDir: string;
   syslogPort: number | null;
   /** What the node logged. */
@@ -25,10 +32,11 @@ export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promis
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'strata-node-test-'));
   const cfg = parseConfig(NodeConfigSchema, { dataDir, port: 0, ...overrides }, 'test node');
   const logs: string[] = [];
-  const node = await runNode(cfg, (m) => logs.push(m));
+  const node = await runNode(cfg, (m) => logs.push(m), { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD });
   return {
     url: `http://127.0.0.1:${node.port}`,
     engine: node.engine,
+    security: node.security,
     dataDir,
     syslogPort: node.syslog?.port ?? null,
     logs,
@@ -39,13 +47,24 @@ export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promis
   };
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/**
+ * fetch as the test node's admin: adds `Authorization` unless the caller set one (tests of authentication itself
+ * pass their own, or `authorization: ''` for none).
+ */
+export function adminFetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization')) headers.set('authorization', ADMIN_AUTH);
+  else if (headers.get('authorization') === '') headers.delete('authorization');
+  return fetch(url, { ...init, headers });
+}
+
+export async function postJson(url: string, body: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await adminFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...extra }, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json(), headers: res.headers };
 }
 
 export async function ingest(url: string, index: string, body: string | Buffer, contentType = 'application/x-ndjson', extra: Record<string, string> = {}) {
-  const res = await fetch(`${url}/api/v1/indices/${index}/ingest`, { method: 'POST', headers: { 'content-type': contentType, ...extra }, body });
+  const res = await adminFetch(`${url}/api/v1/indices/${index}/ingest`, { method: 'POST', headers: { 'content-type': contentType, ...extra }, body });
   return { status: res.status, json: (await res.json()) as any, headers: res.headers };
 }
 

@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, tempDir } from '../testing.ts';
+import { adminFetch, TEST_ADMIN_PASSWORD } from '../../node/testing.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'strata.js');
@@ -29,7 +30,7 @@ interface RunningNode {
 
 async function startNode(dataDir: string): Promise<RunningNode> {
   // Started outside the repository on purpose: the CLI and its build threads must not depend on the working directory.
-  const proc = spawn(process.execPath, [BIN, 'node', '--data-dir', dataDir, '--port', '0'], { cwd: dataDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'node', '--data-dir', dataDir, '--port', '0'], { cwd: dataDir, env: { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD }, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
   const url = await new Promise<string>((ok, fail) => {
@@ -85,10 +86,10 @@ function startWriters(url: string, st: WriterState, rng: Rng, concurrency = 4): 
       for (const n of ids) st.sent.add(n);
       if (rng.chance(0.04)) {
         st.flushes++;
-        void fetch(`${url}/api/v1/indices/${INDEX}/flush${rng.chance(0.5) ? '?merge=true' : ''}`, { method: 'POST', signal: deadline() }).then((r) => r.arrayBuffer(), () => {});
+        void adminFetch(`${url}/api/v1/indices/${INDEX}/flush${rng.chance(0.5) ? '?merge=true' : ''}`, { method: 'POST', signal: deadline() }).then((r) => r.arrayBuffer(), () => {});
       }
       try {
-        const res = await fetch(`${url}/api/v1/indices/${INDEX}/ingest`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, signal: deadline() });
+        const res = await adminFetch(`${url}/api/v1/indices/${INDEX}/ingest`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, signal: deadline() });
         const json = (await res.json()) as { accepted?: number };
         if (res.status === 200) {
           assert.equal(json.accepted, count);
@@ -114,7 +115,7 @@ async function allIds(url: string): Promise<{ ids: number[]; total: number }> {
   let after: string | null = null;
   let total = -1;
   for (;;) {
-    const res = await fetch(`${url}/api/v1/search`, {
+    const res = await adminFetch(`${url}/api/v1/search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ index: INDEX, query: '', size: 10_000, sort: 'asc', search_after: after }),
@@ -147,7 +148,7 @@ async function verify(url: string, st: WriterState, ctx: string): Promise<number
   // Unique tokens are searchable too: a sample of acknowledged ids, each found exactly once by its token.
   const sample = [...st.acked].slice(-5);
   for (const n of sample) {
-    const res = await fetch(`${url}/api/v1/search`, {
+    const res = await adminFetch(`${url}/api/v1/search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ index: INDEX, query: `"rec-${n}"`, size: 10 }),

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildAgentBundle } from './build/build.ts';
-import { LineWriter, startNode, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, TEST_AUTH, LineWriter, startNode, waitFor, waitForAll } from './testing.ts';
 import { AGENT_VERSION } from './version.ts';
 
 /**
@@ -56,7 +56,7 @@ test('the bundle is one file that runs with plain node and no node_modules: it s
     join(here, 'agent.yaml'),
     `registry: registry
 inputs: [{ type: file, paths: ["*.log"], scan_interval_ms: 100, poll_interval_ms: 25 }]
-output: { urls: ["${node.url}"], index: bundled, batch: { max_wait_ms: 50 } }
+output: { urls: ["${node.url}"], auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }, index: bundled, batch: { max_wait_ms: 50 } }
 heartbeat: { interval_ms: 200 }
 `,
   );
@@ -77,7 +77,7 @@ heartbeat: { interval_ms: 200 }
   let listed: { version: string; stats: { records_shipped: number } }[] = [];
   await waitFor(
     async () => {
-      listed = ((await (await fetch(`${node.url}/api/v1/agents`)).json()) as { agents: typeof listed }).agents;
+      listed = ((await (await adminFetch(`${node.url}/api/v1/agents`)).json()) as { agents: typeof listed }).agents;
       return listed.length === 1 && listed[0].stats.records_shipped === 2500;
     },
     5000,

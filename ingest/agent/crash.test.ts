@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { LineWriter, spawnAgent, startNode, tempDir, waitForAll } from './testing.ts';
+import { adminFetch, TEST_AUTH, LineWriter, spawnAgent, startNode, tempDir, waitForAll } from './testing.ts';
 
 /**
  * `kill -9` of the agent at random moments while lines are written, then a last start: every line must be found.
@@ -35,6 +35,7 @@ inputs:
     close_inactive_ms: 500
 output:
   urls: [${JSON.stringify(node.url)}]
+  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
   index: crash
   batch: { max_records: 200, max_wait_ms: 30 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 200 }
@@ -76,7 +77,7 @@ output:
   const written = writers.reduce((n, w) => n + w.written, 0);
   // Records sent again after a kill that the node already had: stored twice before it deduplicates by `_id`,
   // answered 409 (and counted as a conflict) once it does.
-  const metrics = await (await fetch(`${node.url}/metrics`)).text();
+  const metrics = await (await adminFetch(`${node.url}/metrics`)).text();
   const refused = Number(/strata_ingest_rejected_total\{endpoint="elasticsearch",reason="conflict"\} (\d+)/.exec(metrics)?.[1] ?? 0);
   t.diagnostic(`${kills} kills, ${rotations} rotations: ${written} lines written, all found; ${found.duplicates} stored twice, ${refused} resent and refused by the node as duplicates`);
   assert.equal(found.missing, 0);

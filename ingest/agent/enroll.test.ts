@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { type Agent, startAgent } from './agent.ts';
 import { loadAgentConfig } from './config.ts';
 import { DEFAULT_REGISTRY, enroll } from './enroll.ts';
-import { freePort, LineWriter, startNode, tempDir, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, freePort, LineWriter, startNode, tempDir, waitFor, waitForAll } from './testing.ts';
 
 /** `strata agent enroll` against a real node: a token in, a config out that the agent runs with. */
 
@@ -30,7 +30,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ status
 }
 
 async function issue(url: string, body: Record<string, unknown>): Promise<{ id: string; token: string }> {
-  const res = await fetch(`${url}/api/v1/agents/enrollment_tokens`, { method: 'POST', body: JSON.stringify(body) });
+  const res = await adminFetch(`${url}/api/v1/agents/enrollment_tokens`, { method: 'POST', body: JSON.stringify(body) });
   assert.equal(res.status, 201);
   return (await res.json()) as { id: string; token: string };
 }
@@ -79,7 +79,7 @@ test('enroll through the CLI: the config is written 0600 with the node URL and r
   const found = await waitForAll(node.url, [w], 10_000, 'enrolled');
   assert.equal(found.duplicates, 0);
   await waitFor(async () => {
-    const list = ((await (await fetch(`${node.url}/api/v1/agents`)).json()) as { agents: { id: string }[] }).agents;
+    const list = ((await (await adminFetch(`${node.url}/api/v1/agents`)).json()) as { agents: { id: string }[] }).agents;
     return list.length === 1 && list[0].id === agent.id;
   }, 5000, 'the enrolled agent in the agent list');
 });

@@ -7,7 +7,7 @@ import { mulberry32 } from '../../lib/prng.ts';
 import { cpuSecondsOf } from '../../bench/agent.ts';
 import { startNodeProcess } from '../../bench/node-process.ts';
 import { readPeakRssBytes, watchPeakRss } from '../../bench/stats.ts';
-import { countAll, spawnAgent, tempDir } from './testing.ts';
+import { adminFetch, countAll, spawnAgent, tempDir, TEST_AUTH } from './testing.ts';
 
 /**
  * One big log file, already on disk when the agent starts, shipped by an agent process to a node process: every
@@ -108,7 +108,7 @@ async function tallySeqs(url: string, lines: number): Promise<{ found: number; d
     const query = `seq AND ${String(slice).padStart(5, '0')}*`;
     let after: unknown = null;
     for (;;) {
-      const res = await fetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: INDEX, query, size: 10_000, search_after: after }) });
+      const res = await adminFetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: INDEX, query, size: 10_000, search_after: after }) });
       const json = (await res.json()) as { hits: { message: string }[]; next: unknown };
       assert.equal(res.status, 200, JSON.stringify(json).slice(0, 500));
       for (const h of json.hits) {
@@ -129,7 +129,7 @@ async function tallySeqs(url: string, lines: number): Promise<{ found: number; d
 
 /** Records per `log.file.path`, as the node counts them. */
 async function countPerFile(url: string): Promise<Map<string, number>> {
-  const res = await fetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: INDEX, query: '*', size: 0, aggs: { files: { terms: { field: 'log.file.path', size: 10 } } } }) });
+  const res = await adminFetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: INDEX, query: '*', size: 0, aggs: { files: { terms: { field: 'log.file.path', size: 10 } } } }) });
   const json = (await res.json()) as { aggs: { files: { buckets: { key: string; doc_count: number }[] } } };
   assert.equal(res.status, 200, JSON.stringify(json));
   return new Map(json.aggs.files.buckets.map((b) => [b.key, b.doc_count]));
@@ -160,6 +160,7 @@ inputs:
 output:
   urls: [${JSON.stringify(node.url)}]
   index: ${INDEX}
+  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
 memory: { max_pending_bytes: ${MAX_PENDING} }
 `,
   );

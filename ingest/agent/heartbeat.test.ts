@@ -10,7 +10,8 @@ import { AGENT_ID_FILE, derivedAgentId } from './agent-id.ts';
 import { parseAgentConfig } from './config.ts';
 import { newCounters } from './counters.ts';
 import { renderMetrics } from './metrics.ts';
-import { freePort, LineWriter, startNode, tempDir, testConfig, waitFor, waitForAll } from './testing.ts';
+import { ingestKey } from '../../node/security/testing.ts';
+import { adminFetch, freePort, LineWriter, startNode, tempDir, testConfig, waitFor, waitForAll } from './testing.ts';
 import { AGENT_VERSION } from './version.ts';
 
 /** The heartbeat: agents in-process against real nodes, read back from the node's agent list. */
@@ -31,7 +32,7 @@ interface Listed {
 }
 
 async function agents(url: string): Promise<Listed[]> {
-  return ((await (await fetch(`${url}/api/v1/agents`)).json()) as { agents: Listed[] }).agents;
+  return ((await (await adminFetch(`${url}/api/v1/agents`)).json()) as { agents: Listed[] }).agents;
 }
 
 const quick = { heartbeat: { interval_ms: 100 } };
@@ -155,7 +156,8 @@ test('heartbeats that hang never hold up shipping; they are counted as failed, a
   const w = new LineWriter('hh', join(dir.path, 'a.log'));
   w.write(300);
   const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  const agent = await startAgent(testConfig(join(dir.path, 'registry'), [join(dir.path, '*.log')], frontUrl, { ...quick, output: { auth: { api_key: 'k-1' } } }), (m) => logs.push(m));
+  const key = await ingestKey(node);
+  const agent = await startAgent(testConfig(join(dir.path, 'registry'), [join(dir.path, '*.log')], frontUrl, { ...quick, output: { auth: { api_key: key } } }), (m) => logs.push(m));
   t.after(() => agent.close());
   const started = Date.now();
   await waitForAll(node.url, [w], 10_000);
@@ -165,7 +167,7 @@ test('heartbeats that hang never hold up shipping; they are counted as failed, a
   await waitFor(() => agent.stats().heartbeatsFailed >= 2, 5000, 'two heartbeats to time out');
   assert.equal(agent.stats().heartbeatsSent, 0);
   // Heartbeats carry the output's credentials, as its batches do; one at a time, so one is held per timeout.
-  assert.deepEqual(held[0], { url: '/api/v1/agents/heartbeat', method: 'POST', authorization: 'ApiKey k-1', type: 'application/json' });
+  assert.deepEqual(held[0], { url: '/api/v1/agents/heartbeat', method: 'POST', authorization: `ApiKey ${key}`, type: 'application/json' });
   assert.ok(held.length <= agent.stats().heartbeatsFailed + 1, `${held.length} heartbeats held, ${agent.stats().heartbeatsFailed} failed`);
   assert.deepEqual(await agents(node.url), []);
   // Logged once, not per heartbeat.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { childrenOf, JOURNAL_REMOTE, JournalWriter, type Node, searchAll, spawnAgent, startNode, tempDir, waitFor } from './testing.ts';
+import { adminFetch, TEST_AUTH, childrenOf, JOURNAL_REMOTE, JournalWriter, type Node, searchAll, spawnAgent, startNode, tempDir, waitFor } from './testing.ts';
 
 /**
  * `kill -9` of an agent following a journal while entries are appended, at random moments, then a last start:
@@ -37,6 +37,7 @@ inputs:
     from: beginning
 output:
   urls: [${JSON.stringify(node.url)}]
+  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
   index: j-crash
   batch: { max_records: 50, max_wait_ms: 20 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 200 }
@@ -74,7 +75,7 @@ heartbeat: { enabled: false }
   for (const h of await searchAll(node.url, 'j-crash')) hits.set(h.message, (hits.get(h.message) ?? 0) + 1);
   for (let seq = 0; seq < w.written; seq++) assert.ok(hits.has(w.message(seq)), `${w.message(seq)} missing`);
   const twice = [...hits.values()].filter((c) => c > 1).length;
-  const metrics = await (await fetch(`${node.url}/metrics`)).text();
+  const metrics = await (await adminFetch(`${node.url}/metrics`)).text();
   const refused = Number(/strata_ingest_rejected_total\{endpoint="elasticsearch",reason="conflict"\} (\d+)/.exec(metrics)?.[1] ?? 0);
   t.diagnostic(`${w.written} entries written across ${kills} kills, all found; ${twice} stored twice, ${refused} resent and refused by the node as duplicates`);
   assert.equal(twice, 0);

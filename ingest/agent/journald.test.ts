@@ -6,7 +6,7 @@ import { type Agent, startAgent } from './agent.ts';
 import { parseAgentConfig } from './config.ts';
 import { cursorId, mapEntry } from './inputs/journald-entry.ts';
 import { CURSORS_FILE } from './journal-cursors.ts';
-import { type Hit, JOURNAL_REMOTE as REMOTE, JournalWriter, type Node, searchAll, startNode, tempDir, waitFor } from './testing.ts';
+import { TEST_AUTH, type Hit, JOURNAL_REMOTE as REMOTE, JournalWriter, type Node, searchAll, startNode, tempDir, waitFor } from './testing.ts';
 
 /**
  * The journald input against the real journalctl, reading journal files made with systemd-journal-remote from the
@@ -90,7 +90,7 @@ describe('agent: journald input', { skip: !existsSync(REMOTE) && `needs ${REMOTE
       {
         registry: { path: registry, write_interval_ms: 20 },
         inputs: [{ type: 'journald', directory: journal, restart: { initial_backoff_ms: 50, max_backoff_ms: 200 }, ...input }],
-        output: { urls: [node.url], index, batch: { max_records: 100, max_wait_ms: 30 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 200 } },
+        output: { urls: [node.url], index, auth: TEST_AUTH, batch: { max_records: 100, max_wait_ms: 30 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 200 } },
         host_name: 'collector',
         heartbeat: { enabled: false },
         ...over,

@@ -5,7 +5,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderMetrics } from './metrics.ts';
 import { newCounters } from './counters.ts';
-import { freePort, LineWriter, startNode, tempDir, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, freePort, TEST_AUTH, LineWriter, startNode, tempDir, waitFor, waitForAll } from './testing.ts';
 
 /** `/metrics` and `/health`, scraped from a real agent process while its node is away, then back. */
 
@@ -54,6 +54,7 @@ processors:
   - drop: { pattern: "^DEBUG" }
 output:
   urls: ["http://127.0.0.1:${nodePort}"]
+  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
   index: metrics
   batch: { max_records: 100, max_wait_ms: 30 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 100 }
@@ -66,12 +67,12 @@ metrics: { listen: "127.0.0.1:${metricsPort}" }
   child.stderr.on('data', (c: Buffer) => err.push(c.toString()));
   const base = `http://127.0.0.1:${metricsPort}`;
   const scrape = async () => {
-    const res = await fetch(`${base}/metrics`);
+    const res = await adminFetch(`${base}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
     return res.text();
   };
-  await waitFor(() => fetch(`${base}/health`).then((r) => r.ok, () => false), 10_000, () => `the agent's metrics port (${err.join('')})`);
+  await waitFor(() => adminFetch(`${base}/health`).then((r) => r.ok, () => false), 10_000, () => `the agent's metrics port (${err.join('')})`);
   const lag = (text: string, path: string) => {
     const line = text.split('\n').find((l) => l.startsWith(`strata_agent_file_lag_bytes{path="${path}",`));
     return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -112,11 +113,11 @@ metrics: { listen: "127.0.0.1:${metricsPort}" }
   assert.equal(sample(text, 'strata_agent_pending_bytes'), 0);
   assert.equal(sample(text, 'strata_agent_bytes_acknowledged_total'), statSync(a.path).size + statSync(b.path).size + debug * 'DEBUG noise\n'.length);
 
-  const health = await fetch(`${base}/health`);
+  const health = await adminFetch(`${base}/health`);
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { status: string }).status, 'ok');
-  assert.equal((await fetch(`${base}/nope`)).status, 404);
-  assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+  assert.equal((await adminFetch(`${base}/nope`)).status, 404);
+  assert.equal((await adminFetch(`${base}/metrics`, { method: 'POST' })).status, 405);
   child.kill('SIGTERM');
   assert.equal(await new Promise((ok) => child.once('exit', ok)), 0, err.join(''));
 });

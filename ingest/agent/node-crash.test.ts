@@ -4,7 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { LineWriter, freePort, spawnAgent, tempDir, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, LineWriter, freePort, spawnAgent, tempDir, TEST_AUTH, waitFor, waitForAll } from './testing.ts';
+import { TEST_ADMIN_PASSWORD } from '../../node/testing.ts';
 
 /**
  * `kill -9` of the NODE, in its own process, 3 times at seeded random moments while an agent process ships files
@@ -26,7 +27,7 @@ interface NodeProc {
 
 /** `strata node` as a process on a fixed port (the agent's config names it), ready once it says so. */
 async function startNodeProc(dataDir: string, port: number): Promise<NodeProc> {
-  const child = spawn(process.execPath, [BIN, 'node', '--data-dir', dataDir, '--port', String(port), '--build-threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'node', '--data-dir', dataDir, '--port', String(port), '--build-threads', '1'], { env: { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD }, stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
   let err = '';
   await new Promise<void>((ok, fail) => {
@@ -49,7 +50,7 @@ function wcL(path: string): number {
 
 /** Records per `log.file.path`, as the node counts them (a terms aggregation: duplicates would count too). */
 async function countPerFile(url: string): Promise<Map<string, number>> {
-  const res = await fetch(`${url}/api/v1/search`, {
+  const res = await adminFetch(`${url}/api/v1/search`, {
     method: 'POST',
     body: JSON.stringify({ index: INDEX, query: '*', size: 0, aggs: { files: { terms: { field: 'log.file.path', size: 100 } } } }),
   });
@@ -60,7 +61,7 @@ async function countPerFile(url: string): Promise<Map<string, number>> {
 
 /** Records the node answered 409 (`_id` already stored) on `_bulk` since it started. */
 async function conflicts(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await adminFetch(`${url}/metrics`)).text();
   return Number(/^strata_ingest_rejected_total\{endpoint="elasticsearch",reason="conflict"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
@@ -95,6 +96,7 @@ inputs:
     poll_interval_ms: 25
 output:
   urls: [${JSON.stringify(url)}]
+  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
   index: ${INDEX}
   batch: { max_records: 300, max_wait_ms: 30 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 300 }
@@ -121,7 +123,7 @@ metrics: { listen: "127.0.0.1:${metricsPort}" }
   const kills: string[] = [];
   /** Resent records the node refused as already stored, summed over the node's lives (its counters restart with it). */
   let refused = 0;
-  const shipped = async () => metric(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'strata_agent_records_shipped_total');
+  const shipped = async () => metric(await (await adminFetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'strata_agent_records_shipped_total');
   for (let k = 0; k < 3; k++) {
     // Once this life of the node has acknowledged a batch (so batches flow), a moment at random; then the node
     // stays down for a while, the files still growing.
@@ -145,7 +147,7 @@ metrics: { listen: "127.0.0.1:${metricsPort}" }
   const found = await waitForAll(url, writers, 45_000, INDEX);
   const perFile = await countPerFile(url);
   refused += await conflicts(url);
-  const agentMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const agentMetrics = await (await adminFetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   agent.child.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agentErr.join(''));
 

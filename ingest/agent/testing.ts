@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NodeConfigSchema, parseConfig } from '../../lib/config.ts';
 import { runNode } from '../../node/run.ts';
+import { adminFetch, TEST_ADMIN_PASSWORD } from '../../node/testing.ts';
 import { type AgentConfig, type FileInputConfig, parseAgentConfig } from './config.ts';
 
 export interface Node {
@@ -21,7 +22,7 @@ export interface Node {
 /** A node in this process on `dataDir` (kept on close) and `port` (0: any free one). */
 export async function startNode(dataDir: string, port = 0): Promise<Node> {
   const cfg = parseConfig(NodeConfigSchema, { dataDir, port, buildThreads: 1 }, 'test node');
-  const node = await runNode(cfg, () => {});
+  const node = await runNode(cfg, () => {}, { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD });
   return { url: `http://127.0.0.1:${node.port}`, port: node.port, dataDir, close: () => node.close() };
 }
 
@@ -32,6 +33,9 @@ export function tempDir(what: string): { path: string; remove(): void } {
 
 /** A config of file inputs only, as testConfig makes. */
 export type FileAgentConfig = AgentConfig & { registry: NonNullable<AgentConfig['registry']>; inputs: FileInputConfig[] };
+
+/** How test agents authenticate to test nodes: as their admin. */
+export const TEST_AUTH = { username: 'admin', password: TEST_ADMIN_PASSWORD };
 
 /** A config with the test's quick intervals; `over` replaces top-level sections (input and output are merged). */
 export function testConfig(registry: string, paths: string[], url: string | string[], over: { input?: Record<string, unknown>; output?: Record<string, unknown>; [k: string]: unknown } = {}): FileAgentConfig {
@@ -45,6 +49,7 @@ export function testConfig(registry: string, paths: string[], url: string | stri
         index: 'agent-test',
         batch: { max_records: 500, max_wait_ms: 50 },
         retry: { initial_backoff_ms: 20, max_backoff_ms: 200 },
+        auth: TEST_AUTH,
         ...output,
       },
       host_name: 'test-host',
@@ -92,7 +97,7 @@ export async function searchAll(url: string, index = 'agent-test'): Promise<Hit[
   const out: Hit[] = [];
   let after: unknown = null;
   for (;;) {
-    const res = await fetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index, query: '*', size: 10000, sort: 'asc', search_after: after }) });
+    const res = await adminFetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index, query: '*', size: 10000, sort: 'asc', search_after: after }) });
     if (res.status === 404) return out;
     const json = (await res.json()) as { hits: Hit[]; next: unknown };
     if (res.status !== 200) throw new Error(`search answered ${res.status}: ${JSON.stringify(json)}`);
@@ -103,7 +108,7 @@ export async function searchAll(url: string, index = 'agent-test'): Promise<Hit[
 }
 
 export async function countAll(url: string, index = 'agent-test'): Promise<number> {
-  const res = await fetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index, query: '*', size: 0 }) });
+  const res = await adminFetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index, query: '*', size: 0 }) });
   if (res.status === 404) return 0;
   return ((await res.json()) as { total: number }).total;
 }
@@ -268,7 +273,7 @@ export function spawnAgent(config: string, out: string[]): { child: ChildProcess
 }
 
 /** A TCP port that was free a moment ago (for a config file that needs a port number up front). */
-export { freePort } from '../../node/testing.ts';
+export { adminFetch, freePort } from '../../node/testing.ts';
 
 /** Makes journal files from the journal export format (Debian: systemd-journal-remote). */
 export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';

@@ -135,12 +135,13 @@ export function contextRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/context$/,
-      handler: async (_req, res, _params, url) => {
+      access: 'read',
+      handler: async (_req, res, _params, url, who) => {
         const name = param(url, 'index');
         if (name === null) throw new StrataError('invalid_request', '"index" is required: the _index of the hit');
         if (name.includes('*') || name.includes(',')) throw new StrataError('invalid_request', '"index" must be one index name (the _index of the hit), not a pattern or list');
         validateIndexName(name);
-        const h = engine.indices.resolve(name)[0];
+        const h = engine.indices.resolve(name, who.readFilter())[0];
         const size = intParam(url, 'size', CONTEXT_DEFAULT_SIZE, CONTEXT_MAX_SIZE);
         const anchor = findAnchor(h, url);
         if (anchor === null) {

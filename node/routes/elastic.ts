@@ -8,7 +8,8 @@ import type { IngestReport } from '../engine.ts';
 import { decodedStream, sendJson, tooLarge } from '../http.ts';
 import { VERSION } from '../version.ts';
 import { admitBody, tally } from './ingest-request.ts';
-import { pipelineParam } from './native.ts';
+import { ingestRefusal, pipelineParam } from './native.ts';
+import { forbiddenIndex, type Principal } from '../security/index.ts';
 import type { Route, RouteContext } from './types.ts';
 
 /**
@@ -37,6 +38,9 @@ const ES_TYPE: Partial<Record<string, string>> = {
   payload_too_large: 'content_too_long_exception',
   overloaded: 'es_rejected_execution_exception',
   storage_full: 'cluster_block_exception',
+  unauthorized: 'security_exception',
+  forbidden: 'security_exception',
+  rate_limited: 'security_exception',
 };
 
 /** Errors in Elasticsearch's shape, so that clients parse them; 5xx carry no internals. */
@@ -46,7 +50,8 @@ function onError(log: (m: string) => void) {
     if (err instanceof StrataError) {
       const status = err.httpStatus;
       if (status >= 500) log(`error ${err.code}: ${err.message}`);
-      if (status === 429) res.setHeader('retry-after', '1');
+      if (status === 429) res.setHeader('retry-after', String(err.details.retryAfterS ?? 1));
+      if (status === 401) res.setHeader('www-authenticate', String(err.details.challenge));
       sendEs(res, status, esError(status, ES_TYPE[err.code] ?? 'exception', status >= 500 && err.code === 'internal' ? 'internal error; see the node log' : err.message));
       return true;
     }
@@ -120,7 +125,7 @@ function bulkResults(decoded: DecodedBulk, reports: (IngestReport | BulkItemErro
     }
     for (const f of r.failed) {
       const status = f.error.httpStatus;
-      const error: BulkItemError = { status, code: status === 429 ? 'overloaded' : 'storage_failed', type: ES_TYPE[f.error.code] ?? 'exception', reason: f.error.message };
+      const error: BulkItemError = { status, code: status === 429 ? 'overloaded' : status === 403 ? 'forbidden' : 'storage_failed', type: ES_TYPE[f.error.code] ?? 'exception', reason: f.error.message };
       for (const pos of f.pos) Object.assign(results[pos - 1], { index: f.index, status, error });
     }
     for (const pos of r.dropped) results[pos - 1].status = 200;
@@ -182,7 +187,7 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
     sendEs(res, 200, { took: Math.round(performance.now() - started), errors: items.length > 0, items });
   }
 
-  async function bulk(req: IncomingMessage, res: ServerResponse, defaultIndex: string | null, url: URL): Promise<void> {
+  async function bulk(req: IncomingMessage, res: ServerResponse, defaultIndex: string | null, url: URL, who: Principal): Promise<void> {
     const started = performance.now();
     if (defaultIndex !== null) {
       const bad = indexNameProblem(defaultIndex);
@@ -206,7 +211,7 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
       });
       const reports = await Promise.all(
         decoded.groups.map((g) =>
-          engine.ingestBatch(g.index, g.batch, { pipeline: g.pipeline }).catch((e: unknown): BulkItemError => {
+          engine.ingestBatch(g.index, g.batch, { pipeline: g.pipeline, refuse: ingestRefusal(who) }).catch((e: unknown): BulkItemError => {
             if (!(e instanceof StrataError)) throw e;
             const status = e.code === 'not_found' ? 400 : e.httpStatus;
             return { status, code: e.code === 'not_found' ? 'pipeline_failed' : 'storage_failed', type: ES_TYPE[e.code] ?? 'exception', reason: e.message };
@@ -234,10 +239,11 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
   }
 
   /** One document (`POST /<index>/_doc`, `PUT /<index>/_doc/<id>`, `_create`): a bulk of one, answered as its item. */
-  async function single(req: IncomingMessage, res: ServerResponse, index: string, id: string | null, op: 'index' | 'create', url: URL): Promise<void> {
+  async function single(req: IncomingMessage, res: ServerResponse, index: string, id: string | null, op: 'index' | 'create', url: URL, who: Principal): Promise<void> {
     const started = performance.now();
     const bad = indexNameProblem(index);
     if (bad) throw new StrataError('invalid_request', bad);
+    if (!who.canIngest(index)) throw forbiddenIndex(who, 'ingest', index);
     const { body, release } = await admitBody(ctx, req);
     try {
       const action = JSON.stringify({ [op]: id === null ? {} : { _id: id } });
@@ -247,7 +253,7 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
         nowMs: Date.now(),
         maxRecordBytes: engine.cfg.maxRecordBytes,
       });
-      const reports = await Promise.all(decoded.groups.map((g) => engine.ingestBatch(g.index, g.batch, { pipeline: g.pipeline })));
+      const reports = await Promise.all(decoded.groups.map((g) => engine.ingestBatch(g.index, g.batch, { pipeline: g.pipeline, refuse: ingestRefusal(who) })));
       const [r] = bulkResults(decoded, reports);
       tally(ctx, 'elasticsearch', started, r.status, body.length, reports[0] ?? null);
       if (r.error) {
@@ -264,13 +270,15 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
   }
 
   const routes: Omit<Route, 'onError'>[] = [
-    { method: 'GET', pattern: /^\/$/, handler: json(200, rootDoc) },
-    { method: 'GET', pattern: /^\/_license$/, handler: json(200, { license: { status: 'active', uid: 'strata', type: 'basic', issue_date_in_millis: 0, max_nodes: 1000 } }) },
-    { method: 'GET', pattern: /^\/_xpack$/, handler: json(200, { build: {}, license: { status: 'active', type: 'basic', mode: 'basic' }, features: {} }) },
-    { method: 'GET', pattern: /^\/_cluster\/health(?:\/[^/]*)?$/, handler: async (_q, res) => sendEs(res, 200, health()) },
+    // What shippers probe before sending: any caller who proved who they are may see it.
+    { method: 'GET', pattern: /^\/$/, access: 'authenticated', handler: json(200, rootDoc) },
+    { method: 'GET', pattern: /^\/_license$/, access: 'authenticated', handler: json(200, { license: { status: 'active', uid: 'strata', type: 'basic', issue_date_in_millis: 0, max_nodes: 1000 } }) },
+    { method: 'GET', pattern: /^\/_xpack$/, access: 'authenticated', handler: json(200, { build: {}, license: { status: 'active', type: 'basic', mode: 'basic' }, features: {} }) },
+    { method: 'GET', pattern: /^\/_cluster\/health(?:\/[^/]*)?$/, access: 'authenticated', handler: async (_q, res) => sendEs(res, 200, health()) },
     {
       method: 'GET',
       pattern: /^\/_cat\/health$/,
+      access: 'authenticated',
       handler: async (_req, res, _p, url) => {
         const h = health();
         if (url.searchParams.get('format') === 'json') return sendEs(res, 200, [{ cluster: h.cluster_name, status: h.status, 'node.total': '1', 'node.data': '1' }]);
@@ -279,29 +287,32 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
         res.end(text);
       },
     },
-    { method: 'GET', pattern: /^\/_nodes(?:\/[^/]+)*$/, handler: json(200, { _nodes: { total: 1, successful: 1, failed: 0 }, cluster_name: 'strata', nodes: {} }) },
+    { method: 'GET', pattern: /^\/_nodes(?:\/[^/]+)*$/, access: 'authenticated', handler: json(200, { _nodes: { total: 1, successful: 1, failed: 0 }, cluster_name: 'strata', nodes: {} }) },
     // Templates, ILM policies and Elasticsearch's own ingest pipelines: shippers install theirs at start. None
     // exists here (GET answers 404) and installing one is acknowledged and ignored: Strata indices need none.
     {
       method: 'GET',
       pattern: /^\/_(?:index_template|template|component_template|ilm\/policy|ingest\/pipeline)(?:\/([^/]*))?$/,
+      access: 'authenticated',
       handler: async (_req, res, [name]) => sendEs(res, 404, esError(404, 'resource_not_found_exception', `[${name ?? ''}] not found: Strata keeps no Elasticsearch templates or policies`)),
     },
-    ...['PUT', 'POST', 'DELETE'].map((method) => ({ method, pattern: /^\/_(?:index_template|template|component_template|ilm\/policy|ingest\/pipeline)\/[^/]+$/, handler: acknowledged })),
-    { method: 'POST', pattern: /^\/(?:[^/_][^/]*\/)?_refresh$/, handler: json(200, { _shards: { total: 1, successful: 1, failed: 0 } }) },
-    { method: 'POST', pattern: /^\/_bulk$/, endpoint: 'elasticsearch', handler: (req, res, _p, url) => bulk(req, res, null, url) },
-    { method: 'PUT', pattern: /^\/_bulk$/, endpoint: 'elasticsearch', handler: (req, res, _p, url) => bulk(req, res, null, url) },
-    { method: 'POST', pattern: /^\/([^/_][^/]*)\/_bulk$/, endpoint: 'elasticsearch', handler: (req, res, [index], url) => bulk(req, res, index, url) },
-    { method: 'PUT', pattern: /^\/([^/_][^/]*)\/_bulk$/, endpoint: 'elasticsearch', handler: (req, res, [index], url) => bulk(req, res, index, url) },
-    { method: 'POST', pattern: /^\/([^/_][^/]*)\/_doc$/, endpoint: 'elasticsearch', handler: (req, res, [index], url) => single(req, res, index, null, 'index', url) },
+    ...['PUT', 'POST', 'DELETE'].map((method) => ({ method, pattern: /^\/_(?:index_template|template|component_template|ilm\/policy|ingest\/pipeline)\/[^/]+$/, access: 'ingest' as const, handler: acknowledged })),
+    { method: 'POST', pattern: /^\/(?:[^/_][^/]*\/)?_refresh$/, access: 'ingest', handler: json(200, { _shards: { total: 1, successful: 1, failed: 0 } }) },
+    { method: 'POST', pattern: /^\/_bulk$/, access: 'ingest', endpoint: 'elasticsearch', handler: (req, res, _p, url, who) => bulk(req, res, null, url, who) },
+    { method: 'PUT', pattern: /^\/_bulk$/, access: 'ingest', endpoint: 'elasticsearch', handler: (req, res, _p, url, who) => bulk(req, res, null, url, who) },
+    { method: 'POST', pattern: /^\/([^/_][^/]*)\/_bulk$/, access: 'ingest', endpoint: 'elasticsearch', handler: (req, res, [index], url, who) => bulk(req, res, index, url, who) },
+    { method: 'PUT', pattern: /^\/([^/_][^/]*)\/_bulk$/, access: 'ingest', endpoint: 'elasticsearch', handler: (req, res, [index], url, who) => bulk(req, res, index, url, who) },
+    { method: 'POST', pattern: /^\/([^/_][^/]*)\/_doc$/, access: 'ingest', endpoint: 'elasticsearch', handler: (req, res, [index], url, who) => single(req, res, index, null, 'index', url, who) },
     ...['PUT', 'POST'].flatMap((method) => [
-      { method, pattern: /^\/([^/_][^/]*)\/_doc\/([^/]+)$/, endpoint: 'elasticsearch', handler: (req: IncomingMessage, res: ServerResponse, [index, id]: string[], url: URL) => single(req, res, index, id, url.searchParams.get('op_type') === 'create' ? 'create' : 'index', url) },
-      { method, pattern: /^\/([^/_][^/]*)\/_create\/([^/]+)$/, endpoint: 'elasticsearch', handler: (req: IncomingMessage, res: ServerResponse, [index, id]: string[], url: URL) => single(req, res, index, id, 'create', url) },
+      { method, pattern: /^\/([^/_][^/]*)\/_doc\/([^/]+)$/, access: 'ingest' as const, endpoint: 'elasticsearch', handler: (req: IncomingMessage, res: ServerResponse, [index, id]: string[], url: URL, who: Principal) => single(req, res, index, id, url.searchParams.get('op_type') === 'create' ? 'create' : 'index', url, who) },
+      { method, pattern: /^\/([^/_][^/]*)\/_create\/([^/]+)$/, access: 'ingest' as const, endpoint: 'elasticsearch', handler: (req: IncomingMessage, res: ServerResponse, [index, id]: string[], url: URL, who: Principal) => single(req, res, index, id, 'create', url, who) },
     ]),
     {
       method: 'PUT',
       pattern: /^\/([^/_][^/]*)$/,
-      handler: async (_req, res, [index]) => {
+      access: 'ingest',
+      handler: async (_req, res, [index], _u, who) => {
+        if (!who.canIngest(index)) throw forbiddenIndex(who, 'ingest', index);
         await engine.indices.ensure(index);
         sendEs(res, 200, { acknowledged: true, shards_acknowledged: true, index });
       },
@@ -309,7 +320,9 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/([^/_][^/]*)$/,
-      handler: async (_req, res, [index]) => {
+      access: 'read',
+      handler: async (_req, res, [index], _u, who) => {
+        if (!who.canRead(index)) throw forbiddenIndex(who, 'read', index);
         const h = engine.indices.get(index);
         if (!h) return sendEs(res, 404, esError(404, 'index_not_found_exception', `no such index [${index}]`));
         sendEs(res, 200, { [index]: { aliases: {}, mappings: {}, settings: { index: { number_of_shards: String(h.shards.length), number_of_replicas: '0' } } } });

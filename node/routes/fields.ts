@@ -27,8 +27,9 @@ export function fieldRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/fields$/,
-      handler: async (_req, res, _params, url) => {
-        const targets = engine.indices.resolve(url.searchParams.get('index') || '*');
+      access: 'read',
+      handler: async (_req, res, _params, url, who) => {
+        const targets = engine.indices.resolve(url.searchParams.get('index') || '*', who.readFilter());
         const kinds = new Map<string, number>();
         for (const h of targets) for (const s of h.shards) addFieldKinds(s.view(), kinds);
         // A sender's `_id` is stored as a field, but a hit shows it as its id, not as one of its fields.

@@ -6,6 +6,7 @@ import { VERSION } from '../version.ts';
 import { admitBody, tally } from './ingest-request.ts';
 import type { Route, RouteContext } from './types.ts';
 import type { IncomingMessage } from 'node:http';
+import { forbiddenIndex, type Principal } from '../security/index.ts';
 
 /** The `?pipeline=` of a request: a name, `_none` for none, or absent for the index's default. */
 export function pipelineParam(url: URL): string | null | undefined {
@@ -30,6 +31,11 @@ export async function jsonObject(ctx: RouteContext, req: IncomingMessage): Promi
   return v as Record<string, unknown>;
 }
 
+/** The per-index check ingest runs on every index records are routed to. */
+export function ingestRefusal(who: Principal): (index: string) => StrataError | null {
+  return (index) => (who.canIngest(index) ? null : forbiddenIndex(who, 'ingest', index));
+}
+
 /** Strata's own API (v1): health, native ingest, indices and search. */
 export function nativeRoutes(ctx: RouteContext): Route[] {
   const { engine } = ctx;
@@ -43,20 +49,23 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/health$/,
+      access: 'public',
       handler: async (_req, res) => sendJson(res, 200, { status: 'ok', version: VERSION, indices: engine.indices.list().length }),
     },
     {
       method: 'POST',
       pattern: /^\/api\/v1\/indices\/([^/]+)\/ingest$/,
+      access: 'ingest',
       endpoint: 'native',
-      handler: async (req, res, [name], url) => {
+      handler: async (req, res, [name], url, who) => {
         const started = performance.now();
         validateIndexName(name);
+        if (!who.canIngest(name)) throw forbiddenIndex(who, 'ingest', name);
         const ct = (req.headers['content-type'] ?? '').toLowerCase();
         const format = ct.startsWith('text/plain') ? 'text' : 'ndjson';
         const { body, release } = await admitBody(ctx, req);
         try {
-          const { answer, report } = await engine.ingestNative(name, body.toString('utf8'), format, { pipeline: pipelineParam(url) });
+          const { answer, report } = await engine.ingestNative(name, body.toString('utf8'), format, { pipeline: pipelineParam(url), refuse: ingestRefusal(who) });
           tally(ctx, 'native', started, 200, body.length, report);
           sendJson(res, 200, answer);
         } finally {
@@ -67,6 +76,7 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
     {
       method: 'PUT',
       pattern: /^\/api\/v1\/indices\/([^/]+)$/,
+      access: 'manage_indices',
       handler: async (req, res, [name]) => {
         const h = await engine.indices.create(name, await settingsBody(req));
         sendJson(res, 200, { index: h.name, settings: h.settings });
@@ -75,6 +85,7 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
     {
       method: 'PUT',
       pattern: /^\/api\/v1\/indices\/([^/]+)\/settings$/,
+      access: 'manage_indices',
       handler: async (req, res, [name]) => {
         const h = await engine.indices.update(name, await settingsBody(req));
         sendJson(res, 200, { index: h.name, settings: h.settings });
@@ -83,15 +94,17 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/indices$/,
-      handler: async (_req, res) => {
+      access: 'read',
+      handler: async (_req, res, _p, _u, who) => {
         sendJson(res, 200, {
-          indices: engine.indices.list().map((h) => ({ index: h.name, settings: h.settings, shards: h.shards.map((s) => s.stats()) })),
+          indices: engine.indices.resolve('*', who.readFilter()).map((h) => ({ index: h.name, settings: h.settings, shards: h.shards.map((s) => s.stats()) })),
         });
       },
     },
     {
       method: 'POST',
       pattern: /^\/api\/v1\/indices\/([^/]+)\/flush$/,
+      access: 'manage_indices',
       handler: async (_req, res, [name], url) => {
         await engine.flush(name, url.searchParams.get('merge') === 'true');
         sendJson(res, 200, { flushed: true });
@@ -100,14 +113,16 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       pattern: /^\/api\/v1\/search$/,
-      handler: async (req, res) => {
+      access: 'read',
+      handler: async (req, res, _p, _u, who) => {
         const body = parseConfig(SearchRequestSchema, await jsonBody(ctx, req), 'search request');
-        sendJsonText(res, 200, searchResponseJson(engine.search(body)));
+        sendJsonText(res, 200, searchResponseJson(engine.search(body, who.readFilter())));
       },
     },
     {
       method: 'GET',
       pattern: /^\/metrics$/,
+      access: 'monitor',
       handler: async (_req, res) => {
         const { contentType, body } = await engine.metrics.text();
         res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });

@@ -24,11 +24,13 @@ export function pipelineRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/pipelines$/,
+      access: 'view',
       handler: async (_req, res) => sendJson(res, 200, { pipelines: Object.fromEntries(engine.pipelines.list().map((p) => [p.name, p.def])) }),
     },
     {
       method: 'PUT',
       pattern: /^\/api\/v1\/pipelines\/([^/]+)$/,
+      access: 'manage_pipelines',
       handler: async (req, res, [name]) => {
         const created = engine.pipelines.put(name, await jsonBody(ctx, req));
         sendJson(res, created ? 201 : 200, { pipeline: name, created });
@@ -37,6 +39,7 @@ export function pipelineRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/pipelines\/([^/]+)$/,
+      access: 'view',
       handler: async (_req, res, [name]) => {
         const p = engine.pipelines.get(name);
         sendJson(res, 200, { pipeline: name, definition: p.def, stats: p.stats() });
@@ -45,6 +48,7 @@ export function pipelineRoutes(ctx: RouteContext): Route[] {
     {
       method: 'DELETE',
       pattern: /^\/api\/v1\/pipelines\/([^/]+)$/,
+      access: 'manage_pipelines',
       handler: async (_req, res, [name]) => {
         const users = engine.indices.list().filter((h) => h.settings.default_pipeline === name).map((h) => h.name);
         if (users.length > 0) {
@@ -57,6 +61,7 @@ export function pipelineRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       pattern: /^\/api\/v1\/pipelines\/([^/]+)\/_simulate$/,
+      access: 'manage_pipelines',
       handler: async (req, res, [name]) => {
         const body = await jsonObject(ctx, req);
         // `_simulate` of a definition sent along (`{"pipeline": {...}, "docs": [...]}`) tries it before storing it.

@@ -6,7 +6,8 @@ import { decodeOtlpLogs, encodeOtlpResponse, otlpEncoding } from '../../ingest/p
 import type { DecodedBatch } from '../../ingest/index.ts';
 import { storedCount, type IngestReport } from '../engine.ts';
 import { admitBody, tally } from './ingest-request.ts';
-import { pipelineParam } from './native.ts';
+import { ingestRefusal, pipelineParam } from './native.ts';
+import { forbiddenIndex, type Principal } from '../security/index.ts';
 import type { Route, RouteContext } from './types.ts';
 
 /** Rejections listed in a Loki error answer; the count stays exact. */
@@ -20,14 +21,15 @@ const MAX_LISTED = 20;
 export function pushRoutes(ctx: RouteContext): Route[] {
   const { engine } = ctx;
 
-  async function receive(req: IncomingMessage, url: URL, endpoint: string, fallbackIndex: string, decode: (body: Buffer) => DecodedBatch) {
+  async function receive(req: IncomingMessage, url: URL, who: Principal, endpoint: string, fallbackIndex: string, decode: (body: Buffer) => DecodedBatch) {
     const started = performance.now();
     const index = url.searchParams.get('index') ?? fallbackIndex;
     validateIndexName(index);
+    if (!who.canIngest(index)) throw forbiddenIndex(who, 'ingest', index);
     const { body, release } = await admitBody(ctx, req);
     try {
       const batch = decode(body);
-      const report = await engine.ingestBatch(index, batch, { pipeline: pipelineParam(url) });
+      const report = await engine.ingestBatch(index, batch, { pipeline: pipelineParam(url), refuse: ingestRefusal(who) });
       if (report.failed.length > 0) throw report.failed[0].error;
       return { report, done: (status: number) => tally(ctx, endpoint, started, status, body.length, report) };
     } finally {
@@ -39,10 +41,11 @@ export function pushRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       pattern: /^\/loki\/api\/v1\/push$/,
+      access: 'ingest',
       endpoint: 'loki',
-      handler: async (req, res, _p, url) => {
+      handler: async (req, res, _p, url, who) => {
         const ct = req.headers['content-type'] ?? '';
-        const { report, done } = await receive(req, url, 'loki', 'loki', (b) => decodeLokiPush(b, ct, Date.now(), engine.cfg.maxRecordBytes, engine.cfg.maxBodyBytes));
+        const { report, done } = await receive(req, url, who, 'loki', 'loki', (b) => decodeLokiPush(b, ct, Date.now(), engine.cfg.maxRecordBytes, engine.cfg.maxBodyBytes));
         if (report.rejected.length === 0) {
           done(204);
           res.writeHead(204).end();
@@ -54,7 +57,7 @@ export function pushRoutes(ctx: RouteContext): Route[] {
       },
       onError: (res, err) => {
         if (res.headersSent || !(err instanceof StrataError)) return false;
-        const headers: Record<string, string> = err.httpStatus === 429 ? { 'retry-after': '1' } : {};
+        const headers: Record<string, string> = err.httpStatus === 429 ? { 'retry-after': String(err.details.retryAfterS ?? 1) } : err.httpStatus === 401 ? { 'www-authenticate': String(err.details.challenge) } : {};
         sendText(res, err.httpStatus, err.httpStatus >= 500 && err.code === 'internal' ? 'internal error; see the node log\n' : err.message + '\n', headers);
         return true;
       },
@@ -62,12 +65,13 @@ export function pushRoutes(ctx: RouteContext): Route[] {
     {
       method: 'POST',
       pattern: /^\/v1\/logs$/,
+      access: 'ingest',
       endpoint: 'otlp',
-      handler: async (req, res, _p, url) => {
+      handler: async (req, res, _p, url, who) => {
         const ct = req.headers['content-type'] ?? '';
         const encoding = otlpEncoding(ct);
         if (encoding === null) throw new StrataError('unsupported_media_type', `OTLP/HTTP takes application/x-protobuf or application/json, not "${ct.slice(0, 60)}"`);
-        const { report, done } = await receive(req, url, 'otlp', 'otel', (b) => decodeOtlpLogs(b, ct, Date.now(), engine.cfg.maxRecordBytes));
+        const { report, done } = await receive(req, url, who, 'otlp', 'otel', (b) => decodeOtlpLogs(b, ct, Date.now(), engine.cfg.maxRecordBytes));
         const n = report.rejected.length;
         const message = n === 0 ? '' : rejectionText(report);
         const { body, contentType } = encodeOtlpResponse(n, message, encoding === 'protobuf');

@@ -20,6 +20,15 @@ export function indexPattern(target: string): (name: string) => boolean {
   return (name) => res.some((r) => (typeof r === 'string' ? r === name : r.test(name)));
 }
 
+/** A tail's filter for an index it reaches: a refused plain name (already answered at start) is just skipped. */
+function allowedQuietly(allow: (name: string, pattern: string | null) => boolean, name: string, target: string): boolean {
+  try {
+    return allow(name, target.includes('*') ? target : null);
+  } catch {
+    return false;
+  }
+}
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -35,19 +44,23 @@ export function tailRoutes(ctx: RouteContext): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/tail$/,
-      handler: async (req, res, _params, url) => {
+      access: 'read',
+      handler: async (req, res, _params, url, who) => {
         const index = url.searchParams.get('index') || '*';
         const query = url.searchParams.get('query') ?? '';
         // Both checked before the stream starts, so mistakes are answered as JSON errors like search's.
         const matcher = compileMatcher(parseQuery(query));
-        engine.indices.resolve(index);
+        const allow = who.readFilter();
+        engine.indices.resolve(index, allow);
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
         if (req.method === 'HEAD') {
           res.end();
           return;
         }
         res.write(event('ready', JSON.stringify({ index, query })));
-        const sub = new SseTail(res, indexPattern(index), matcher);
+        // Indices created later are checked as their records arrive, as a wildcard search would check them.
+        const named = indexPattern(index);
+        const sub = new SseTail(res, (n) => named(n) && allowedQuietly(allow, n, index), matcher);
         const unsubscribe = engine.tail.subscribe(sub);
         const heartbeat = setInterval(() => sub.ping(), TAIL_HEARTBEAT_MS);
         heartbeat.unref();

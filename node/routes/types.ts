@@ -1,11 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.ts';
+import type { Access, Principal, Security } from '../security/index.ts';
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
+/** A route's work, given who asks (the anonymous principal on public routes). */
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL, who: Principal) => Promise<void>;
 
 export interface Route {
   method: string;
   pattern: RegExp;
+  /**
+   * Who may call it. Required: a route cannot be added without saying, and the endpoint matrix test fails for a
+   * route it has no row for.
+   */
+  access: Access;
   handler: Handler;
   /** The endpoint label of an ingest route: its failed requests are counted in the metrics too. */
   endpoint?: string;
@@ -15,5 +22,6 @@ export interface Route {
 
 export interface RouteContext {
   engine: Engine;
+  security: Security;
   log: (m: string) => void;
 }

@@ -122,16 +122,21 @@ export class LocalIndices {
     return this.indices.get(name) ?? this.create(name);
   }
 
-  /** Resolves `name`, a list, `*`, or patterns with `*`; a plain name that does not exist is an error. */
-  resolve(target: string | string[]): IndexHandle[] {
+  /**
+   * Resolves `name`, a list, `*`, or patterns with `*`; a plain name that does not exist is an error. `allow`
+   * narrows it to what a caller may see: called with the pattern a name came from (null for a plain name), it
+   * drops names a pattern reached and throws for plain names refused, before their existence is told.
+   */
+  resolve(target: string | string[], allow?: IndexFilter): IndexHandle[] {
     const names = Array.isArray(target) ? target : target.split(',');
     const out = new Map<string, IndexHandle>();
     for (const raw of names) {
       const n = raw.trim();
       if (n.includes('*')) {
         const re = new RegExp('^' + n.split('*').map(escapeRe).join('.*') + '$');
-        for (const h of this.indices.values()) if (re.test(h.name)) out.set(h.name, h);
+        for (const h of this.indices.values()) if (re.test(h.name) && (!allow || allow(h.name, n))) out.set(h.name, h);
       } else {
+        allow?.(n, null);
         const h = this.indices.get(n);
         if (!h) throw new StrataError('index_not_found', `no index named "${n.slice(0, 140)}"`, { index: n });
         out.set(n, h);
@@ -144,6 +149,9 @@ export class LocalIndices {
     for (const h of this.indices.values()) for (const s of h.shards) await s.close();
   }
 }
+
+/** Which indices a caller may reach: see LocalIndices.resolve. */
+export type IndexFilter = (name: string, pattern: string | null) => boolean;
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
