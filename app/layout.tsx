@@ -1,6 +1,6 @@
 import type { Metadata, Viewport } from 'next';
+import { connection } from 'next/server';
 import type { ReactNode } from 'react';
-import { TopNav } from '../components/nav/top-nav.tsx';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -10,13 +10,12 @@ export const metadata: Metadata = {
 
 export const viewport: Viewport = { colorScheme: 'light dark' };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page renders per request: its scripts need the nonce of that response's Content Security Policy.
+  await connection();
   return (
     <html lang="en" suppressHydrationWarning>
-      <body>
-        <TopNav />
-        <main className="main">{children}</main>
-      </body>
+      <body>{children}</body>
     </html>
   );
 }

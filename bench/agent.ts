@@ -1,9 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Corpus } from './corpus.ts';
-import { startNodeProcess } from './node-process.ts';
+import { createIngestKey, createIngestUser, startNodeProcess } from './node-process.ts';
 import { PeerUnavailableError } from './peers/result.ts';
 import { formatBytes, formatCount, formatRatio, formatTable, readPeakRssBytes, watchPeakRss } from './stats.ts';
 
@@ -23,6 +24,11 @@ import { formatBytes, formatCount, formatRatio, formatTable, readPeakRssBytes, w
  *
  * Against a node both are bound by the node's storing, so the sink target (`--to sink`) adds what each shipper can
  * do on its own: an endpoint that only counts records and answers at once.
+ *
+ * Each authenticates as an operator would set it up, with credentials that may only ingest into the bench index:
+ * the agent with an API key (`output.auth.api_key`), rsyslog with a user and password (`uid`/`pwd`: HTTP Basic is
+ * all its omelasticsearch speaks). The sink takes any credentials, and is sent the same kind, so that a shipper
+ * does the same work against both.
  */
 
 export const RSYSLOGD = '/usr/sbin/rsyslogd';
@@ -181,15 +187,18 @@ export function splitLines(source: string, lines: number, files: number, dir: st
   return paths;
 }
 
-async function count(url: string): Promise<number> {
-  const res = await fetch(`${url}/api/v1/search`, { method: 'POST', body: JSON.stringify({ index: INDEX, query: '*', size: 0 }) });
+async function count(url: string, authorization: string): Promise<number> {
+  const res = await fetch(`${url}/api/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ index: INDEX, query: '*', size: 0 }) });
   if (res.status === 404) return 0;
   const json = (await res.json()) as { total?: number };
   if (res.status !== 200) throw new Error(`count answered ${res.status}: ${JSON.stringify(json)}`);
   return json.total ?? 0;
 }
 
-function agentConfig(dir: string, glob: string, url: string): string {
+/** What a shipper authenticates with: an API key, or a user and password (HTTP Basic). */
+export type ShipperAuth = { api_key: string } | { username: string; password: string };
+
+function agentConfig(dir: string, glob: string, url: string, auth: ShipperAuth): string {
   const path = join(dir, 'agent.yaml');
   writeFileSync(
     path,
@@ -200,12 +209,13 @@ inputs:
 output:
   urls: [${JSON.stringify(url)}]
   index: ${INDEX}
+  auth: ${JSON.stringify(auth)}
 `,
   );
   return path;
 }
 
-function rsyslogConfig(dir: string, glob: string, url: string): string {
+function rsyslogConfig(dir: string, glob: string, url: string, auth: { username: string; password: string }): string {
   const port = new URL(url).port;
   const path = join(dir, 'rsyslog.conf');
   writeFileSync(
@@ -221,6 +231,7 @@ template(name="strata-json" type="list" option.jsonf="on") {
 }
 ruleset(name="to-strata") {
   action(type="omelasticsearch" server="127.0.0.1" serverport="${port}" searchIndex="${INDEX}" bulkmode="on"
+         uid="${auth.username}" pwd="${auth.password}"
          template="strata-json" queue.type="linkedlist" queue.dequeueBatchSize="2000" queue.workerThreads="2"
          action.resumeRetryCount="-1")
 }
@@ -230,11 +241,12 @@ input(type="imfile" file="${glob}" tag="bench:" addMetadata="on" ruleset="to-str
   return path;
 }
 
-function startShipper(shipper: Shipper, dir: string, glob: string, url: string, stderr: string[]): ChildProcess {
-  const [cmd, args] =
-    shipper === 'strata'
-      ? [process.execPath, [BIN, 'agent', '--config', agentConfig(dir, glob, url)]]
-      : [RSYSLOGD, ['-n', '-f', rsyslogConfig(dir, glob, url), '-i', join(dir, 'rsyslogd.pid')]];
+function startShipper(shipper: Shipper, dir: string, glob: string, url: string, auth: ShipperAuth, stderr: string[]): ChildProcess {
+  let cmd: string;
+  let args: string[];
+  if (shipper === 'strata') [cmd, args] = [process.execPath, [BIN, 'agent', '--config', agentConfig(dir, glob, url, auth)]];
+  else if ('username' in auth) [cmd, args] = [RSYSLOGD, ['-n', '-f', rsyslogConfig(dir, glob, url, auth), '-i', join(dir, 'rsyslogd.pid')]];
+  else throw new Error('rsyslog authenticates with a username and password only');
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => {
     stderr.push(d.toString());
@@ -255,21 +267,28 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 /** Ships `glob` with one shipper to a fresh node process (or sink); resolves once it counts `lines`. */
 export async function shipOnce(shipper: Shipper, target: Target, layout: string, glob: string, files: number, lines: number, bytes: number, log: (m: string) => void): Promise<ShipResult> {
   const dir = mkdtempSync(join(tmpdir(), `strata-bench-agent-${shipper}-`));
-  const dest = target === 'node' ? await startNodeProcess(join(dir, 'node')) : await startSink();
+  const node = target === 'node' ? await startNodeProcess(join(dir, 'node')) : null;
+  const dest = node ?? (await startSink());
+  const asAdmin = node?.authorization ?? '';
   const stderr: string[] = [];
   let child: ChildProcess | null = null;
   try {
+    // Issued before the clock starts, as an operator would before starting the shipper.
+    const random = () => randomBytes(24).toString('base64url');
+    let auth: ShipperAuth;
+    if (shipper === 'strata') auth = { api_key: node ? await createIngestKey(node, 'bench agent', [INDEX]) : Buffer.from(`sink:${random()}`).toString('base64') };
+    else auth = node ? await createIngestUser(node, 'rsyslog', [INDEX]) : { username: 'rsyslog', password: random() };
     const work = join(dir, 'shipper');
     mkdirSync(work);
     const t0 = performance.now();
-    child = startShipper(shipper, work, glob, dest.url, stderr);
+    child = startShipper(shipper, work, glob, dest.url, auth, stderr);
     const pid = child.pid!;
     const rss = watchPeakRss(pid, 50);
     // Bounded: at 1,000 lines/s (ten times slower than the slowest run seen) the run has failed.
     const until = Date.now() + Math.max(120_000, lines);
     let lastLog = 0;
     let stored = 0;
-    while ((stored = await count(dest.url)) < lines) {
+    while ((stored = await count(dest.url, asAdmin)) < lines) {
       if (child.exitCode !== null) throw new Error(`${shipper} exited with ${child.exitCode} after ${stored} of ${lines} lines: ${stderr.join('').slice(-2000)}`);
       if (Date.now() > until) throw new Error(`${shipper}: ${stored} of ${lines} lines after ${((performance.now() - t0) / 1000).toFixed(0)} s: ${stderr.join('').slice(-2000)}`);
       if (performance.now() - lastLog > 10_000) {
@@ -284,7 +303,7 @@ export async function shipOnce(shipper: Shipper, target: Target, layout: string,
     const last = readPeakRssBytes(pid);
     // Records a shipper resends are stored again unless they carry an `_id`: look once more a moment later.
     await new Promise((r) => setTimeout(r, 1000));
-    const duplicates = (await count(dest.url)) - lines;
+    const duplicates = (await count(dest.url, asAdmin)) - lines;
     return {
       shipper,
       target,

@@ -6,6 +6,11 @@
  * Timing is taken inside the page (performance.now() and a MutationObserver armed at the keydown), so Playwright's
  * own round trips to the browser are not counted. Each timed Enter starts from a search with no hits, so the
  * count and the first row can only be the new answer's, even when a query is repeated or two totals are equal.
+ *
+ * The browser is signed in before any page loads: its context holds the `strata_session` cookie with a node
+ * session token of the admin, as the sign-in page would leave it, so that what is timed is Discover and never a
+ * redirect to /login. The bench's own requests to the node send the same session as `Bearer`, which is what the
+ * dashboard's forwarder sends on the browser's behalf: the API and the UI are compared with the same credential.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
@@ -17,7 +22,7 @@ import { type Browser, type BrowserContext, chromium, type Page, type Response }
 import playwrightConfig from '../e2e/playwright.config.ts';
 import { ensureDashboardBuilt, startDashboard } from '../node/dashboard.ts';
 import { CORPUS_SPAN_MS, CORPUS_START_MS, type Corpus } from './corpus.ts';
-import { startNodeProcess } from './node-process.ts';
+import { adminPost, type NodeProcess, startNodeProcess } from './node-process.ts';
 import { PeerUnavailableError } from './peers/result.ts';
 import { QUERY_SET } from './queries.ts';
 import { formatBytes, formatMs, median, percentile, readPeakRssBytes, watchPeakRss } from './stats.ts';
@@ -30,6 +35,8 @@ export const DASHBOARD_WARMUP_RUNS = 2;
 /** A term no line of the corpus holds: the state every timed Enter starts from. */
 const RESET_QUERY = 'zzbenchnomatchzz';
 const STEP_TIMEOUT_MS = 120_000;
+/** The dashboard's session cookie (app/_server/session-cookie.ts): the node's session token, HttpOnly, SameSite=Strict. */
+const SESSION_COOKIE = 'strata_session';
 
 export interface DashboardQuery {
   readonly name: string;
@@ -337,20 +344,45 @@ function discoverUrl(base: string, query: string): string {
   return `${base}/discover?${p}`;
 }
 
-async function newContext(browser: Browser): Promise<BrowserContext> {
+/** How the bench acts as the signed-in admin: the dashboard's origin and the node session token. */
+interface Session {
+  readonly dashUrl: string;
+  readonly token: string;
+}
+
+/** Signs the admin in on the node, as the dashboard's sign-in page does: a session token. */
+async function signIn(node: NodeProcess): Promise<string> {
+  const s = await adminPost(node, '/api/v1/security/sessions', { username: 'admin', password: node.password });
+  if (typeof s.token !== 'string') throw new Error(`signing in answered no token: ${JSON.stringify(s).slice(0, 200)}`);
+  return s.token;
+}
+
+/** A browser context already signed in (the session cookie set for the dashboard's origin), with the probe armed. */
+async function newContext(browser: Browser, session: Session): Promise<BrowserContext> {
   const ctx = await browser.newContext({ viewport: playwrightConfig.use?.viewport ?? { width: 1366, height: 800 } });
+  const { hostname } = new URL(session.dashUrl);
+  await ctx.addCookies([{ name: SESSION_COOKIE, value: session.token, domain: hostname, path: '/', httpOnly: true, secure: false, sameSite: 'Strict' }]);
   await ctx.addInitScript(PROBE);
   return ctx;
 }
 
-/** Times `body` sent from Node with fetch, answer read and parsed, as a client of the API would. */
-async function timeFetch(url: string, body: string, runs: number): Promise<{ ms: number[]; took: number[]; total: number }> {
+/** A signed-in page that landed anywhere but where it was sent: the dashboard refused the session. */
+function assertNotSignInPage(page: Page): void {
+  const path = new URL(page.url()).pathname;
+  if (path === '/login') throw new Error(`the dashboard sent the signed-in browser to ${page.url()}: it did not take the ${SESSION_COOKIE} cookie`);
+}
+
+/**
+ * Times `body` sent from Node with fetch, answer read and parsed, as a client of the API would, with `headers`
+ * (credentials; for the dashboard's forwarder, the cookie and the Origin a page of the dashboard sends).
+ */
+async function timeFetch(url: string, headers: Record<string, string>, body: string, runs: number): Promise<{ ms: number[]; took: number[]; total: number }> {
   const ms: number[] = [];
   const took: number[] = [];
   let total = -1;
   for (let i = 0; i < DASHBOARD_WARMUP_RUNS + runs; i++) {
     const t = performance.now();
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     const j = (await res.json()) as { total: number; took_ms: number };
     const dt = performance.now() - t;
     if (!res.ok) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(j).slice(0, 300)}`);
@@ -364,7 +396,7 @@ async function timeFetch(url: string, body: string, runs: number): Promise<{ ms:
 }
 
 /** Cold loads, each in a fresh browser context (empty cache); the first one's responses give the first-load bytes. */
-async function measureColdLoads(browser: Browser, dashUrl: string, total: number, runs: number): Promise<{ cold: ColdLoad; firstLoad: Omit<FirstLoad, 'build'> }> {
+async function measureColdLoads(browser: Browser, session: Session, total: number, runs: number): Promise<{ cold: ColdLoad; firstLoad: Omit<FirstLoad, 'build'> }> {
   const results: number[] = [];
   const dcl: number[] = [];
   const load: number[] = [];
@@ -373,13 +405,14 @@ async function measureColdLoads(browser: Browser, dashUrl: string, total: number
   let firstLoad: Omit<FirstLoad, 'build'> | null = null;
   const label = hitsLabel(total);
   for (let i = 0; i < runs; i++) {
-    const ctx = await newContext(browser);
+    const ctx = await newContext(browser, session);
     // Armed before any script of the page runs; the page's time origin is the navigation's start.
     await ctx.addInitScript(`window.__strataBench.cold = window.__strataBench.watch(${JSON.stringify(label)}, ${total > 0}, 0, ${STEP_TIMEOUT_MS});`);
     const page = await ctx.newPage();
     const responses: Response[] = [];
     if (i === 0) page.on('response', (r) => void responses.push(r));
-    await page.goto(discoverUrl(dashUrl, ''), { waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
+    await page.goto(discoverUrl(session.dashUrl, ''), { waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
+    assertNotSignInPage(page);
     const t = (await page.evaluate('window.__strataBench.cold')) as Timing;
     const nav = (await page.evaluate(`(() => { const n = performance.getEntriesByType('navigation')[0]; return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd }; })()`)) as {
       dcl: number;
@@ -441,12 +474,14 @@ async function measureColdLoads(browser: Browser, dashUrl: string, total: number
 }
 
 /** Enter → rendered, on one warm page, for each query; then its exact request body sent bare, for the ratio. */
-async function measureEnters(browser: Browser, dashUrl: string, nodeUrl: string, queries: readonly DashboardQuery[], runs: number, log: (m: string) => void): Promise<EnterResult[]> {
-  const ctx = await newContext(browser);
+async function measureEnters(browser: Browser, session: Session, nodeUrl: string, queries: readonly DashboardQuery[], runs: number, log: (m: string) => void): Promise<EnterResult[]> {
+  const { dashUrl } = session;
+  const ctx = await newContext(browser, session);
   const page = await ctx.newPage();
   const requests = trackRequests(page);
   const input = page.getByRole('combobox', { name: 'Query' });
   await page.goto(discoverUrl(dashUrl, RESET_QUERY), { timeout: STEP_TIMEOUT_MS });
+  assertNotSignInPage(page);
   await page.getByTestId('no-results').waitFor({ timeout: STEP_TIMEOUT_MS });
   await requests.idle();
 
@@ -502,11 +537,13 @@ async function measureEnters(browser: Browser, dashUrl: string, nodeUrl: string,
       }
     }
     await requests.idle();
-    const api = await timeFetch(`${nodeUrl}/api/v1/search`, body, runs);
-    const proxy = await timeFetch(`${dashUrl}/api/v1/search`, body, runs);
+    const bearer = { authorization: `Bearer ${session.token}` };
+    const api = await timeFetch(`${nodeUrl}/api/v1/search`, bearer, body, runs);
+    // As the page sends it: the cookie, and the Origin the forwarder checks on a state-changing request.
+    const proxy = await timeFetch(`${dashUrl}/api/v1/search`, { cookie: `${SESSION_COOKIE}=${session.token}`, origin: dashUrl }, body, runs);
     const unsplit = JSON.parse(body) as { aggs?: { over_time?: { date_histogram?: { split?: unknown } } } };
     delete unsplit.aggs?.over_time?.date_histogram?.split;
-    const plain = await timeFetch(`${nodeUrl}/api/v1/search`, JSON.stringify(unsplit), runs);
+    const plain = await timeFetch(`${nodeUrl}/api/v1/search`, bearer, JSON.stringify(unsplit), runs);
     if (api.total !== total) throw new Error(`'${q.query}': the API answered ${api.total} hits, the UI showed ${total}`);
     const r: EnterResult = {
       name: q.name,
@@ -557,9 +594,13 @@ export async function runDashboardBench(opts: DashboardBenchOptions): Promise<Da
   let browser: Browser | null = null;
   const notes: string[] = [];
   try {
-    const { ingestSeconds } = await ingestCorpus(node.url, INDEX, corpus, log);
+    const { ingestSeconds } = await ingestCorpus(node.url, node.authorization, INDEX, corpus, log);
     const flushStart = performance.now();
-    const flushed = await fetch(`${node.url}/api/v1/indices/${INDEX}/flush`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const flushed = await fetch(`${node.url}/api/v1/indices/${INDEX}/flush`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: node.authorization },
+      body: '{}',
+    });
     if (!flushed.ok) throw new Error(`flush answered ${flushed.status}: ${(await flushed.text()).slice(0, 300)}`);
     await flushed.arrayBuffer().catch(() => undefined);
     const flushSeconds = (performance.now() - flushStart) / 1000;
@@ -572,10 +613,11 @@ export async function runDashboardBench(opts: DashboardBenchOptions): Promise<Da
     const dashRss = watchTreePeakRss(dashboard.child.pid!);
     browser = await chromium.launch({ executablePath, args: launch.args, headless: true });
     log(`dashboard: ${dashboard.url} against the node at ${node.url}, Chromium ${browser.version()}`);
+    const session: Session = { dashUrl: dashboard.url, token: await signIn(node) };
 
-    const { cold, firstLoad } = await measureColdLoads(browser, dashboard.url, corpus.lines, runs);
+    const { cold, firstLoad } = await measureColdLoads(browser, session, corpus.lines, runs);
     log(`dashboard: first load ${formatBytes(firstLoad.jsTransferredBytes)} of JS transferred (${formatBytes(firstLoad.jsDecodedBytes)} decoded); cold load → results ${formatMs(cold.resultsMedianMs)} ms`);
-    const enter = await measureEnters(browser, dashboard.url, node.url, DASHBOARD_QUERIES, runs, log);
+    const enter = await measureEnters(browser, session, node.url, DASHBOARD_QUERIES, runs, log);
     const chromiumVersion = browser.version();
     return {
       lines: corpus.lines,

@@ -6,7 +6,7 @@ import { compressSync as snappy } from 'snappy';
 import { LokiPush } from '../ingest/protocols/proto/loki-push.ts';
 import { Otlp } from '../ingest/protocols/proto/otlp-logs.ts';
 import type { Corpus } from './corpus.ts';
-import { startNodeProcess } from './node-process.ts';
+import { createIngestKey, startNodeProcess } from './node-process.ts';
 import { formatBytes, formatTable, watchPeakRss } from './stats.ts';
 
 /**
@@ -15,6 +15,10 @@ import { formatBytes, formatTable, watchPeakRss } from './stats.ts';
  * acknowledgement: to the moment search counts every line). Request bodies are encoded before the clock starts;
  * what is timed is the node's decoding, pipeline and durable storage. Then a flood from many connections at
  * once, to show that overload is refused with 429 while the node's memory stays bounded.
+ *
+ * Every HTTP shipper authenticates with an API key that may only ingest into the bench's indices, in the header its
+ * kind of client sends: `ApiKey` as Elasticsearch's clients (and Strata's agent) do, `Bearer` as Loki clients
+ * (promtail's `bearer_token`) and OTLP exporters (a configured `Authorization` header) do. Syslog has no credentials.
  */
 
 const BATCH = 5_000;
@@ -63,6 +67,8 @@ function readLines(file: string, n: number): Line[] {
 interface Encoded {
   path: string;
   headers: Record<string, string>;
+  /** The scheme its kind of client sends an API key with. */
+  scheme: 'ApiKey' | 'Bearer';
   bodies: Buffer[];
 }
 
@@ -79,20 +85,23 @@ function encodeAll(lines: Line[]): Record<string, Encoded> {
   };
   const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
   return {
-    'native NDJSON': { path: '/api/v1/indices/bench/ingest', headers: { 'content-type': 'application/x-ndjson' }, bodies: batches.map((b) => Buffer.from(ndjson(b))) },
+    'native NDJSON': { path: '/api/v1/indices/bench/ingest', headers: { 'content-type': 'application/x-ndjson' }, scheme: 'ApiKey', bodies: batches.map((b) => Buffer.from(ndjson(b))) },
     'Elasticsearch _bulk': {
       path: '/_bulk',
       headers: { 'content-type': 'application/x-ndjson' },
+      scheme: 'ApiKey',
       bodies: batches.map((b) => Buffer.from(b.map((l) => `{"index":{"_index":"bench"}}\n${JSON.stringify({ '@timestamp': l.ts, message: l.message, system: l.system })}\n`).join(''))),
     },
     'Loki push, JSON': {
       path: '/loki/api/v1/push?index=bench',
       headers: { 'content-type': 'application/json' },
+      scheme: 'Bearer',
       bodies: batches.map((b) => Buffer.from(JSON.stringify({ streams: [...byStream(b)].map(([system, ls]) => ({ stream: { system }, values: ls.map((l) => [ns(l.ts), l.message]) })) }))),
     },
     'Loki push, protobuf + snappy': {
       path: '/loki/api/v1/push?index=bench',
       headers: { 'content-type': 'application/x-protobuf' },
+      scheme: 'Bearer',
       bodies: batches.map((b) =>
         snappy(
           Buffer.from(
@@ -118,20 +127,21 @@ function encodeAll(lines: Line[]): Record<string, Encoded> {
         });
         const encode = (b: Line[]) =>
           kind === 'JSON' ? Buffer.from(JSON.stringify(request(b))) : Buffer.from(Otlp.ExportLogsServiceRequest.encode(Otlp.ExportLogsServiceRequest.fromObject(request(b))).finish());
-        return [`OTLP logs, ${kind}`, { path: '/v1/logs?index=bench', headers: { 'content-type': kind === 'JSON' ? 'application/json' : 'application/x-protobuf' }, bodies: batches.map(encode) }];
+        return [`OTLP logs, ${kind}`, { path: '/v1/logs?index=bench', headers: { 'content-type': kind === 'JSON' ? 'application/json' : 'application/x-protobuf' }, scheme: 'Bearer', bodies: batches.map(encode) }];
       }),
     ),
   };
 }
 
-/** Sends every body, CONCURRENCY at a time, retrying 429s after their Retry-After. */
-async function send(url: string, e: Encoded): Promise<void> {
+/** Sends every body with the API key `key`, CONCURRENCY at a time, retrying 429s after their Retry-After. */
+async function send(url: string, key: string, e: Encoded): Promise<void> {
+  const headers = { ...e.headers, authorization: `${e.scheme} ${key}` };
   let next = 0;
   const worker = async () => {
     while (next < e.bodies.length) {
       const body = e.bodies[next++];
       for (;;) {
-        const res = await fetch(url + e.path, { method: 'POST', headers: e.headers, body });
+        const res = await fetch(url + e.path, { method: 'POST', headers, body });
         const text = await res.text();
         if (res.status === 429) {
           await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
@@ -145,20 +155,38 @@ async function send(url: string, e: Encoded): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
-async function count(url: string): Promise<number> {
-  const res = await fetch(url + '/api/v1/search', { method: 'POST', body: JSON.stringify({ index: '*', size: 0 }) });
-  return ((await res.json()) as { total?: number }).total ?? 0;
+/** Records stored in every index, asked as the admin. */
+async function count(url: string, authorization: string): Promise<number> {
+  const res = await fetch(url + '/api/v1/search', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ index: '*', size: 0 }) });
+  const text = await res.text();
+  // No index yet (syslog lines still on their way): nothing stored.
+  if (res.status === 404) return 0;
+  if (!res.ok) throw new Error(`counting records answered ${res.status}: ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { total?: number }).total ?? 0;
 }
 
-async function measure(name: string, lines: number, wireBytes: number, syslog: boolean, run: (url: string, syslogPort: number | null) => Promise<void>): Promise<ProtocolResult> {
+/** The indices the shippers of this bench write to; their API keys may ingest there and nowhere else. */
+const BENCH_INDICES = ['bench', 'flood'];
+
+async function measure(
+  name: string,
+  lines: number,
+  wireBytes: number,
+  syslog: boolean,
+  run: (url: string, key: string, syslogPort: number | null, count: () => Promise<number>) => Promise<void>,
+): Promise<ProtocolResult> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-proto-'));
-  const { child, url, syslogPort, stop } = await startNodeProcess(dir, { syslog });
+  const node = await startNodeProcess(dir, { syslog });
+  const { child, url, syslogPort, stop, authorization } = node;
   const rss = watchPeakRss(child.pid!);
   try {
+    // Issued before the clock starts: a shipper is given its key once, not per run.
+    const key = syslog ? '' : await createIngestKey(node, `bench ${name}`, BENCH_INDICES);
+    const counted = () => count(url, authorization);
     const t0 = performance.now();
-    await run(url, syslogPort);
+    await run(url, key, syslogPort, counted);
     const seconds = (performance.now() - t0) / 1000;
-    const stored = await count(url);
+    const stored = await counted();
     if (stored !== lines) throw new Error(`${name}: ${stored} of ${lines} lines stored`);
     return { protocol: name, lines, seconds, linesPerSec: Math.round(lines / seconds), mbPerSec: wireBytes / seconds / 1e6, peakRssBytes: rss.stop() };
   } finally {
@@ -174,7 +202,7 @@ export async function runProtocolBench(corpus: Corpus, n: number, log: (m: strin
   for (const [name, e] of Object.entries(encoded)) {
     log(`protocol bench: ${name}`);
     const bytes = e.bodies.reduce((s, b) => s + b.length, 0);
-    results.push(await measure(name, lines.length, bytes, false, (url) => send(url, e)));
+    results.push(await measure(name, lines.length, bytes, false, (url, key) => send(url, key, e)));
   }
   // Syslog over TCP, RFC 5424, octet-counted as rsyslog forwards; done when search counts every line.
   log('protocol bench: syslog TCP');
@@ -184,13 +212,13 @@ export async function runProtocolBench(corpus: Corpus, n: number, log: (m: strin
   });
   const stream = Buffer.concat(frames);
   results.push(
-    await measure('syslog, TCP (RFC 5424)', lines.length, stream.length, true, async (url, port) => {
+    await measure('syslog, TCP (RFC 5424)', lines.length, stream.length, true, async (_url, _key, port, counted) => {
       await new Promise<void>((ok, fail) => {
         const s = connect(port!, '127.0.0.1', () => s.end(stream, ok));
         s.on('error', fail);
       });
       const until = Date.now() + 120_000;
-      while ((await count(url)) < lines.length) {
+      while ((await counted()) < lines.length) {
         if (Date.now() > until) throw new Error('syslog lines did not all arrive within 120 s');
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -203,8 +231,10 @@ export async function runProtocolBench(corpus: Corpus, n: number, log: (m: strin
 async function flood(lines: Line[], log: (m: string) => void): Promise<FloodResult> {
   log('protocol bench: flood');
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-flood-'));
-  const { child, url, stop } = await startNodeProcess(dir);
+  const node = await startNodeProcess(dir);
+  const { child, url, stop } = node;
   const rss = watchPeakRss(child.pid!);
+  const headers = { 'content-type': 'application/x-ndjson', authorization: `ApiKey ${await createIngestKey(node, 'bench flood', BENCH_INDICES)}` };
   // 64 bodies of this size in flight are well over the node's 256 MiB ingest budget, so it must refuse some.
   const body = Buffer.from(ndjson(Array.from({ length: 40_000 }, (_, i) => lines[i % lines.length])));
   const connections = 64;
@@ -216,7 +246,7 @@ async function flood(lines: Line[], log: (m: string) => void): Promise<FloodResu
     await Promise.all(
       Array.from({ length: connections }, async () => {
         while (Date.now() < until) {
-          const res = await fetch(url + '/api/v1/indices/flood/ingest', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+          const res = await fetch(url + '/api/v1/indices/flood/ingest', { method: 'POST', headers, body });
           await res.arrayBuffer();
           requests++;
           if (res.status === 429) {
@@ -227,7 +257,7 @@ async function flood(lines: Line[], log: (m: string) => void): Promise<FloodResu
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds, connections, requests, answered429, storedLines: await count(url), peakRssBytes: rss.stop() };
+    return { seconds, connections, requests, answered429, storedLines: await count(url, node.authorization), peakRssBytes: rss.stop() };
   } finally {
     await stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --lines N --runs R --peers sqlite,ripgrep --dashboard]`: Strata side by side with SQLite FTS5
- * and ripgrep on one seeded corpus made from the Loghub samples (5M lines by default), then the issue's targets,
- * each marked met or not. Without the datasets the run reports itself skipped (exit 77), never passed.
- * `--dashboard` adds bench/dashboard.ts (off by default: it ingests the corpus again into its own node, minutes at 5M).
+ * `npm run bench [-- --lines N --runs R --peers sqlite,ripgrep --dashboard --ingest-auth apikey|basic]`: Strata side
+ * by side with SQLite FTS5 and ripgrep on one seeded corpus made from the Loghub samples (5M lines by default), then
+ * the issue's targets, each marked met or not. Without the datasets the run reports itself skipped (exit 77), never
+ * passed. `--dashboard` adds bench/dashboard.ts (off by default: it ingests the corpus again into its own node,
+ * minutes at 5M). `--ingest-auth` chooses how Strata's ingest authenticates: an ingest-only API key (the default,
+ * as a shipper would) or the admin's password over HTTP Basic.
  */
 import { parseArgs } from 'node:util';
 import { corpusOrSkip, parseCount, progressBar } from './cli-util.ts';
@@ -13,7 +15,7 @@ import { runSqlite } from './peers/sqlite-fts5.ts';
 import { QUERY_SET } from './queries.ts';
 import { formatPeerReport } from './report.ts';
 import { formatBytes, formatMs, formatTable } from './stats.ts';
-import { runStrata } from './strata.ts';
+import { INGEST_AUTHS, type IngestAuth, runStrata } from './strata.ts';
 import { formatProtocolReport, runProtocolBench } from './protocols.ts';
 
 const { values } = parseArgs({
@@ -24,16 +26,19 @@ const { values } = parseArgs({
     peers: { type: 'string', default: 'sqlite,ripgrep' },
     'protocol-lines': { type: 'string', default: '200000' },
     dashboard: { type: 'boolean', default: false },
+    'ingest-auth': { type: 'string', default: 'apikey' },
   },
   strict: true,
 });
 const log = (m: string) => process.stderr.write(m + '\n');
 const runs = Math.max(1, parseCount(values.runs, '--runs'));
+const ingestAuth = values['ingest-auth'] as IngestAuth;
+if (!INGEST_AUTHS.includes(ingestAuth)) throw new RangeError(`--ingest-auth takes ${INGEST_AUTHS.join(' or ')}, got '${values['ingest-auth']}'`);
 const started = performance.now();
 
 const corpus = await corpusOrSkip(values.lines, values.seed, log);
 
-const { result: strata, extras } = await runStrata(corpus, QUERY_SET, runs, log);
+const { result: strata, extras } = await runStrata(corpus, QUERY_SET, runs, log, ingestAuth);
 const results: PeerResult[] = [strata];
 const skipped: string[] = [];
 const peers = values.peers.split(',').map((p) => p.trim()).filter(Boolean);

@@ -5,7 +5,7 @@ import type { Corpus } from './corpus.ts';
 import { WARMUP_RUNS, type PeerResult, type QueryResult } from './peers/result.ts';
 import type { BenchQuery } from './queries.ts';
 import { median, p99, watchPeakRss } from './stats.ts';
-import { startNodeProcess } from './node-process.ts';
+import { createIngestKey, startNodeProcess, type NodeProcess } from './node-process.ts';
 
 /** Lines per ingest request and requests in flight: what a shipper fleet would send to one node. */
 const BATCH_LINES = 10_000;
@@ -22,6 +22,19 @@ export interface StrataExtras {
   httpMedianMs: Record<string, number>;
   histogram: { name: string; medianMs: number; p99Ms: number; buckets: number }[];
   segments: number;
+}
+
+/**
+ * How the bench's shipper fleet authenticates its ingest: an API key that may only ingest into the bench index (what
+ * a real shipper is given), or the admin's password over Basic (each request then costs the node a cache lookup
+ * of the verified password; scrypt runs once per credential every few minutes).
+ */
+export type IngestAuth = 'apikey' | 'basic';
+export const INGEST_AUTHS: readonly IngestAuth[] = ['apikey', 'basic'];
+
+/** The Authorization header the bench's ingest sends to `node` for `auth`, creating the key it needs. */
+export async function ingestAuthorization(node: NodeProcess, index: string, auth: IngestAuth): Promise<string> {
+  return auth === 'basic' ? node.authorization : `ApiKey ${await createIngestKey(node, 'bench ingest', [index])}`;
 }
 
 /** Yields request bodies of BATCH_LINES lines read straight from the NDJSON file, without parsing them. */
@@ -59,10 +72,12 @@ function* batches(file: string): Generator<Buffer> {
 
 /**
  * Sends the corpus's NDJSON to `index` over HTTP as a shipper fleet would (BATCH_LINES per request, CONCURRENCY in
- * flight, retrying 429s after Retry-After), and resolves once every line is acknowledged: durable and searchable.
+ * flight, retrying 429s after Retry-After), with `authorization` on every request, and resolves once every line is
+ * acknowledged: durable and searchable.
  */
 export async function ingestCorpus(
   url: string,
+  authorization: string,
   index: string,
   corpus: Corpus,
   log: (m: string) => void,
@@ -77,7 +92,7 @@ export async function ingestCorpus(
       for (;;) {
         const res = await fetch(`${url}/api/v1/indices/${index}/ingest`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-ndjson' },
+          headers: { 'content-type': 'application/x-ndjson', authorization },
           body: r.value,
         });
         if (res.status === 429) {
@@ -104,8 +119,8 @@ export async function ingestCorpus(
   return { ingestSeconds, retries };
 }
 
-async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(url: string, authorization: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
   const j = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(j)}`);
   return j;
@@ -122,23 +137,26 @@ function dirBytes(dir: string): number {
 
 /**
  * Strata measured like its peers: ingest the corpus over HTTP with durability on (fsync per batch), wait until
- * it is all sealed and merged, then time the shared query set. Latency is the engine's `took_ms`.
+ * it is all sealed and merged, then time the shared query set. Latency is the engine's `took_ms`. Ingest
+ * authenticates as `ingestAuth` says (an ingest-only API key by default); everything else as the admin.
  */
 export async function runStrata(
   corpus: Corpus,
   queries: readonly BenchQuery[],
   runs: number,
   log: (m: string) => void,
+  ingestAuth: IngestAuth = 'apikey',
 ): Promise<{ result: PeerResult; extras: StrataExtras }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  const { child, url, stop } = await startNodeProcess(dataDir);
+  const node = await startNodeProcess(dataDir);
+  const { child, url, stop, authorization } = node;
   const rss = watchPeakRss(child.pid!);
   try {
-    const { ingestSeconds, retries } = await ingestCorpus(url, INDEX, corpus, log);
+    const { ingestSeconds, retries } = await ingestCorpus(url, await ingestAuthorization(node, INDEX, ingestAuth), INDEX, corpus, log);
     const settleStart = performance.now();
-    await post(`${url}/api/v1/indices/${INDEX}/flush`, {});
+    await post(`${url}/api/v1/indices/${INDEX}/flush`, authorization, {});
     const settleSeconds = (performance.now() - settleStart) / 1000;
-    const stats = (await (await fetch(`${url}/api/v1/indices`)).json()) as { indices: { shards: { segments: number }[] }[] };
+    const stats = (await (await fetch(`${url}/api/v1/indices`, { headers: { authorization } })).json()) as { indices: { shards: { segments: number }[] }[] };
     const segments = stats.indices[0].shards.reduce((a, s) => a + s.segments, 0);
 
     const qResults: QueryResult[] = [];
@@ -154,7 +172,7 @@ export async function runStrata(
       let count = 0;
       for (let i = 0; i < WARMUP_RUNS + runs; i++) {
         const t = performance.now();
-        const j = (await post(`${url}/api/v1/search`, body)) as { total: number; hits: unknown[]; took_ms: number };
+        const j = (await post(`${url}/api/v1/search`, authorization, body)) as { total: number; hits: unknown[]; took_ms: number };
         // Warm-up: loads the term dictionaries a cold node reads on first use, and lets V8 optimize the query path.
         if (i < WARMUP_RUNS) continue;
         rtt.push(performance.now() - t);
@@ -175,7 +193,7 @@ export async function runStrata(
       const took: number[] = [];
       let buckets = 0;
       for (let i = 0; i < WARMUP_RUNS + runs; i++) {
-        const j = (await post(`${url}/api/v1/search`, { index: INDEX, query: name.includes('failed') ? 'failed' : '', size: 0, aggs: { h: agg } })) as {
+        const j = (await post(`${url}/api/v1/search`, authorization, { index: INDEX, query: name.includes('failed') ? 'failed' : '', size: 0, aggs: { h: agg } })) as {
           took_ms: number;
           aggs: { h: { buckets: unknown[] } };
         };
@@ -194,7 +212,9 @@ export async function runStrata(
         peakRssBytes: rss.stop(),
         queries: qResults,
         notes: [
-          `Strata: ingest over HTTP, ${BATCH_LINES.toLocaleString('en-US')}-line NDJSON batches, ${CONCURRENCY} in flight, fsync per batch; lines/s counts acknowledged (durable and searchable) lines`,
+          `Strata: ingest over HTTP, ${BATCH_LINES.toLocaleString('en-US')}-line NDJSON batches, ${CONCURRENCY} in flight, fsync per batch, authenticated ${
+            ingestAuth === 'apikey' ? 'with an ingest-only API key' : 'as the admin over HTTP Basic'
+          }; lines/s counts acknowledged (durable and searchable) lines`,
           'Strata: latency is the engine\u2019s took_ms; HTTP round trips are listed separately',
         ],
       },

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { adminFetch } from './auth.ts';
 import { expect, shot, test } from './fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/strata.js', import.meta.url));
@@ -12,6 +13,14 @@ test('the agents view lists a running agent with what it read, and marks it stal
   const dir = mkdtempSync(join(tmpdir(), 'strata-e2e-agent-'));
   const lines = Array.from({ length: 1234 }, (_, i) => `agent line ${i}`).join('\n') + '\n';
   writeFileSync(join(dir, 'app.log'), lines);
+  // The agent's credential: an API key that may ingest into its index and nothing else, as an operator issues one.
+  const key = await adminFetch(`${state.nodeUrl}/api/v1/security/api_keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'e2e agent', privileges: [{ indices: ['e2e-agent'], actions: ['ingest'] }] }),
+  });
+  expect(key.status).toBe(201);
+  const { encoded } = (await key.json()) as { encoded: string };
   writeFileSync(
     join(dir, 'agent.yaml'),
     [
@@ -24,6 +33,7 @@ test('the agents view lists a running agent with what it read, and marks it stal
       'output:',
       `  urls: [${JSON.stringify(state.nodeUrl)}]`,
       '  index: e2e-agent',
+      `  auth: { api_key: ${JSON.stringify(encoded)} }`,
       '',
     ].join('\n'),
   );

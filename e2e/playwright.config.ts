@@ -1,8 +1,10 @@
 import { defineConfig } from '@playwright/test';
+import { ADMIN_STORAGE_STATE } from './auth.ts';
+import { LAUNCH_OPTIONS } from './browser.ts';
 
 /**
- * Browser tests with Debian's Chromium (never a downloaded browser): `executablePath` is the binary itself, not
- * the /usr/bin wrapper that adds flags; the host rule keeps it from looking up any host but loopback.
+ * Browser tests with Debian's Chromium (see browser.ts). Every journey starts signed in as the admin (the setup
+ * signs in once through the login page); one that needs another user, or none, makes its own context.
  */
 export default defineConfig({
   testDir: '.',
@@ -17,9 +19,7 @@ export default defineConfig({
     viewport: { width: 1366, height: 800 },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    launchOptions: {
-      executablePath: process.env.STRATA_CHROMIUM ?? '/usr/lib/chromium/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
-    },
+    storageState: ADMIN_STORAGE_STATE,
+    launchOptions: LAUNCH_OPTIONS,
   },
 });

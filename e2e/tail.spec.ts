@@ -1,8 +1,9 @@
+import { adminFetch } from './auth.ts';
 import { APP_INDEX } from './data.ts';
 import { expect, shot, test } from './fixtures.ts';
 
 async function post(nodeUrl: string, records: Record<string, unknown>[]): Promise<void> {
-  const res = await fetch(`${nodeUrl}/api/v1/indices/${APP_INDEX}/ingest`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: records.map((r) => JSON.stringify(r)).join('\n') });
+  const res = await adminFetch(`${nodeUrl}/api/v1/indices/${APP_INDEX}/ingest`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: records.map((r) => JSON.stringify(r)).join('\n') });
   expect(res.status).toBe(200);
 }
 

@@ -83,6 +83,25 @@ export const NodeConfigSchema = z
     /** Merge when this many segments share a size tier. */
     mergeMinSegments: z.number().int().min(2).default(8),
     maxMergedDocs: z.number().int().min(1).default(4_000_000),
+    /** How long a dashboard sign-in lasts. */
+    sessionTtlMs: z.number().int().min(1000).default(8 * 3600_000),
+    /** Failed sign-ins of one username from one address within `loginFailureWindowMs`, before 429. */
+    loginFailureLimit: z.number().int().min(1).default(5),
+    loginFailureWindowMs: z.number().int().min(1000).default(5 * 60_000),
+    /** Failed credentials of any kind from one address within a minute, before 429. */
+    authFailuresPerMinute: z.number().int().min(1).default(30),
+    /**
+     * PEM certificate (the node's own first, then any intermediates) that the HTTP port and the syslog TLS port
+     * present; with `tlsKey`, the HTTP port speaks HTTPS only. Both or neither; null: plain HTTP.
+     */
+    tlsCert: z.string().min(1).nullable().default(null),
+    /** PEM private key of `tlsCert`. Keep it readable by the node's user only. */
+    tlsKey: z.string().min(1).nullable().default(null),
+    /**
+     * Syslog over TLS (RFC 5425: octet-counted frames, newline framing also taken) on this TCP port, with
+     * `tlsCert` and `tlsKey`; 6514 is its registered port. A port of its own, beside `syslogPort`: null: off.
+     */
+    syslogTlsPort: z.number().int().min(0).max(65535).nullable().default(null),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;

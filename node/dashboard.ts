@@ -1,16 +1,19 @@
 /**
  * The dashboard process: builds the Next.js app when its sources are newer than the last build, then serves it
  * with `next start`, pointed at a node through STRATA_NODE_URL. A child process, so that the dashboard's memory
- * and crashes stay apart from the node's.
+ * and crashes stay apart from the node's. A node on https with a certificate of a private CA (`strata certs`) is
+ * trusted through NODE_EXTRA_CA_CERTS, which Node reads at start and adds to its built-in CAs for every TLS
+ * connection, the server side's fetch included, so that no dashboard code needs to know.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { StrataError } from '../lib/errors.ts';
+import { readCaBundle } from './tls.ts';
 
 /** What the dashboard is built from: a change to any of these means the build is stale. */
-const SOURCES = ['app', 'components', 'lib/client', 'indexer/query', 'indexer/text', 'lib/errors.ts', 'lib/record.ts', 'next.config.js', 'package.json', 'tsconfig.json'];
+const SOURCES = ['app', 'proxy.ts', 'components', 'lib/client', 'indexer/query', 'indexer/text', 'lib/errors.ts', 'lib/record.ts', 'next.config.js', 'package.json', 'tsconfig.json'];
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
@@ -55,12 +58,28 @@ export interface DashboardProcess {
   close(): Promise<void>;
 }
 
+/**
+ * The environment that points a dashboard process at its node: the URL, and with `nodeCa` (a PEM file, checked
+ * here) the CA that signed the node's certificate. NODE_EXTRA_CA_CERTS holds one file: one set for the dashboard
+ * already is replaced, and said so.
+ */
+export function nodeClientEnv(nodeUrl: string, nodeCa: string | undefined, log: (m: string) => void): Record<string, string> {
+  const env: Record<string, string> = { STRATA_NODE_URL: nodeUrl };
+  if (nodeCa === undefined) return env;
+  readCaBundle(nodeCa, '--node-ca');
+  const before = process.env.NODE_EXTRA_CA_CERTS;
+  if (before !== undefined && before !== '' && before !== nodeCa) log(`dashboard: --node-ca ${nodeCa} replaces NODE_EXTRA_CA_CERTS=${before} for the dashboard; put both CAs in one file to trust both`);
+  env.NODE_EXTRA_CA_CERTS = nodeCa;
+  return env;
+}
+
 /** Serves the built dashboard on host:port, answering once its pages load. */
-export async function startDashboard(opts: { root: string; nodeUrl: string; port: number; host: string; log: (m: string) => void }): Promise<DashboardProcess> {
+export async function startDashboard(opts: { root: string; nodeUrl: string; port: number; host: string; log: (m: string) => void; nodeCa?: string }): Promise<DashboardProcess> {
   const { root, nodeUrl, port, host, log } = opts;
+  const env = childEnv(nodeClientEnv(nodeUrl, opts.nodeCa, log));
   const child = spawn(process.execPath, [nextBin(root), 'start', '--port', String(port), '--hostname', host], {
     cwd: root,
-    env: childEnv({ STRATA_NODE_URL: nodeUrl }),
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -18,6 +18,7 @@ export interface TestNode {
   security: Security;
   dataDir: string;
   syslogPort: number | null;
+  syslogTlsPort: number | null;
   /** What the node logged. */
   logs: string[];
   close(): Promise<void>;
@@ -34,11 +35,12 @@ export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promis
   const logs: string[] = [];
   const node = await runNode(cfg, (m) => logs.push(m), { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD });
   return {
-    url: `http://127.0.0.1:${node.port}`,
+    url: node.url,
     engine: node.engine,
     security: node.security,
     dataDir,
     syslogPort: node.syslog?.port ?? null,
+    syslogTlsPort: node.syslog?.tlsPort ?? null,
     logs,
     async close() {
       await node.close();

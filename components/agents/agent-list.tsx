@@ -1,9 +1,11 @@
 'use client';
 import { useEffect, useState } from 'react';
-import { type AgentInfo, StrataClient } from '../../lib/client/index.ts';
+import type { AgentInfo } from '../../lib/client/index.ts';
+import { client } from '../session/browser-client.ts';
 import { formatCount } from '../format.ts';
+import { useMay } from '../session/session.tsx';
+import { EnrollmentTokens } from './enrollment-tokens.tsx';
 
-const client = new StrataClient('');
 const REFRESH_MS = 5000;
 
 function ago(iso: string, now: number): string {
@@ -24,6 +26,7 @@ export function AgentList() {
   const [agents, setAgents] = useState<AgentInfo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(() => Date.now());
+  const mayManage = useMay('manage_agents');
   useEffect(() => {
     let live = true;
     const load = () =>
@@ -112,6 +115,7 @@ export function AgentList() {
           </tbody>
         </table>
       )}
+      {mayManage && <EnrollmentTokens />}
     </div>
   );
 }

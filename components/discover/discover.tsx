@@ -14,6 +14,7 @@ import { ContextDialog } from './context-dialog.tsx';
 import { FieldSidebar, fieldsOfHits } from './field-sidebar.tsx';
 import { Histogram } from './histogram.tsx';
 import { Results } from './results.tsx';
+import { useMay } from '../session/session.tsx';
 import { OpenSearchDialog, SaveSearchDialog } from './saved-searches.tsx';
 import { client, useSearch } from './use-search.ts';
 import { type DiscoverView, paramsFromView, viewFromParams } from './view-state.ts';
@@ -35,6 +36,7 @@ export function Discover() {
   const [notice, setNotice] = useState<string | null>(null);
   const { state, loadMore } = useSearch(view, refresh);
   const valueCache = useRef(new Map<string, FieldValue[]>());
+  const maySave = useMay('save_objects');
 
   useEffect(() => setDraft(view.query), [view.query]);
 
@@ -101,9 +103,11 @@ export function Discover() {
         <button className="btn primary" onClick={() => submit(draft)}>
           Search
         </button>
-        <button className="btn" onClick={() => setDialog('save')}>
-          Save
-        </button>
+        {maySave && (
+          <button className="btn" onClick={() => setDialog('save')}>
+            Save
+          </button>
+        )}
         <button className="btn" onClick={() => setDialog('open')}>
           Open
         </button>
@@ -182,6 +186,7 @@ export function Discover() {
       )}
       {dialog === 'open' && (
         <OpenSearchDialog
+          mayDelete={maySave}
           onClose={() => setDialog(null)}
           onOpen={(s) => {
             setDialog(null);

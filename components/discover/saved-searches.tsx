@@ -44,8 +44,8 @@ export function SaveSearchDialog({ view, onClose, onSaved }: { view: DiscoverVie
   );
 }
 
-/** Lists saved searches: open one, or delete it. */
-export function OpenSearchDialog({ onClose, onOpen }: { onClose(): void; onOpen(s: SavedSearch): void }) {
+/** Lists saved searches: open one, or (with the `save_objects` privilege) delete it. */
+export function OpenSearchDialog({ mayDelete, onClose, onOpen }: { mayDelete: boolean; onClose(): void; onOpen(s: SavedSearch): void }) {
   const [list, setList] = useState<SavedSearch[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const load = () => client.savedSearches().then(setList, (e: Error) => setError(e.message));
@@ -60,7 +60,7 @@ export function OpenSearchDialog({ onClose, onOpen }: { onClose(): void; onOpen(
         </p>
       )}
       {list === null && !error && <p className="muted">Loading…</p>}
-      {list?.length === 0 && <p className="muted">No saved searches yet: run a search and press Save.</p>}
+      {list?.length === 0 && <p className="muted">No saved searches yet{mayDelete ? ': run a search and press Save' : ''}.</p>}
       <ul className="savedlist" aria-label="Saved searches">
         {list?.map((s) => (
           <li key={s.id}>
@@ -74,20 +74,22 @@ export function OpenSearchDialog({ onClose, onOpen }: { onClose(): void; onOpen(
             <button className="btn" onClick={() => onOpen(s)} aria-label={`Open ${s.name}`}>
               Open
             </button>
-            <button
-              className="btn"
-              aria-label={`Delete ${s.name}`}
-              onClick={async () => {
-                try {
-                  await client.deleteSavedSearch(s.id);
-                  await load();
-                } catch (e) {
-                  setError((e as Error).message);
-                }
-              }}
-            >
-              Delete
-            </button>
+            {mayDelete && (
+              <button
+                className="btn"
+                aria-label={`Delete ${s.name}`}
+                onClick={async () => {
+                  try {
+                    await client.deleteSavedSearch(s.id);
+                    await load();
+                  } catch (e) {
+                    setError((e as Error).message);
+                  }
+                }}
+              >
+                Delete
+              </button>
+            )}
           </li>
         ))}
       </ul>

@@ -1,10 +1,11 @@
 'use client';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, type DateHistogramResult, type Hit, StrataClient } from '../../lib/client/index.ts';
+import { ApiError, type DateHistogramResult, type Hit } from '../../lib/client/index.ts';
+import { client } from '../session/browser-client.ts';
 import { resolveRange, TimeError } from '../time/time-range.ts';
 import type { DiscoverView } from './view-state.ts';
 
-export const client = new StrataClient('');
+export { client };
 const PAGE = 200;
 const BUCKETS = 80;
 

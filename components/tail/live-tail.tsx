@@ -2,7 +2,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type FieldInfo, type Hit, StrataClient } from '../../lib/client/index.ts';
+import type { FieldInfo, Hit } from '../../lib/client/index.ts';
+import { client } from '../session/browser-client.ts';
 import { QuickFilter } from '../filter/quick-filter.ts';
 import { formatCount, formatTimestamp } from '../format.ts';
 import { QueryBar } from '../query-bar/query-bar.tsx';
@@ -11,7 +12,6 @@ import { HitSummary } from '../discover/hit-line.tsx';
 import { termsOf } from '../text/match-terms.ts';
 import { RateMeter, TailBuffer, type TailLine } from './tail-buffer.ts';
 
-const client = new StrataClient('');
 /** Lines kept in the page: enough to scroll back through, few enough that 5,000 lines/s stays smooth. */
 const CAPACITY = 5000;
 const FILTER_LIMIT = 1000;
@@ -120,7 +120,12 @@ export function LiveTail() {
     });
     es.onerror = () => {
       setStatus(es.readyState === EventSource.CLOSED ? 'error' : 'connecting');
-      if (es.readyState === EventSource.CLOSED) setError('the stream closed; reload to try again');
+      if (es.readyState === EventSource.CLOSED) {
+        setError('the stream closed; reload to try again');
+        // An EventSource does not tell why it closed; an expired session is one reason, and asking the node who
+        // we are sends the page to sign in when it is.
+        client.me().catch(() => undefined);
+      }
     };
     return () => {
       es.close();

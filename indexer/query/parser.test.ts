@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatQuery, type Query } from './ast.ts';
-import { MAX_QUERY_LENGTH, parseQuery, QueryError } from './parser.ts';
+import { MAX_QUERY_CLAUSES, MAX_QUERY_LENGTH, parseQuery, QueryError } from './parser.ts';
 
 /** Expected as the canonical formatted form (a string) or as the exact AST. */
 function check(input: string, expected: string | Query): void {
@@ -210,8 +210,9 @@ describe('parseQuery: errors carry the position that broke the parse', () => {
     fails('-'.repeat(70) + 'a', 65, /nested deeper/);
     fails('NOT '.repeat(70) + 'a', 65 * 4, /nested deeper/);
     check('('.repeat(60) + 'a' + ')'.repeat(60), 'a');
-    // Exactly at the limit: 8192 clauses, flattened into one AND.
-    check('a '.repeat(MAX_QUERY_LENGTH / 2), '(' + Array(MAX_QUERY_LENGTH / 2).fill('a').join(' AND ') + ')');
+    // Exactly at the clause limit: flattened into one AND; one more is refused.
+    check('a '.repeat(MAX_QUERY_CLAUSES), '(' + Array(MAX_QUERY_CLAUSES).fill('a').join(' AND ') + ')');
+    fails('a '.repeat(MAX_QUERY_CLAUSES + 1), 0, new RegExp(`has ${MAX_QUERY_CLAUSES + 1} terms; at most ${MAX_QUERY_CLAUSES}`));
     fails('a'.repeat(MAX_QUERY_LENGTH + 1), MAX_QUERY_LENGTH, /longer than/);
   });
 });

@@ -31,7 +31,29 @@ export function parseQuery(text: string): Query {
     const c = text[p.pos];
     throw new QueryError(c === ')' ? "unexpected ')' without a matching '('" : `unexpected '${c}'`, p.pos);
   }
+  const n = leafCount(q);
+  if (n > MAX_QUERY_CLAUSES) throw new QueryError(`the query has ${n} terms; at most ${MAX_QUERY_CLAUSES} are allowed: split it, or use a prefix or a range`, 0);
   return simplify(q);
+}
+
+/**
+ * Query complexity limits: a query costs a postings walk per term, so a query of thousands of terms (or a prefix
+ * matching hundreds of thousands) would hold a search thread for long; such queries are refused with what to do.
+ */
+export const MAX_QUERY_CLAUSES = 1024;
+/** Terms one prefix may expand to in one field of one segment. */
+export const MAX_PREFIX_TERMS = 100_000;
+
+function leafCount(q: Query): number {
+  switch (q.type) {
+    case 'and':
+    case 'or':
+      return q.clauses.reduce((n, c) => n + leafCount(c), 0);
+    case 'not':
+      return leafCount(q.clause);
+    default:
+      return 1;
+  }
 }
 
 class Parser {

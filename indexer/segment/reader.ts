@@ -4,6 +4,7 @@ import { StrataError } from '../../lib/errors.ts';
 import type { Fields } from '../../lib/record.ts';
 import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
+import { MAX_PREFIX_TERMS } from '../query/parser.ts';
 import { ByteReader, decodeDeltas, skipPositionsEntry, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { TermDict } from './term-dict.ts';
@@ -380,9 +381,14 @@ export class SegmentReader {
     const ti = this.textIndex(field);
     if (!ti) return 0;
     let k = ti.terms.lowerBound(prefix);
-    let n = 0;
-    for (; k < ti.terms.size && ti.terms.startsWith(k, prefix); k++, n++) into.setAll(this.docsInRange(ti, k, lo, hi));
-    return n;
+    let end = k;
+    while (end < ti.terms.size && ti.terms.startsWith(end, prefix)) {
+      if (++end - k > MAX_PREFIX_TERMS) {
+        throw new StrataError('invalid_query', `"${prefix.slice(0, 100)}*" matches more than ${MAX_PREFIX_TERMS} different words in field ${field.slice(0, 100)}: make the prefix longer`, { reason: 'too_many_terms' });
+      }
+    }
+    for (let t = k; t < end; t++) into.setAll(this.docsInRange(ti, t, lo, hi));
+    return end - k;
   }
 
   numberColumn(field: string): Float64Array | null {

@@ -1,12 +1,13 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { OutputConfig } from './config.ts';
+import { type OutputConfig, outputCa } from './config.ts';
 import { parseRetryAfter } from './backoff.ts';
 
 /**
  * POSTs `_bulk` bodies to one of the configured nodes. Connections are kept alive (a batch a second per agent
  * should not pay a TCP and TLS handshake each time). An answer is any HTTP response; a connection failure or a
- * timeout rejects with a message naming the URL, for the log.
+ * timeout rejects with a message naming the URL, for the log. An https node's certificate is checked against
+ * `output.tls.ca` when given, else the system's CAs.
  */
 
 export interface BulkAnswer {
@@ -27,13 +28,29 @@ export function authorization(cfg: OutputConfig): string | null {
   return null;
 }
 
+const UNTRUSTED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
+
+/**
+ * What to do about a failed request, when it is the node's certificate that failed: the message of OpenSSL alone
+ * ("unable to verify the first certificate") does not say where the fix goes. Empty for other errors.
+ */
+export function certificateHint(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code ?? '';
+  if (UNTRUSTED.has(code)) return ` (${code}: the node's certificate is not signed by a CA the agent trusts; give that CA, such as ca.pem from \`strata certs\`, in output.tls.ca)`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ` (${code}: the node's certificate does not list the URL's host; use a name it lists, or issue it for this one with \`strata certs --hosts\`)`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return ` (${code}: check the node's certificate dates and both machines' clocks)`;
+  return '';
+}
+
 export class BulkClient {
   private readonly targets: URL[];
   private readonly headers: Record<string, string>;
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
+  private readonly https: HttpsAgent;
 
   constructor(private cfg: OutputConfig) {
+    const ca = outputCa(cfg);
+    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 64, ...(ca !== undefined ? { ca } : {}) });
     this.targets = cfg.urls.map((u) => {
       const url = new URL(u);
       url.pathname = url.pathname.replace(/\/+$/, '') + '/_bulk';
@@ -66,7 +83,7 @@ export class BulkClient {
       const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.cfg.timeout_ms} ms`)), this.cfg.timeout_ms);
       const done = (e: Error | null, a?: BulkAnswer) => {
         clearTimeout(timer);
-        if (e) fail(new Error(`POST ${this.urlName(urlIndex)}/_bulk: ${e.message}`, { cause: e }));
+        if (e) fail(new Error(`POST ${this.urlName(urlIndex)}/_bulk: ${e.message}${certificateHint(e)}`, { cause: e }));
         else ok(a!);
       };
       req.on('error', (e) => done(e));

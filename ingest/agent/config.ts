@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -202,6 +203,18 @@ const RetrySchema = strict({
   max_retry_after_ms: ms(0, 3_600_000).default(300_000),
 });
 
+/**
+ * How the agent checks an https node's certificate. Always checked: there is no switch to skip it, since an agent
+ * that ships to whoever answers hands over its logs and its credential.
+ */
+const OutputTlsSchema = strict({
+  /**
+   * A PEM file of the CA certificate(s) that signed the node's certificate (`ca.pem` from `strata certs`); relative
+   * to this file. Given, it replaces the system's CAs for this output: the agent trusts that CA only.
+   */
+  ca: z.string().min(1).optional(),
+});
+
 const OutputSchema = strict({
   /** Node URLs; requests go to the first, and fail over to the next on an error. */
   urls: z.array(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })).min(1),
@@ -216,6 +229,11 @@ const OutputSchema = strict({
   max_in_flight_batches: z.number().int().min(1).max(64).default(2),
   batch: BatchSchema.prefault({}),
   retry: RetrySchema.prefault({}),
+  tls: OutputTlsSchema.optional(),
+}).superRefine((o, ctx) => {
+  if (o.tls?.ca !== undefined && !o.urls.some((u) => u.startsWith('https:'))) {
+    ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'checks https:// nodes, and every url is http://: make them https://, or drop tls' });
+  }
 });
 
 const RegistrySchema = z.preprocess(
@@ -346,6 +364,7 @@ export function parseAgentConfig(input: unknown, what: string, baseDir = process
   // Relative paths follow the config file, not the directory the agent happens to be started from.
   if (cfg.registry !== undefined) cfg.registry.path = resolve(baseDir, cfg.registry.path);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  if (cfg.output.tls?.ca !== undefined) cfg.output.tls.ca = abs(cfg.output.tls.ca);
   for (const input of cfg.inputs) {
     if (input.type === 'file') input.paths = input.paths.map(abs);
     else if (input.type === 'journald') {
@@ -370,5 +389,30 @@ export function loadAgentConfig(file: string): AgentConfig {
   if (doc.errors.length > 0) {
     throw new StrataError('invalid_config', `invalid agent config ${file}: ${doc.errors.map((e) => e.message).join('; ')}`, { path: file });
   }
-  return parseAgentConfig(doc.toJS(), `agent config ${file}`, dirname(resolve(file)));
+  const cfg = parseAgentConfig(doc.toJS(), `agent config ${file}`, dirname(resolve(file)));
+  // Checked here too, so that `--check` and a start report a wrong path before anything is read.
+  outputCa(cfg.output);
+  return cfg;
+}
+
+/**
+ * The PEM of `output.tls.ca`, checked to hold a certificate; undefined when not given (the system's CAs are used).
+ * Throws `invalid_config` naming the file.
+ */
+export function outputCa(output: OutputConfig): Buffer | undefined {
+  const path = output.tls?.ca;
+  if (path === undefined) return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new StrataError('invalid_config', `cannot read output.tls.ca ${path}: ${why} (the CA certificate that signed the node's, such as ca.pem from \`strata certs\`)`, { path }, { cause: e });
+  }
+  try {
+    new X509Certificate(pem);
+  } catch (e) {
+    throw new StrataError('invalid_config', `output.tls.ca ${path} is not a PEM certificate (${(e as Error).message}): give the CA certificate, such as ca.pem from \`strata certs\`, not a key`, { path }, { cause: e });
+  }
+  return pem;
 }

@@ -23,7 +23,7 @@ export interface Node {
 export async function startNode(dataDir: string, port = 0): Promise<Node> {
   const cfg = parseConfig(NodeConfigSchema, { dataDir, port, buildThreads: 1 }, 'test node');
   const node = await runNode(cfg, () => {}, { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD });
-  return { url: `http://127.0.0.1:${node.port}`, port: node.port, dataDir, close: () => node.close() };
+  return { url: node.url, port: node.port, dataDir, close: () => node.close() };
 }
 
 export function tempDir(what: string): { path: string; remove(): void } {

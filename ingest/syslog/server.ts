@@ -1,13 +1,21 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import { StrataError } from '../../lib/errors.ts';
 import { type DecodedBatch, type RejectCode, emptyBatch, pushRecord, reject } from '../batch.ts';
 import { parseSyslog } from '../protocols/syslog.ts';
 import { type FrameSink, SyslogFrameDecoder } from './framing.ts';
 
 /**
- * The syslog listeners: UDP (a datagram is a message) and TCP (RFC 6587 framing) on one port, parsing each message
- * into a record and handing them to storage in batches so it can group-commit them.
+ * The syslog listeners: UDP (a datagram is a message) and TCP (RFC 6587 framing) on one port, and TLS (RFC 5425) on
+ * a port of its own, parsing each message into a record and handing them to storage in batches so it can
+ * group-commit them.
+ *
+ * TLS has its own port, as RFC 5425 has (6514, beside 514): UDP cannot carry TLS, so switching "the" port to TLS
+ * would leave its UDP half in clear under the same number; a port of its own lets plain and TLS senders run side by
+ * side while they move over, and a firewall tell them apart. Its frames are RFC 5425's octet-counted ones;
+ * newline-delimited frames are taken too (the decoder tells them apart per frame), since senders such as rsyslog
+ * default to them over TLS as well.
  *
  * Syslog has no acknowledgements (RFC 6587 TCP has none at the application level; RELP, which has, is another
  * protocol), so a sender can never be asked to send a message again: a batch that storage refuses is lost, and is
@@ -18,14 +26,16 @@ import { type FrameSink, SyslogFrameDecoder } from './framing.ts';
  * buffer fills (those are not countable here).
  */
 export interface SyslogServerOptions {
-  /** The address to listen on, for both transports. */
+  /** The address to listen on, for every transport. */
   host: string;
   /** One port for both UDP and TCP; 0 picks a free port (the same for both). */
   port: number;
+  /** Syslog over TLS on a port of its own; off when absent. */
+  tls?: SyslogTlsOptions;
   /** A message over this many bytes is rejected (`oversize`) and skipped without being held whole. */
   maxRecordBytes: number;
   /** Stores a batch; resolves once durable. Rejections in the batch are for counting. */
-  onBatch: (batch: DecodedBatch, meta: { transport: 'udp' | 'tcp' }) => Promise<void>;
+  onBatch: (batch: DecodedBatch, meta: BatchMeta) => Promise<void>;
   log: (m: string) => void;
   /** A batch is handed over at this many records (default 1000)… */
   maxBatchRecords?: number;
@@ -35,6 +45,20 @@ export interface SyslogServerOptions {
   maxPendingRecords?: number;
   /** The same bound in message bytes (default 32 MiB). */
   maxPendingBytes?: number;
+}
+
+/** Where a batch came from: TLS is TCP underneath, and is told apart by `tls`. */
+export interface BatchMeta {
+  transport: 'udp' | 'tcp';
+  tls: boolean;
+}
+
+export interface SyslogTlsOptions {
+  /** The TCP port of the TLS listener; 0 picks a free one. */
+  port: number;
+  /** PEM: the certificate chain presented, and its key. */
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export interface SyslogTransportStats {
@@ -47,9 +71,11 @@ export interface SyslogTransportStats {
 export interface SyslogStats {
   udp: SyslogTransportStats;
   tcp: SyslogTransportStats;
+  /** Messages over TLS connections (framing bytes as decrypted, without TLS's own). */
+  tls: SyslogTransportStats;
   /** Records in batches storage acknowledged. */
   stored: number;
-  /** Messages not made into records, by reason: `oversize`, `invalid_syntax` (TCP framing). */
+  /** Messages not made into records, by reason: `oversize`, `invalid_syntax` (TCP and TLS framing). */
   rejected: Partial<Record<RejectCode, number>>;
   /** UDP datagrams dropped because storage was behind (over the pending bound). */
   dropped: number;
@@ -57,37 +83,71 @@ export interface SyslogStats {
   lost: number;
   /** Records stored with a parse problem (no or a bad timestamp, malformed structured data, not syslog at all). */
   warnings: number;
-  /** TCP connections open now. */
+  /** TCP and TLS connections open now. */
   connections: number;
   /** Socket errors (resets mid-stream and the like) and unexpected failures confined to one connection. */
   errors: number;
 }
 
-export interface SyslogServer {
-  readonly port: number;
+/** A receiver on any of the transports: UDP and TCP on `port`, TLS on `tlsPort`. */
+export interface SyslogReceiver {
+  /** The UDP and TCP port; null when those are off (TLS only). */
+  readonly port: number | null;
+  /** The TLS port; null when off. */
+  readonly tlsPort: number | null;
+  /** The TLS listener, for its handshake failures (`tlsClientError`); null when off. */
+  readonly tlsListener: tls.Server | null;
   stats(): SyslogStats;
   /** Stops listening, ends connections (after a grace period for what they already sent), stores what is pending. */
   close(): Promise<void>;
 }
 
-type Transport = 'udp' | 'tcp';
+/** A receiver with UDP and TCP on, and TLS when asked for. */
+export interface SyslogServer extends SyslogReceiver {
+  readonly port: number;
+}
+
+type Transport = 'udp' | 'tcp' | 'tls';
 
 const DEFAULT_BATCH_RECORDS = 1000;
 const DEFAULT_BATCH_DELAY_MS = 50;
 const DEFAULT_PENDING_BYTES = 32 << 20;
 /** How long close() lets connections deliver what they sent before it cuts them. */
 const CLOSE_GRACE_MS = 1000;
+/** A TLS client that has not finished its handshake by then is cut (Node's default, 2 minutes, holds a socket long). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Bursts of datagrams wait in the kernel while storage commits; Linux caps this at net.core.rmem_max. */
 const UDP_RECEIVE_BUFFER_BYTES = 8 << 20;
 /** A port picked by TCP may be taken for UDP by someone else; picking again this many times. */
 const PORT_ATTEMPTS = 10;
 
 export async function startSyslogServer(opts: SyslogServerOptions): Promise<SyslogServer> {
+  return (await startSyslogReceiver(opts)) as SyslogServer;
+}
+
+/** As startSyslogServer, where `port: null` leaves UDP and TCP off (a receiver for TLS only). */
+export async function startSyslogReceiver(opts: Omit<SyslogServerOptions, 'port'> & { port: number | null }): Promise<SyslogReceiver> {
+  if (opts.port === null && opts.tls === undefined) throw new StrataError('invalid_config', 'a syslog receiver needs a port: UDP and TCP, TLS, or both');
   const receiver = new Receiver(opts);
-  const { tcp, udp, port } = await listenBoth(opts.host, opts.port, receiver);
-  receiver.attach(tcp, udp);
+  let plain: Awaited<ReturnType<typeof listenBoth>> | null = null;
+  if (opts.port !== null) plain = await listenBoth(opts.host, opts.port, receiver);
+  let secure: tls.Server | null = null;
+  if (opts.tls !== undefined) {
+    try {
+      secure = await listenTls(opts.host, opts.tls, receiver);
+    } catch (e) {
+      if (plain !== null) {
+        plain.udp.close();
+        await new Promise<void>((resolve) => plain!.tcp.close(() => resolve()));
+      }
+      throw e;
+    }
+  }
+  receiver.attach(plain?.tcp ?? null, plain?.udp ?? null, secure);
   return {
-    port,
+    port: plain?.port ?? null,
+    tlsPort: secure === null ? null : (secure.address() as net.AddressInfo).port,
+    tlsListener: secure,
     stats: () => receiver.stats(),
     close: () => receiver.close(),
   };
@@ -106,15 +166,18 @@ class Receiver {
   private readonly maxBatchDelayMs: number;
   private readonly maxPendingRecords: number;
   private readonly maxPendingBytes: number;
-  private readonly pending: Record<Transport, PendingBatch> = { udp: new PendingBatch(), tcp: new PendingBatch() };
+  private readonly pending: Record<Transport, PendingBatch> = { udp: new PendingBatch(), tcp: new PendingBatch(), tls: new PendingBatch() };
   /** Records (and their bytes) received and not yet settled by storage: pending batches and those in flight. */
   private heldRecords = 0;
   private heldBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sockets = new Set<net.Socket>();
+  /** TLS connections still in their handshake: not yet in `sockets`, but close() must cut them too. */
+  private readonly handshaking = new Set<net.Socket>();
   private paused = false;
   private tcp: net.Server | null = null;
   private udp: dgram.Socket | null = null;
+  private tls: tls.Server | null = null;
   private closing: Promise<void> | null = null;
   /** Kinds of storage failure already logged since the last success. */
   private readonly failuresLogged = new Set<string>();
@@ -125,6 +188,7 @@ class Receiver {
   private readonly st: SyslogStats = {
     udp: { messages: 0, bytes: 0 },
     tcp: { messages: 0, bytes: 0 },
+    tls: { messages: 0, bytes: 0 },
     stored: 0,
     rejected: {},
     dropped: 0,
@@ -134,17 +198,24 @@ class Receiver {
     errors: 0,
   };
 
-  constructor(private readonly opts: SyslogServerOptions) {
+  constructor(private readonly opts: Omit<SyslogServerOptions, 'port'>) {
     this.maxBatchRecords = Math.max(1, opts.maxBatchRecords ?? DEFAULT_BATCH_RECORDS);
     this.maxBatchDelayMs = Math.max(0, opts.maxBatchDelayMs ?? DEFAULT_BATCH_DELAY_MS);
     this.maxPendingRecords = Math.max(1, opts.maxPendingRecords ?? 10 * this.maxBatchRecords);
     this.maxPendingBytes = Math.max(1, opts.maxPendingBytes ?? DEFAULT_PENDING_BYTES);
   }
 
-  attach(tcp: net.Server, udp: dgram.Socket): void {
+  attach(tcp: net.Server | null, udp: dgram.Socket | null, secure: tls.Server | null): void {
     this.tcp = tcp;
     this.udp = udp;
-    tcp.on('error', (e) => this.socketError('tcp listener', e));
+    this.tls = secure;
+    tcp?.on('error', (e) => this.socketError('tcp listener', e));
+    secure?.on('error', (e) => this.socketError('tls listener', e));
+    secure?.on('connection', (raw: net.Socket) => {
+      this.handshaking.add(raw);
+      raw.once('close', () => this.handshaking.delete(raw));
+    });
+    if (udp === null) return;
     udp.on('error', (e) => this.socketError('udp socket', e));
     udp.on('message', (buf) => this.datagram(buf));
     try {
@@ -156,7 +227,7 @@ class Receiver {
 
   stats(): SyslogStats {
     const s = this.st;
-    return { ...s, udp: { ...s.udp }, tcp: { ...s.tcp }, rejected: { ...s.rejected } };
+    return { ...s, udp: { ...s.udp }, tcp: { ...s.tcp }, tls: { ...s.tls }, rejected: { ...s.rejected } };
   }
 
   private datagram(buf: Buffer): void {
@@ -183,27 +254,29 @@ class Receiver {
     this.addMessage('udp', buf.toString('utf8', 0, end), end);
   }
 
-  accept(socket: net.Socket): void {
+  /** A TCP connection, or a TLS one once its handshake is done: the same framing either way. */
+  accept(socket: net.Socket, t: 'tcp' | 'tls'): void {
     if (this.closing !== null) {
       socket.destroy();
       return;
     }
     this.sockets.add(socket);
     this.st.connections++;
+    const st = this.st[t];
     const sink: FrameSink = {
       onMessage: (text, bytes) => {
-        this.st.tcp.messages++;
-        this.addMessage('tcp', text, bytes);
+        st.messages++;
+        this.addMessage(t, text, bytes);
       },
       onReject: (code, reason) => {
-        if (code === 'oversize') this.st.tcp.messages++;
-        this.rejectItem('tcp', code, reason);
+        if (code === 'oversize') st.messages++;
+        this.rejectItem(t, code, reason);
       },
     };
     const decoder = new SyslogFrameDecoder(this.opts.maxRecordBytes, sink);
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => {
-      this.st.tcp.bytes += chunk.length;
+      st.bytes += chunk.length;
       try {
         decoder.push(chunk);
       } catch (e) {
@@ -233,7 +306,7 @@ class Receiver {
     this.st.errors++;
     if (!this.crashLogged) {
       this.crashLogged = true;
-      this.opts.log(`syslog: closing a TCP connection from ${socket.remoteAddress} after an unexpected failure decoding its input: ${(e as Error)?.message ?? String(e)}`);
+      this.opts.log(`syslog: closing a ${socket instanceof tls.TLSSocket ? 'TLS' : 'TCP'} connection from ${socket.remoteAddress} after an unexpected failure decoding its input: ${(e as Error)?.message ?? String(e)}`);
     }
     socket.destroy();
   }
@@ -281,7 +354,7 @@ class Receiver {
     this.pending[t] = new PendingBatch();
     let stored: Promise<void>;
     try {
-      stored = Promise.resolve(this.opts.onBatch(batch, { transport: t }));
+      stored = Promise.resolve(this.opts.onBatch(batch, { transport: t === 'udp' ? 'udp' : 'tcp', tls: t === 'tls' }));
     } catch (e) {
       stored = Promise.reject(e);
     }
@@ -340,10 +413,10 @@ class Receiver {
   }
 
   private async shutDown(): Promise<void> {
-    const tcp = this.tcp!;
-    const udp = this.udp!;
-    const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
-    const udpClosed = new Promise<void>((resolve) => udp.close(() => resolve()));
+    const { tcp, udp, tls: secure } = this;
+    const tcpClosed = new Promise<void>((resolve) => (tcp === null ? resolve() : tcp.close(() => resolve())));
+    const udpClosed = new Promise<void>((resolve) => (udp === null ? resolve() : udp.close(() => resolve())));
+    const tlsClosed = new Promise<void>((resolve) => (secure === null ? resolve() : secure.close(() => resolve())));
     // What connections already sent is read (even past the pending bound) and stored; then they are cut.
     for (const s of this.sockets) {
       s.end();
@@ -351,18 +424,20 @@ class Receiver {
     }
     const cut = setTimeout(() => {
       for (const s of this.sockets) s.destroy();
+      for (const s of this.handshaking) s.destroy();
     }, CLOSE_GRACE_MS);
-    await Promise.all([tcpClosed, udpClosed]);
+    await Promise.all([tcpClosed, udpClosed, tlsClosed]);
     clearTimeout(cut);
     this.flush('udp');
     this.flush('tcp');
+    this.flush('tls');
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 }
 
 async function listenBoth(host: string, port: number, receiver: Receiver): Promise<{ tcp: net.Server; udp: dgram.Socket; port: number }> {
   for (let attempt = 1; ; attempt++) {
-    const tcp = net.createServer((s) => receiver.accept(s));
+    const tcp = net.createServer((s) => receiver.accept(s, 'tcp'));
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
@@ -394,13 +469,34 @@ async function listenBoth(host: string, port: number, receiver: Receiver): Promi
   }
 }
 
-function listenError(e: unknown, transport: string, host: string, port: number): StrataError {
+async function listenTls(host: string, o: SyslogTlsOptions, receiver: Receiver): Promise<tls.Server> {
+  let server: tls.Server;
+  try {
+    server = tls.createServer({ cert: o.cert, key: o.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (s) => receiver.accept(s, 'tls'));
+  } catch (e) {
+    throw new StrataError('invalid_config', `cannot serve syslog over TLS: the certificate or key was refused (${(e as Error).message})`, {}, { cause: e });
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    throw listenError(e, 'TLS', host, o.port, '--syslog-tls-port');
+  }
+  return server;
+}
+
+function listenError(e: unknown, transport: string, host: string, port: number, flag = '--syslog-port'): StrataError {
   const code = (e as NodeJS.ErrnoException)?.code;
   const where = `${transport} ${host}:${port}`;
   let message: string;
   switch (code) {
     case 'EADDRINUSE':
-      message = `cannot listen for syslog on ${where}: the port is in use (another syslog daemon?); stop it or pick another --syslog-port`;
+      message = `cannot listen for syslog on ${where}: the port is in use (another syslog daemon?); stop it or pick another ${flag}`;
       break;
     case 'EACCES':
     case 'EPERM':

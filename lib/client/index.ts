@@ -2,7 +2,27 @@
  * The one typed client of a Strata node's HTTP API. The dashboard talks to nodes only through it: in the browser
  * against its own origin (the dashboard forwards `/api/v1` to the node), elsewhere against a node URL.
  */
-import type { AgentInfo, ContextResponse, ErrorBody, FieldInfo, IndexInfo, SavedSearch, SavedSearchBody, SearchRequest, SearchResponse } from './types.ts';
+import type {
+  AgentInfo,
+  ApiKeyInfo,
+  ContextResponse,
+  EnrollmentTokenInfo,
+  ErrorBody,
+  FieldInfo,
+  IndexInfo,
+  NewApiKey,
+  NewApiKeyBody,
+  NewEnrollmentToken,
+  NewEnrollmentTokenBody,
+  NewUserBody,
+  RoleInfo,
+  SavedSearch,
+  SavedSearchBody,
+  SearchRequest,
+  SearchResponse,
+  SecurityMe,
+  UserInfo,
+} from './types.ts';
 
 export type * from './types.ts';
 
@@ -22,11 +42,20 @@ export class ApiError extends Error {
   }
 }
 
+export interface StrataClientOptions {
+  /**
+   * Called when the node answers 401: in the dashboard the session cookie has expired or was ended elsewhere,
+   * and the page sends the user to sign in again.
+   */
+  onUnauthorized?: () => void;
+}
+
 export class StrataClient {
   /** `base` is a node URL, or '' for the page's own origin. */
   constructor(
     private readonly base = '',
     private readonly fetchImpl: typeof fetch = (...a) => fetch(...a),
+    private readonly options: StrataClientOptions = {},
   ) {}
 
   private async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -49,6 +78,7 @@ export class StrataClient {
     } catch {
       throw new ApiError(res.status, 'bad_answer', `the node answered ${res.status} with something other than JSON`);
     }
+    if (res.status === 401) this.options.onUnauthorized?.();
     if (!res.ok) {
       const err = (json as Partial<ErrorBody>).error;
       throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `the node answered ${res.status}`, err?.position, err?.reason);
@@ -91,6 +121,46 @@ export class StrataClient {
   /** The agents that sent heartbeats to the node, with their health. */
   async agents(signal?: AbortSignal): Promise<AgentInfo[]> {
     return (await this.call<{ agents: AgentInfo[] }>('GET', '/api/v1/agents', undefined, signal)).agents;
+  }
+
+  /** Who the caller is, and the cluster privileges that decide which controls the dashboard shows. */
+  me(signal?: AbortSignal): Promise<SecurityMe> {
+    return this.call('GET', '/api/v1/security/me', undefined, signal);
+  }
+
+  async users(signal?: AbortSignal): Promise<UserInfo[]> {
+    return (await this.call<{ users: UserInfo[] }>('GET', '/api/v1/security/users', undefined, signal)).users;
+  }
+  createUser(body: NewUserBody): Promise<UserInfo> {
+    return this.call('POST', '/api/v1/security/users', body);
+  }
+  async deleteUser(username: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/security/users/${encodeURIComponent(username)}`);
+  }
+  async roles(signal?: AbortSignal): Promise<RoleInfo[]> {
+    return (await this.call<{ roles: RoleInfo[] }>('GET', '/api/v1/security/roles', undefined, signal)).roles;
+  }
+
+  async apiKeys(signal?: AbortSignal): Promise<ApiKeyInfo[]> {
+    return (await this.call<{ api_keys: ApiKeyInfo[] }>('GET', '/api/v1/security/api_keys', undefined, signal)).api_keys;
+  }
+  /** Issues a key; the answer is the only time its secret (`encoded`) is seen. */
+  createApiKey(body: NewApiKeyBody): Promise<NewApiKey> {
+    return this.call('POST', '/api/v1/security/api_keys', body);
+  }
+  async revokeApiKey(id: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/security/api_keys/${encodeURIComponent(id)}`);
+  }
+
+  async enrollmentTokens(signal?: AbortSignal): Promise<EnrollmentTokenInfo[]> {
+    return (await this.call<{ enrollment_tokens: EnrollmentTokenInfo[] }>('GET', '/api/v1/agents/enrollment_tokens', undefined, signal)).enrollment_tokens;
+  }
+  /** Issues a token; the answer is the only time the token is seen. */
+  createEnrollmentToken(body: NewEnrollmentTokenBody): Promise<NewEnrollmentToken> {
+    return this.call('POST', '/api/v1/agents/enrollment_tokens', body);
+  }
+  async revokeEnrollmentToken(id: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/agents/enrollment_tokens/${encodeURIComponent(id)}`);
   }
 
   /** The server-sent events URL of a live tail (for `EventSource`). */

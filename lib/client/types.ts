@@ -141,3 +141,99 @@ export interface AgentInfo extends AgentHeartbeatBody {
   last_seen: string;
   health: 'healthy' | 'degraded' | 'stale';
 }
+
+/** The node's cluster privileges (what `GET /api/v1/security/me` lists in `cluster`). */
+export type ClusterPrivilege = 'view' | 'save_objects' | 'manage_pipelines' | 'manage_indices' | 'manage_agents' | 'manage_security' | 'monitor';
+
+/** Who the caller is, as `GET /api/v1/security/me` answers. */
+export interface SecurityMe {
+  kind: 'user' | 'api_key';
+  id: string;
+  name: string;
+  /** A user's role; null for an API key. */
+  role: string | null;
+  authenticated_via: 'basic' | 'session' | 'api_key' | 'none';
+  cluster: ClusterPrivilege[];
+}
+
+/** A dashboard sign-in, as `POST /api/v1/security/sessions` answers it. */
+export interface SessionAnswer {
+  token: string;
+  expires_at: string;
+  user: { username: string; role: string };
+}
+
+export interface UserInfo {
+  username: string;
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface NewUserBody {
+  username: string;
+  password: string;
+  role: string;
+}
+
+export interface IndexGrant {
+  indices: string[];
+  actions: ('read' | 'ingest')[];
+}
+
+export interface RoleInfo {
+  name: string;
+  builtin?: boolean;
+  cluster?: ClusterPrivilege[];
+  indices: IndexGrant[];
+  description: string;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  privileges: IndexGrant[];
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  expired: boolean;
+}
+export interface NewApiKeyBody {
+  name: string;
+  privileges: IndexGrant[];
+  /** "30d", "12h"; null or absent: until revoked. */
+  expires_in?: string | null;
+}
+/** A new API key: `encoded` is shown this once and never again. */
+export interface NewApiKey {
+  id: string;
+  name: string;
+  encoded: string;
+  expires_at: string | null;
+}
+
+export interface EnrollmentTokenInfo {
+  id: string;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  max_uses: number | null;
+  uses: number;
+  last_used_at: string | null;
+  state: 'active' | 'expired' | 'used_up';
+}
+export interface NewEnrollmentTokenBody {
+  name: string;
+  /** An agent config as its YAML would hold it; `output.urls` and `registry` may be left out. */
+  config: Record<string, unknown>;
+  expires_in?: string | null;
+  max_uses?: number | null;
+}
+/** A new enrollment token: `token` is shown this once and never again. */
+export interface NewEnrollmentToken {
+  id: string;
+  token: string;
+  name: string;
+  expires_at: string | null;
+  max_uses: number | null;
+}

@@ -55,7 +55,10 @@ export function clientAddress(req: IncomingMessage): string {
 /** The node's security: who a request comes from, what they may do, sign-in, and the audit log. */
 export class Security {
   private cache = new Map<string, { who: Principal; gen: string; until: number }>();
+  private checking = new Map<string, Promise<Principal>>();
   private readonly logins: FailureLimiter;
+  /** Per username from any address: X-Forwarded-For can be forged, so a username alone is limited too (looser). */
+  private readonly accounts: FailureLimiter;
   private readonly addresses: FailureLimiter;
 
   private constructor(
@@ -67,6 +70,7 @@ export class Security {
     opts: SecurityOptions,
   ) {
     this.logins = new FailureLimiter(opts.loginFailureLimit, opts.loginFailureWindowMs);
+    this.accounts = new FailureLimiter(4 * opts.loginFailureLimit, opts.loginFailureWindowMs);
     this.addresses = new FailureLimiter(opts.authFailuresPerMinute, 60_000);
   }
 
@@ -135,9 +139,11 @@ export class Security {
     const name = username.slice(0, 64);
     this.refuseIfLimited(`addr:${source}`, this.addresses);
     this.refuseIfLimited(`login:${name}@${source}`, this.logins);
+    this.refuseIfLimited(`account:${name}`, this.accounts);
     const u = await this.users.verify(name, password);
     if (!u || this.roles.get(u.role) === null) {
       this.logins.fail(`login:${name}@${source}`);
+      this.accounts.fail(`account:${name}`);
       this.addresses.fail(`addr:${source}`);
       this.audit.record({ action: 'login', outcome: 'failure', user: name, source, reason: 'wrong username or password' });
       throw unauthorized('wrong username or password');
@@ -153,8 +159,8 @@ export class Security {
     if (colon <= 0) return this.failed(source, null, 'malformed Basic credentials');
     const username = text.slice(0, colon).slice(0, 64);
     const password = text.slice(colon + 1);
-    const gen = `${this.users.generation}/${this.roles.generation}`;
     this.users.reloadIfChanged();
+    const gen = `${this.users.generation}/${this.roles.generation}`;
     // Verified Basic credentials are remembered (by their hash) for a few minutes: scrypt on every request of a
     // shipper would cost a core. A changed user or role file invalidates them all.
     const cacheKey = createHash('sha256').update(value).digest('base64');
@@ -162,12 +168,24 @@ export class Security {
     if (hit && hit.gen === gen && hit.until > Date.now()) return hit.who;
     // Only guesses are limited: a password not yet verified is not checked while its address or its username
     // there has failed too often. Keys, sessions and passwords already verified keep working meanwhile.
+    // A shipper's concurrent requests with one credential share one check: each scrypt takes a libuv thread,
+    // which fsync needs too.
+    const running = this.checking.get(cacheKey);
+    if (running) return running;
     this.refuseIfLimited(`addr:${source}`, this.addresses);
     this.refuseIfLimited(`login:${username}@${source}`, this.logins);
+    this.refuseIfLimited(`account:${username}`, this.accounts);
+    const check = this.checkPassword(username, password, source, cacheKey).finally(() => this.checking.delete(cacheKey));
+    this.checking.set(cacheKey, check);
+    return check;
+  }
+
+  private async checkPassword(username: string, password: string, source: string, cacheKey: string): Promise<Principal> {
     const u = await this.users.verify(username, password);
     const role = u && this.roles.get(u.role);
     if (!u || !role) {
       this.logins.fail(`login:${username}@${source}`);
+      this.accounts.fail(`account:${username}`);
       return this.failed(source, username, 'wrong username or password');
     }
     const who = principalForRole(u.username, role, 'basic');

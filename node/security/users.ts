@@ -39,7 +39,8 @@ export function usernameProblem(name: string): string | null {
  */
 export class UserStore {
   private byName = new Map<string, StoredUser>();
-  private mtimeMs = -1;
+  /** The file as last read or written (each write renames a new inode in): a change by another process shows. */
+  private seen = '';
   /** Bumped on every change, so caches of verified credentials can tell they are stale. */
   generation = 0;
 
@@ -59,16 +60,11 @@ export class UserStore {
 
   /** Re-reads the file when another process (`strata users`) changed it. */
   reloadIfChanged(): void {
-    let mtimeMs: number;
-    try {
-      mtimeMs = statSync(this.file).mtimeMs;
-    } catch {
-      mtimeMs = 0;
-    }
-    if (mtimeMs === this.mtimeMs) return;
+    const now = this.signature();
+    if (now === this.seen) return;
     const data = readJsonFile(this.file, FileSchema, 'Strata users', 'deletes every user; the next start creates a new admin');
     this.byName = new Map((data?.users ?? []).map((u) => [u.username, u]));
-    this.mtimeMs = mtimeMs;
+    this.seen = now;
     this.generation++;
   }
 
@@ -141,6 +137,15 @@ export class UserStore {
     return { username: 'admin', password, generated };
   }
 
+  private signature(): string {
+    try {
+      const st = statSync(this.file);
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return 'absent';
+    }
+  }
+
   private must(username: string): StoredUser {
     const u = this.get(username);
     if (!u) throw new StrataError('not_found', `no user named "${username.slice(0, 70)}"`);
@@ -159,7 +164,7 @@ export class UserStore {
   private commit(next: Map<string, StoredUser>): void {
     writeFileDurable(this.file, JSON.stringify({ version: 1, users: [...next.values()] }, null, 2), 'users', { mode: 0o600 });
     this.byName = next;
-    this.mtimeMs = statSync(this.file).mtimeMs;
+    this.seen = this.signature();
     this.generation++;
   }
 }

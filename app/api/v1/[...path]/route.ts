@@ -1,13 +1,24 @@
 /**
- * The dashboard forwards its own `/api/v1/*` to the Strata node, so that the browser talks to one origin (no CORS,
- * and the session of the security layer will live here). Bodies and answers are streamed, live tail included.
+ * The dashboard forwards its own `/api/v1/*` to the Strata node, so that the browser talks to one origin (no CORS)
+ * and never holds a credential a script could read. Bodies and answers are streamed, live tail included.
+ *
+ * Credentials: a request that brings its own Authorization header (a script pointed at the dashboard's URL) is
+ * forwarded with it unchanged, and its cookies play no part. Otherwise the session cookie's token goes to the node
+ * as `Authorization: Bearer`; such a request is the browser's, so a state change must come from the dashboard's
+ * own origin (see ../../../_server/csrf.ts).
  */
 import type { NextRequest } from 'next/server';
+import { refuseCrossSite } from '../../../_server/csrf.ts';
+import { nodeUrl, onBehalfOf } from '../../../_server/node.ts';
+import { sessionToken } from '../../../_server/session-cookie.ts';
 
 export const dynamic = 'force-dynamic';
 
-const nodeUrl = () => process.env.STRATA_NODE_URL ?? 'http://127.0.0.1:9400';
 const REQUEST_HEADERS = ['content-type', 'content-encoding', 'accept', 'last-event-id'];
+/**
+ * An allow-list: WWW-Authenticate in particular never reaches the browser, which would answer a 401 carrying it
+ * with its own Basic password dialog instead of letting the page send the user to the sign-in page.
+ */
 const ANSWER_HEADERS = ['content-type', 'retry-after', 'cache-control', 'x-accel-buffering'];
 
 async function forward(req: NextRequest, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> {
@@ -16,8 +27,15 @@ async function forward(req: NextRequest, ctx: { params: Promise<{ path: string[]
   if (path.some((p) => p === '.' || p === '..')) {
     return Response.json({ error: { code: 'invalid_request', message: 'path segments "." and ".." are not allowed' } }, { status: 400 });
   }
+  const own = req.headers.get('authorization');
+  const token = own === null ? sessionToken(req.headers.get('cookie')) : null;
+  if (token !== null) {
+    const refused = refuseCrossSite(req);
+    if (refused) return refused;
+  }
   const target = new URL(`/api/v1/${path.map(encodeURIComponent).join('/')}${req.nextUrl.search}`, nodeUrl());
-  const headers = new Headers();
+  const headers = onBehalfOf(req.headers, token);
+  if (own !== null) headers.set('authorization', own);
   for (const h of REQUEST_HEADERS) {
     const v = req.headers.get(h);
     if (v !== null) headers.set(h, v);

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
-import { LiveTail } from '../../components/tail/live-tail.tsx';
+import { LiveTail } from '../../../components/tail/live-tail.tsx';
 
 export const metadata: Metadata = { title: 'Live tail' };
 

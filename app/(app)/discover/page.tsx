@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
-import { Discover } from '../../components/discover/discover.tsx';
+import { Discover } from '../../../components/discover/discover.tsx';
 
 export const metadata: Metadata = { title: 'Discover' };
 
