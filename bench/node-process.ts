@@ -28,9 +28,9 @@ export interface IndexGrant {
  * it serves HTTP and, with `syslog`, once its syslog receiver listens too. Its admin password is random per run,
  * so that a bench node left behind by a crash does not sit on a port with a password anyone could read here.
  */
-export async function startNodeProcess(dataDir: string, opts: { syslog?: boolean } = {}): Promise<NodeProcess> {
+export async function startNodeProcess(dataDir: string, opts: { syslog?: boolean; password?: string } = {}): Promise<NodeProcess> {
   const args = [join(REPO, 'bin/strata.js'), 'node', '--data-dir', dataDir, '--port', '0', ...(opts.syslog ? ['--syslog-port', '0'] : [])];
-  const password = randomBytes(24).toString('base64url');
+  const password = opts.password ?? randomBytes(24).toString('base64url');
   const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STRATA_PASSWORD: password } });
   const stop = async () => {

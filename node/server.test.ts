@@ -227,3 +227,27 @@ describe('overload', () => {
     }
   });
 });
+
+describe('a new index written by many requests at once', () => {
+  test('its shards are opened once, and every record survives a restart', async () => {
+    const dataDir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'strata-create-race-'));
+    try {
+      let node = await startTestNode({ dataDir });
+      // Creates started in one tick (as requests released together by one credential check are) must share one
+      // opening: two would give two logs appending to the same files.
+      const handles = await Promise.all(Array.from({ length: 4 }, () => node.engine.indices.ensure('race')));
+      assert.ok(handles.every((h) => h === handles[0]));
+      const batches = await Promise.all(
+        Array.from({ length: 8 }, (_, b) => node.engine.ingest('race2', Array.from({ length: 25 }, (_, i) => JSON.stringify({ message: `batch ${b} line ${i}` })).join('\n'), 'ndjson')),
+      );
+      assert.equal(batches.reduce((n, a) => n + a.accepted, 0), 200);
+      await node.close();
+      node = await startTestNode({ dataDir });
+      assert.equal((await postJson(`${node.url}/api/v1/search`, { index: 'race2', query: 'batch', size: 0 })).json.total, 200);
+      assert.ok(!node.logs.some((l) => /truncating/.test(l)), node.logs.join('\n'));
+      await node.close();
+    } finally {
+      (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -34,6 +34,7 @@ export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promis
   const cfg = parseConfig(NodeConfigSchema, { dataDir, port: 0, ...overrides }, 'test node');
   const logs: string[] = [];
   const node = await runNode(cfg, (m) => logs.push(m), { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD });
+  await warmCredentials(`${node.url}`);
   return {
     url: node.url,
     engine: node.engine,
@@ -68,6 +69,16 @@ export async function postJson(url: string, body: unknown, extra: Record<string,
 export async function ingest(url: string, index: string, body: string | Buffer, contentType = 'application/x-ndjson', extra: Record<string, string> = {}) {
   const res = await adminFetch(`${url}/api/v1/indices/${index}/ingest`, { method: 'POST', headers: { 'content-type': contentType, ...extra }, body });
   return { status: res.status, json: (await res.json()) as any, headers: res.headers };
+}
+
+/**
+ * One request as the admin, so that the node has verified the test password before a test's own requests: the
+ * first check runs scrypt (tens of ms, far more on a loaded machine), which tests of timing should not measure.
+ */
+export async function warmCredentials(url: string): Promise<void> {
+  if (url.startsWith('https:')) return;
+  const res = await fetch(`${url}/api/v1/security/me`, { headers: { authorization: ADMIN_AUTH } });
+  await res.arrayBuffer();
 }
 
 /** A TCP port that was free a moment ago (for third-party programs that need a port number up front). */

@@ -170,6 +170,11 @@ describe('crash safety of a real node', () => {
       node = await startNode(dir.path);
       for (let kill = 0; kill < 3; kill++) {
         const w = startWriters(node.url, st, rng);
+        // The kill lands at a random moment once writes are flowing (a loaded machine may take a while to answer
+        // the first): a kill before anything was acknowledged would prove nothing.
+        const acked = st.batchesAcked;
+        const until = Date.now() + 30_000;
+        while (st.batchesAcked === acked && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         await new Promise((r) => setTimeout(r, rng.int(300, 1500)));
         await kill9(node);
         w.stop();

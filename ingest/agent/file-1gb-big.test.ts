@@ -146,7 +146,8 @@ async function shipOneFile(t: import('node:test').TestContext, mb: number): Prom
   assert.equal(wc, lines, 'wc -l counts the lines written');
   t.diagnostic(`wrote ${(bytes / MB).toFixed(0)} MB, ${lines} lines (${(bytes / lines).toFixed(0)} B on average) in ${((performance.now() - g0) / 1000).toFixed(1)} s`);
 
-  const node = await startNodeProcess(join(dir.path, 'node'));
+  // The test helpers speak as the test admin.
+  const node = await startNodeProcess(join(dir.path, 'node'), { password: TEST_AUTH.password });
   t.after(() => node.stop());
   const nodeRss = watchPeakRss(node.child.pid!, 200);
   const config = join(dir.path, 'agent.yaml');

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { mulberry32Float } from '../../lib/prng.ts';
 import { startAgent } from './agent.ts';
 import { parseAgentConfig } from './config.ts';
-import { LineWriter, searchAll, startNode, tempDir, TraceWriter, waitFor, waitForAll } from './testing.ts';
+import { LineWriter, searchAll, startNode, tempDir, TraceWriter, waitFor, waitForAll, TEST_AUTH } from './testing.ts';
 
 /** The stdin input: `cat app.log | strata agent --config c.yaml` ships the file once and exits 0. */
 
@@ -27,7 +27,7 @@ test('a file piped into a real agent process: every line found, the last one wit
   writeFileSync(
     config,
     `inputs: [{ type: stdin, fields: { job: piped } }]
-output: { urls: [${JSON.stringify(node.url)}], index: stdin, batch: { max_records: 1000, max_wait_ms: 5000 } }
+output: { urls: [${JSON.stringify(node.url)}], index: stdin, auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }, batch: { max_records: 1000, max_wait_ms: 5000 } }
 host_name: piper
 `,
   );
@@ -65,7 +65,7 @@ test('stdin with multiline and processors; at the memory bound the stream is pau
   const cfg = parseAgentConfig(
     {
       inputs: [{ type: 'stdin', multiline: { mode: 'indent', timeout_ms: 100 }, processors: [{ drop: { pattern: 'request served in 1\\d\\d ms' } }] }],
-      output: { urls: [url], index: 'stdin-ml', batch: { max_bytes: 32 * KiB, max_wait_ms: 50 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 200 } },
+      output: { urls: [url], index: 'stdin-ml', auth: TEST_AUTH, batch: { max_bytes: 32 * KiB, max_wait_ms: 50 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 200 } },
       memory: { max_pending_bytes: maxPending },
     },
     'test',

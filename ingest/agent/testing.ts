@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NodeConfigSchema, parseConfig } from '../../lib/config.ts';
 import { runNode } from '../../node/run.ts';
-import { adminFetch, TEST_ADMIN_PASSWORD } from '../../node/testing.ts';
+import { adminFetch, TEST_ADMIN_PASSWORD, warmCredentials } from '../../node/testing.ts';
 import { type AgentConfig, type FileInputConfig, parseAgentConfig } from './config.ts';
 
 export interface Node {
@@ -23,6 +23,7 @@ export interface Node {
 export async function startNode(dataDir: string, port = 0): Promise<Node> {
   const cfg = parseConfig(NodeConfigSchema, { dataDir, port, buildThreads: 1 }, 'test node');
   const node = await runNode(cfg, () => {}, { ...process.env, STRATA_PASSWORD: TEST_ADMIN_PASSWORD });
+  await warmCredentials(node.url);
   return { url: node.url, port: node.port, dataDir, close: () => node.close() };
 }
 

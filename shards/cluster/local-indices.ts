@@ -78,7 +78,10 @@ export class LocalIndices {
   async create(name: string, input: unknown = {}): Promise<IndexHandle> {
     validateIndexName(name);
     const settings = parseConfig(IndexSettingsSchema, input ?? {}, `settings of index ${name}`);
-    const existing = this.indices.get(name) ?? (await this.opening.get(name));
+    // Looked up without yielding first: concurrent creates that both awaited before checking would each open the
+    // shards, and two logs would append to the same files.
+    const pending = this.indices.get(name) ?? this.opening.get(name);
+    const existing = pending && (await pending);
     if (existing) {
       if (JSON.stringify(existing.settings) !== JSON.stringify(settings) && input !== undefined && Object.keys(input as object).length > 0) {
         throw new StrataError('invalid_request', `index ${name} already exists with other settings`);
