@@ -7,6 +7,7 @@ import { durationMs, parseConfig } from '../lib/config.ts';
 import { writeFileDurable } from '../lib/durable-file.ts';
 import { ensureDir, StrataError } from '../lib/errors.ts';
 import { DEFAULT_REGISTRY, parseAgentConfig } from '../ingest/agent/index.ts';
+import type { EnrollmentTokenInfo } from '../lib/client/types.ts';
 
 /**
  * Enrollment tokens: a person asks the node for a token that carries an agent config; a host presents the token
@@ -65,19 +66,10 @@ type StoredToken = z.infer<typeof StoredSchema>;
 
 const FileSchema = z.object({ version: z.literal(1), enrollment_tokens: z.array(StoredSchema) }).strict();
 
-export type TokenState = 'active' | 'expired' | 'used_up';
+export type TokenState = EnrollmentTokenInfo['state'];
 
 /** A token as listed: everything but the secret (its hash) and the config (which may hold credentials). */
-export interface TokenView {
-  id: string;
-  name: string;
-  created_at: string;
-  expires_at: string | null;
-  max_uses: number | null;
-  uses: number;
-  last_used_at: string | null;
-  state: TokenState;
-}
+export type TokenView = EnrollmentTokenInfo;
 
 /** Answered once, at creation: the only time the token itself is seen. */
 export interface IssuedToken {

@@ -1,76 +1,56 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { RoleInfo, UserInfo } from '../../lib/client/index.ts';
 import { client } from '../session/browser-client.ts';
 import { useSession } from '../session/session.tsx';
-import { ConfirmDialog } from '../ui/confirm-dialog.tsx';
+import { FormError, SelectField, TextField } from '../ui/form-fields.tsx';
+import { type Column, ListPanel } from '../ui/list-panel.tsx';
+import { useRemoteList } from '../ui/use-remote-list.ts';
+import { useSubmit } from '../ui/use-submit.ts';
+
+/** Offered while the node's roles are unknown (their list failed): the built-in ones. */
+const BUILT_IN_ROLES = ['admin', 'editor', 'viewer'];
+
+const loadUsers = (signal: AbortSignal) => client.users(signal);
+
+const COLUMNS: Column<UserInfo>[] = [
+  { header: 'Username', cell: (u) => u.username },
+  { header: 'Role', cell: (u) => u.role },
+  { header: 'Created', title: (u) => u.created_at, cell: (u) => u.created_at.slice(0, 10) },
+];
 
 /** The node's users: who may sign in, with which role. New users are added here; passwords never show. */
 export function UsersPanel() {
   const me = useSession();
-  const [users, setUsers] = useState<UserInfo[] | null>(null);
+  const list = useRemoteList(loadUsers);
   const [roles, setRoles] = useState<RoleInfo[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<UserInfo | null>(null);
-  const load = useCallback(() => client.users().then((u) => (setUsers(u), setError(null)), (e: Error) => setError(e.message)), []);
   useEffect(() => {
-    void load();
     client.roles().then(setRoles, () => setRoles([]));
-  }, [load]);
-
+  }, []);
   return (
-    <section className="panel" aria-labelledby="users-h">
-      <h2 id="users-h">Users</h2>
-      <NewUserForm roles={roles} onCreated={load} />
-      {error && (
-        <div className="state error" role="alert">
-          {error}
-        </div>
-      )}
-      {users === null && !error && <p className="muted pad">Loading users…</p>}
-      {users?.length === 0 && <div className="state">No users yet.</div>}
-      {users && users.length > 0 && (
-        <table className="grid" aria-label="Users">
-          <thead>
-            <tr>
-              <th>Username</th>
-              <th>Role</th>
-              <th>Created</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((u) => (
-              <tr key={u.username} data-testid="user-row">
-                <td>{u.username}</td>
-                <td>{u.role}</td>
-                <td title={u.created_at}>{u.created_at.slice(0, 10)}</td>
-                <td className="num">
-                  {u.username !== me?.name && (
-                    <button className="btn small" aria-label={`Delete user ${u.username}`} onClick={() => setDeleting(u)}>
-                      Delete
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {deleting && (
-        <ConfirmDialog
-          title="Delete user"
-          action="Delete user"
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await client.deleteUser(deleting.username);
-            await load();
-          }}
-        >
-          Delete the user <strong>{deleting.username}</strong>? Their sessions end at once.
-        </ConfirmDialog>
-      )}
-    </section>
+    <ListPanel
+      headingId="users-h"
+      title="Users"
+      list={list}
+      loading="Loading users…"
+      empty={<div className="state">No users yet.</div>}
+      table={{ label: 'Users', rowTestId: 'user-row', rowKey: (u) => u.username, columns: COLUMNS }}
+      removal={{
+        button: 'Delete',
+        buttonLabel: (u) => `Delete user ${u.username}`,
+        // Deleting yourself would end the session this page runs in.
+        allowed: (u) => u.username !== me?.name,
+        title: 'Delete user',
+        action: 'Delete user',
+        question: (u) => (
+          <>
+            Delete the user <strong>{u.username}</strong>? Their sessions end at once.
+          </>
+        ),
+        remove: (u) => client.deleteUser(u.username),
+      }}
+      form={<NewUserForm roles={roles} onCreated={() => void list.reload()} />}
+    />
   );
 }
 
@@ -78,50 +58,22 @@ function NewUserForm({ roles, onCreated }: { roles: RoleInfo[]; onCreated(): voi
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState('viewer');
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const submit = useSubmit(async () => {
+    setNotice(null);
+    const u = await client.createUser({ username: username.trim(), password, role });
+    setNotice(`Created user “${u.username}” (${u.role})`);
+    setUsername('');
+    setPassword('');
+    onCreated();
+  });
+  const roleNames = roles.length > 0 ? roles.map((r) => r.name) : BUILT_IN_ROLES;
   return (
-    <form
-      className="inlineform"
-      aria-label="New user"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setBusy(true);
-        setError(null);
-        setNotice(null);
-        try {
-          const u = await client.createUser({ username: username.trim(), password, role });
-          setNotice(`Created user “${u.username}” (${u.role})`);
-          setUsername('');
-          setPassword('');
-          onCreated();
-        } catch (err) {
-          setError((err as Error).message);
-        } finally {
-          setBusy(false);
-        }
-      }}
-    >
-      <label>
-        Username
-        <input className="input" autoComplete="off" value={username} maxLength={64} onChange={(e) => setUsername(e.target.value)} />
-      </label>
-      <label>
-        Password
-        <input className="input" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
-      </label>
-      <label>
-        Role
-        <select className="select" value={role} onChange={(e) => setRole(e.target.value)}>
-          {(roles.length > 0 ? roles.map((r) => r.name) : ['admin', 'editor', 'viewer']).map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </select>
-      </label>
-      <button className="btn primary" type="submit" disabled={busy || username.trim() === '' || password === ''}>
+    <form className="inlineform" aria-label="New user" onSubmit={submit.onSubmit}>
+      <TextField label="Username" autoComplete="off" value={username} maxLength={64} onChange={setUsername} />
+      <TextField label="Password" type="password" autoComplete="new-password" value={password} onChange={setPassword} />
+      <SelectField label="Role" value={role} options={roleNames.map((r) => ({ value: r, label: r }))} onChange={setRole} />
+      <button className="btn primary" type="submit" disabled={submit.busy || username.trim() === '' || password === ''}>
         Create user
       </button>
       {notice && (
@@ -129,11 +81,7 @@ function NewUserForm({ roles, onCreated }: { roles: RoleInfo[]; onCreated(): voi
           {notice}
         </span>
       )}
-      {error && (
-        <p className="state error formerror" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={submit.error} />
     </form>
   );
 }

@@ -8,7 +8,7 @@ import { type Agent, startAgent } from './agent.ts';
 import { parseAgentConfig } from './config.ts';
 import { SyslogFramer } from './inputs/syslog-framing.ts';
 import { parseSyslog } from './inputs/syslog-parse.ts';
-import { type Node, searchAll, startNode, tempDir, waitFor } from './testing.ts';
+import { type Node, searchAll, startNode, tempDir, waitFor, TEST_AUTH } from './testing.ts';
 
 /** The syslog input: its parser and framing case by case, then util-linux `logger` sending to a real agent. */
 
@@ -60,7 +60,7 @@ describe('agent: syslog listeners', () => {
   const started: Agent[] = [];
   const start = async (inputs: unknown[], over: Record<string, unknown> = {}, url?: string) => {
     const cfg = parseAgentConfig(
-      { inputs, output: { urls: [url ?? node.url], index: 'syslog', batch: { max_wait_ms: 50 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 200 } }, host_name: 'collector', ...over },
+      { inputs, output: { urls: [url ?? node.url], index: 'syslog', auth: TEST_AUTH, batch: { max_wait_ms: 50 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 200 } }, host_name: 'collector', ...over },
       'test',
     );
     const a = await startAgent(cfg, () => {});
@@ -124,7 +124,7 @@ describe('agent: syslog listeners', () => {
         { type: 'syslog', listen: '127.0.0.1:0', protocol: 'tcp' },
         { type: 'syslog', listen: '127.0.0.1:0', protocol: 'udp' },
       ],
-      { memory: { max_pending_bytes: 64 * 1024 }, output: { urls: [url], index: 'syslog-bp', batch: { max_bytes: 16 * 1024, max_wait_ms: 20 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 100 } } },
+      { memory: { max_pending_bytes: 64 * 1024 }, output: { urls: [url], index: 'syslog-bp', auth: TEST_AUTH, batch: { max_bytes: 16 * 1024, max_wait_ms: 20 }, retry: { initial_backoff_ms: 20, max_backoff_ms: 100 } } },
       url,
     );
     const [tcp, udp] = agent.ports.syslog;

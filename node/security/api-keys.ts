@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ApiKeyInfo, NewApiKey } from '../../lib/client/types.ts';
 import { durationMs, parseConfig } from '../../lib/config.ts';
 import { writeFileDurable } from '../../lib/durable-file.ts';
 import { ensureDir, StrataError } from '../../lib/errors.ts';
@@ -46,9 +47,8 @@ const StoredKeySchema = z
 export type StoredApiKey = z.infer<typeof StoredKeySchema>;
 const FileSchema = z.object({ version: z.literal(1), api_keys: z.array(StoredKeySchema) }).strict();
 
-export interface ApiKeyView extends Omit<StoredApiKey, 'key_sha256'> {
-  expired: boolean;
-}
+/** A key as listed: never its secret or hash. */
+export type ApiKeyView = ApiKeyInfo;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -72,7 +72,7 @@ export class ApiKeyStore {
   }
 
   /** Issues a key; the answer is the only place its secret appears. */
-  create(input: unknown, createdBy: string, nowMs = Date.now()): { id: string; name: string; encoded: string; expires_at: string | null } {
+  create(input: unknown, createdBy: string, nowMs = Date.now()): NewApiKey {
     const body = parseConfig(ApiKeyBodySchema, input, 'API key');
     if (this.byId.size >= MAX_API_KEYS) throw new StrataError('conflict', `there are already ${MAX_API_KEYS} API keys; revoke some first`);
     let id: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { StrataError } from '../../lib/errors.ts';
+import type { SecurityMe } from '../../lib/client/types.ts';
 
 /**
  * What a caller may do. Cluster privileges guard the node's own objects; index grants say which indices a caller
@@ -136,7 +137,7 @@ export class Principal {
   }
 
   /** What `GET /api/v1/security/me` answers. */
-  toJson(): Record<string, unknown> {
+  toJson(): SecurityMe {
     return { kind: this.kind, id: this.id, name: this.name, role: this.role, authenticated_via: this.via, cluster: [...this.cluster] };
   }
 }

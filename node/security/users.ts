@@ -1,6 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { UserInfo } from '../../lib/client/types.ts';
 import { writeFileDurable } from '../../lib/durable-file.ts';
 import { ensureDir, StrataError } from '../../lib/errors.ts';
 import { readJsonFile } from '../../lib/json-file.ts';
@@ -22,12 +23,8 @@ const StoredUserSchema = z
 export type StoredUser = z.infer<typeof StoredUserSchema>;
 const FileSchema = z.object({ version: z.literal(1), users: z.array(StoredUserSchema) }).strict();
 
-export interface UserView {
-  username: string;
-  role: string;
-  created_at: string;
-  updated_at: string;
-}
+/** A user as listed: never the password hash. */
+export type UserView = UserInfo;
 
 export function usernameProblem(name: string): string | null {
   return USERNAME_RE.test(name) ? null : `invalid username "${name.slice(0, 70)}": use letters, digits, ".", "_", "@" and "-" (at most 64), starting with a letter or digit`;
