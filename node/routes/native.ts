@@ -50,7 +50,8 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
       method: 'GET',
       pattern: /^\/api\/v1\/health$/,
       access: 'public',
-      handler: async (_req, res) => sendJson(res, 200, { status: 'ok', version: VERSION, indices: engine.indices.list().length }),
+      // Answered to anyone (load balancers, probes): so it tells nothing about the data.
+      handler: async (_req, res) => sendJson(res, 200, { status: 'ok', version: VERSION }),
     },
     {
       method: 'POST',
