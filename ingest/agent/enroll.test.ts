@@ -63,6 +63,13 @@ test('enroll through the CLI: the config is written 0600 with the node URL and r
   assert.deepEqual(yaml.output.urls, [node.url]);
   assert.equal(yaml.registry, registry);
   assert.deepEqual(yaml.fields, { role: 'web' });
+  // The node gave this host its own API key: it may ingest into the config's index, and do nothing else.
+  const key = `ApiKey ${yaml.output.auth.api_key}`;
+  const as = (path: string, body: string) => adminFetch(`${node.url}${path}`, { method: 'POST', headers: { authorization: key, 'content-type': 'application/json' }, body });
+  assert.equal((await as('/api/v1/search', '{"index":"enrolled"}')).status, 403);
+  assert.equal((await as('/api/v1/indices/other/ingest', '{"message":"x"}')).status, 403);
+  const keys = ((await (await adminFetch(`${node.url}/api/v1/security/api_keys`)).json()) as { api_keys: { name: string; privileges: unknown }[] }).api_keys;
+  assert.deepEqual(keys.map((k) => [k.name.startsWith('agent enrolled with token web fleet from '), k.privileges]), [[true, [{ indices: ['enrolled'], actions: ['ingest'] }]]]);
 
   // Used up: the same token again is refused, and nothing is written.
   const out3 = join(dir.path, 'third.yaml');
