@@ -445,3 +445,21 @@ process.stdout.write(JSON.stringify({ statuses, seen }));
     }
   });
 });
+
+test('a release that starts while the log closes does not roll the file out from under the closing sync', async () => {
+  const dir = tempDir('log-close-release');
+  try {
+    const { log } = await open(dir.path);
+    await log.append(batch(0, 10));
+    // A seal finishing as its shard closes: the release must not close the file that close() is syncing.
+    const closing = log.close();
+    await log.releaseBefore(10);
+    await closing;
+    const again = await open(dir.path);
+    assertRecords(again.records, batch(0, 10));
+    await again.log.close();
+  } finally {
+    dir.remove();
+  }
+});
+

@@ -248,6 +248,9 @@ export class AppendLog {
    * covers everything written, the active file is rolled first, so a fully sealed log shrinks to an empty file.
    */
   async releaseBefore(offset: number): Promise<void> {
+    // Once closing, the file stays as it is: a roll now would close the file that close() is syncing. What is not
+    // released now is released after the next open.
+    if (this.closed) return;
     if (!this.writing && this.queue.length === 0 && offset >= this.nextOffset && this.file.size > FILE_HEADER_BYTES) {
       this.writing = true; // holds appends in the queue while the file changes
       try {
