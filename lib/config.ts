@@ -14,6 +14,19 @@ export function durationMs(v: string | number | undefined): number {
   return Number(m[1]) * UNIT_MS[m[2]];
 }
 
+/**
+ * How long a credential lasts ("24h", "7d"): a duration from 1 second up to `maxDays` days, or null for "until
+ * revoked". The pattern is checked first; a value that failed it is not measured.
+ */
+export function expiresInSchema(maxDays: number) {
+  const re = /^\d+(s|m|h|d|w)$/;
+  return z
+    .string()
+    .regex(re, 'a duration like "24h", "7d", "30m"')
+    .refine((d) => !re.test(d) || (durationMs(d) > 0 && durationMs(d) <= maxDays * UNIT_MS.d), `between 1 second and ${maxDays} days`)
+    .nullable();
+}
+
 /** Index names become directory names: only this alphabet, so no request can point outside the data dir. */
 export const INDEX_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 

@@ -1,10 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { durationMs, parseConfig } from '../lib/config.ts';
+import { durationMs, expiresInSchema, parseConfig } from '../lib/config.ts';
 import { writeFileDurable } from '../lib/durable-file.ts';
+import { readJsonFile } from '../lib/json-file.ts';
 import { ensureDir, StrataError } from '../lib/errors.ts';
 import { DEFAULT_REGISTRY, parseAgentConfig } from '../ingest/agent/index.ts';
 import type { EnrollmentTokenInfo } from '../lib/client/types.ts';
@@ -22,7 +23,6 @@ import type { EnrollmentTokenInfo } from '../lib/client/types.ts';
 export const MAX_ENROLLMENT_TOKENS = 1_000;
 /** The config a token carries, as JSON: far above any real agent config, well below a memory worry. */
 export const MAX_TOKEN_CONFIG_BYTES = 64 * 1024;
-const MAX_EXPIRES_MS = durationMs('366d');
 
 /** What a client sends to create a token. Unknown keys are refused. */
 export const EnrollmentTokenBodySchema = z
@@ -36,13 +36,7 @@ export const EnrollmentTokenBodySchema = z
      */
     config: z.record(z.string(), z.unknown()),
     /** How long the token works ("24h", "7d"; at most 366 days); null: until revoked. */
-    expires_in: z
-      .string()
-      .regex(/^\d+(s|m|h|d|w)$/, 'a duration like "24h", "7d", "30m"')
-      // The pattern is checked above; a value that failed it is not a duration to measure.
-      .refine((d) => !/^\d+(s|m|h|d|w)$/.test(d) || (durationMs(d) > 0 && durationMs(d) <= MAX_EXPIRES_MS), 'between 1 second and 366 days')
-      .nullable()
-      .default('24h'),
+    expires_in: expiresInSchema(366).default('24h'),
     /** How many enrollments it allows; null: any number until it expires (a fleet rolled out with one token). */
     max_uses: z.number().int().min(1).max(1_000_000).nullable().default(null),
   })
@@ -119,18 +113,8 @@ export class EnrollmentTokenStore {
   static open(dataDir: string): EnrollmentTokenStore {
     ensureDir(dataDir, mkdirSync);
     const store = new EnrollmentTokenStore(join(dataDir, 'enrollment-tokens.json'));
-    if (!existsSync(store.file)) return store;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(store.file, 'utf8'));
-    } catch (e) {
-      throw new StrataError('storage_corrupt', `${store.file} is not valid JSON (${(e as Error).message}); fix or remove it (removing it revokes every enrollment token)`, { path: store.file });
-    }
-    const parsed = FileSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new StrataError('storage_corrupt', `${store.file} does not hold enrollment tokens (${parsed.error.issues[0]?.message ?? 'bad shape'}); fix or remove it (removing it revokes every enrollment token)`, { path: store.file });
-    }
-    for (const t of parsed.data.enrollment_tokens) store.byId.set(t.id, t);
+    const data = readJsonFile(store.file, FileSchema, 'enrollment tokens', 'revokes every enrollment token');
+    for (const t of data?.enrollment_tokens ?? []) store.byId.set(t.id, t);
     return store;
   }
 

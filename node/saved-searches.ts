@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseConfig } from '../lib/config.ts';
 import { writeFileDurable } from '../lib/durable-file.ts';
+import { readJsonFile } from '../lib/json-file.ts';
 import { ensureDir, StrataError } from '../lib/errors.ts';
 import { MAX_QUERY_LENGTH, parseQuery } from '../indexer/index.ts';
 
@@ -59,19 +60,8 @@ export class SavedSearchStore {
   static open(dataDir: string): SavedSearchStore {
     ensureDir(dataDir, mkdirSync);
     const store = new SavedSearchStore(join(dataDir, 'saved-searches.json'));
-    if (existsSync(store.file)) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(store.file, 'utf8'));
-      } catch (e) {
-        throw new StrataError('storage_corrupt', `${store.file} is not valid JSON (${(e as Error).message}); fix or remove it`, { path: store.file });
-      }
-      const parsed = FileSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new StrataError('storage_corrupt', `${store.file} does not hold saved searches (${parsed.error.issues[0]?.message ?? 'bad shape'}); fix or remove it`, { path: store.file });
-      }
-      for (const s of parsed.data.saved_searches) store.byId.set(s.id, s);
-    }
+    const data = readJsonFile(store.file, FileSchema, 'saved searches', 'deletes every saved search');
+    for (const s of data?.saved_searches ?? []) store.byId.set(s.id, s);
     return store;
   }
 

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildAgentBundle } from './build/build.ts';
-import { adminFetch, TEST_AUTH, LineWriter, startNode, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, LineWriter, startNode, waitFor, waitForAll, TEST_AUTH_YAML } from './testing.ts';
 import { AGENT_VERSION } from './version.ts';
 
 /**
@@ -56,7 +56,7 @@ test('the bundle is one file that runs with plain node and no node_modules: it s
     join(here, 'agent.yaml'),
     `registry: registry
 inputs: [{ type: file, paths: ["*.log"], scan_interval_ms: 100, poll_interval_ms: 25 }]
-output: { urls: ["${node.url}"], auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }, index: bundled, batch: { max_wait_ms: 50 } }
+output: { urls: ["${node.url}"], auth: ${TEST_AUTH_YAML}, index: bundled, batch: { max_wait_ms: 50 } }
 heartbeat: { interval_ms: 200 }
 `,
   );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { adminFetch, TEST_AUTH, LineWriter, spawnAgent, startNode, tempDir, waitForAll } from './testing.ts';
+import { adminFetch, LineWriter, spawnAgent, startNode, tempDir, waitForAll, TEST_AUTH_YAML } from './testing.ts';
 
 /**
  * `kill -9` of the agent at random moments while lines are written, then a last start: every line must be found.
@@ -35,7 +35,7 @@ inputs:
     close_inactive_ms: 500
 output:
   urls: [${JSON.stringify(node.url)}]
-  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
+  auth: ${TEST_AUTH_YAML}
   index: crash
   batch: { max_records: 200, max_wait_ms: 30 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 200 }

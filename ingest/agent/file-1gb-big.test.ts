@@ -7,7 +7,7 @@ import { mulberry32 } from '../../lib/prng.ts';
 import { cpuSecondsOf } from '../../bench/agent.ts';
 import { startNodeProcess } from '../../bench/node-process.ts';
 import { readPeakRssBytes, watchPeakRss } from '../../bench/stats.ts';
-import { adminFetch, countAll, spawnAgent, tempDir, TEST_AUTH } from './testing.ts';
+import { adminFetch, countAll, spawnAgent, tempDir, TEST_AUTH, TEST_AUTH_YAML } from './testing.ts';
 
 /**
  * One big log file, already on disk when the agent starts, shipped by an agent process to a node process: every
@@ -161,7 +161,7 @@ inputs:
 output:
   urls: [${JSON.stringify(node.url)}]
   index: ${INDEX}
-  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
+  auth: ${TEST_AUTH_YAML}
 memory: { max_pending_bytes: ${MAX_PENDING} }
 `,
   );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { adminFetch, TEST_AUTH, childrenOf, JOURNAL_REMOTE, JournalWriter, type Node, searchAll, spawnAgent, startNode, tempDir, waitFor } from './testing.ts';
+import { adminFetch, childrenOf, JOURNAL_REMOTE, JournalWriter, type Node, searchAll, spawnAgent, startNode, tempDir, waitFor, TEST_AUTH_YAML } from './testing.ts';
 
 /**
  * `kill -9` of an agent following a journal while entries are appended, at random moments, then a last start:
@@ -37,7 +37,7 @@ inputs:
     from: beginning
 output:
   urls: [${JSON.stringify(node.url)}]
-  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
+  auth: ${TEST_AUTH_YAML}
   index: j-crash
   batch: { max_records: 50, max_wait_ms: 20 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 200 }

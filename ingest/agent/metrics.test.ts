@@ -5,7 +5,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderMetrics } from './metrics.ts';
 import { newCounters } from './counters.ts';
-import { adminFetch, freePort, TEST_AUTH, LineWriter, startNode, tempDir, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, freePort, LineWriter, startNode, tempDir, waitFor, waitForAll, TEST_AUTH_YAML } from './testing.ts';
 
 /** `/metrics` and `/health`, scraped from a real agent process while its node is away, then back. */
 
@@ -54,7 +54,7 @@ processors:
   - drop: { pattern: "^DEBUG" }
 output:
   urls: ["http://127.0.0.1:${nodePort}"]
-  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
+  auth: ${TEST_AUTH_YAML}
   index: metrics
   batch: { max_records: 100, max_wait_ms: 30 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 100 }

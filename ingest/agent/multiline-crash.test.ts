@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { spawnAgent, startNode, tempDir, TraceWriter, waitForRecords, TEST_AUTH } from './testing.ts';
+import { spawnAgent, startNode, tempDir, TraceWriter, waitForRecords, TEST_AUTH_YAML } from './testing.ts';
 
 /**
  * crash.test.ts with multiline records: `kill -9` at random moments while stack traces are written and joined,
@@ -38,7 +38,7 @@ inputs:
 output:
   urls: [${JSON.stringify(node.url)}]
   index: ml-crash
-  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
+  auth: ${TEST_AUTH_YAML}
   batch: { max_records: 100, max_wait_ms: 30 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 200 }
 `,

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { adminFetch, LineWriter, freePort, spawnAgent, tempDir, TEST_AUTH, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, LineWriter, freePort, spawnAgent, tempDir, waitFor, waitForAll, TEST_AUTH_YAML } from './testing.ts';
 import { TEST_ADMIN_PASSWORD } from '../../node/testing.ts';
 
 /**
@@ -96,7 +96,7 @@ inputs:
     poll_interval_ms: 25
 output:
   urls: [${JSON.stringify(url)}]
-  auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }
+  auth: ${TEST_AUTH_YAML}
   index: ${INDEX}
   batch: { max_records: 300, max_wait_ms: 30 }
   retry: { initial_backoff_ms: 20, max_backoff_ms: 300 }

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { mulberry32Float } from '../../lib/prng.ts';
 import { startAgent } from './agent.ts';
 import { parseAgentConfig } from './config.ts';
-import { LineWriter, searchAll, startNode, tempDir, TraceWriter, waitFor, waitForAll, TEST_AUTH } from './testing.ts';
+import { LineWriter, searchAll, startNode, tempDir, TraceWriter, waitFor, waitForAll, TEST_AUTH, TEST_AUTH_YAML } from './testing.ts';
 
 /** The stdin input: `cat app.log | strata agent --config c.yaml` ships the file once and exits 0. */
 
@@ -27,7 +27,7 @@ test('a file piped into a real agent process: every line found, the last one wit
   writeFileSync(
     config,
     `inputs: [{ type: stdin, fields: { job: piped } }]
-output: { urls: [${JSON.stringify(node.url)}], index: stdin, auth: { username: admin, password: ${JSON.stringify(TEST_AUTH.password)} }, batch: { max_records: 1000, max_wait_ms: 5000 } }
+output: { urls: [${JSON.stringify(node.url)}], index: stdin, auth: ${TEST_AUTH_YAML}, batch: { max_records: 1000, max_wait_ms: 5000 } }
 host_name: piper
 `,
   );

@@ -37,6 +37,8 @@ export type FileAgentConfig = AgentConfig & { registry: NonNullable<AgentConfig[
 
 /** How test agents authenticate to test nodes: as their admin. */
 export const TEST_AUTH = { username: 'admin', password: TEST_ADMIN_PASSWORD };
+/** The same, as a YAML flow mapping for configs written to files. */
+export const TEST_AUTH_YAML = `{ username: admin, password: ${JSON.stringify(TEST_ADMIN_PASSWORD)} }`;
 
 /** A config with the test's quick intervals; `over` replaces top-level sections (input and output are merged). */
 export function testConfig(registry: string, paths: string[], url: string | string[], over: { input?: Record<string, unknown>; output?: Record<string, unknown>; [k: string]: unknown } = {}): FileAgentConfig {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ApiKeyInfo, NewApiKey } from '../../lib/client/types.ts';
-import { durationMs, parseConfig } from '../../lib/config.ts';
+import { durationMs, expiresInSchema, parseConfig } from '../../lib/config.ts';
 import { writeFileDurable } from '../../lib/durable-file.ts';
 import { ensureDir, StrataError } from '../../lib/errors.ts';
 import { readJsonFile } from '../../lib/json-file.ts';
@@ -15,7 +15,6 @@ import { IndexGrantSchema } from './privileges.ts';
  * `Authorization: ApiKey <encoded>`, where encoded is base64 of `id:secret`, as Elasticsearch's clients send theirs.
  */
 export const MAX_API_KEYS = 10_000;
-const MAX_EXPIRES_MS = durationMs('3660d');
 
 export const ApiKeyBodySchema = z
   .object({
@@ -23,12 +22,7 @@ export const ApiKeyBodySchema = z
     /** What the key may do: `[{ "indices": ["web-*"], "actions": ["ingest"] }]`. */
     privileges: z.array(IndexGrantSchema).min(1).max(100),
     /** "30d", "12h"; absent or null: until revoked. */
-    expires_in: z
-      .string()
-      .regex(/^\d+(s|m|h|d|w)$/, 'a duration like "30d", "12h"')
-      .refine((d) => !/^\d+(s|m|h|d|w)$/.test(d) || (durationMs(d) > 0 && durationMs(d) <= MAX_EXPIRES_MS), 'between 1 second and 3660 days')
-      .nullable()
-      .default(null),
+    expires_in: expiresInSchema(3660).default(null),
   })
   .strict();
 

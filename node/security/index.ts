@@ -56,6 +56,8 @@ export function clientAddress(req: IncomingMessage): string {
 export class Security {
   private cache = new Map<string, { who: Principal; gen: string; until: number }>();
   private checking = new Map<string, Promise<Principal>>();
+  /** A key's privileges never change, so its principal (with its compiled patterns) is built once, not per request. */
+  private keyPrincipals = new Map<string, Principal>();
   private readonly logins: FailureLimiter;
   /** Per username from any address: X-Forwarded-For can be forged, so a username alone is limited too (looser). */
   private readonly accounts: FailureLimiter;
@@ -112,7 +114,13 @@ export class Security {
       const k = key && this.apiKeys.verify(key.id, key.secret);
       if (!k) return this.failed(source, null, 'unknown, revoked or expired API key');
       this.audit.keyUsed(k.id, k.name, source);
-      return new Principal('api_key', k.id, k.name, null, 'api_key', [], k.privileges);
+      let who = this.keyPrincipals.get(k.id);
+      if (!who) {
+        if (this.keyPrincipals.size >= MAX_CACHED) this.keyPrincipals.clear();
+        who = new Principal('api_key', k.id, k.name, null, 'api_key', [], k.privileges);
+        this.keyPrincipals.set(k.id, who);
+      }
+      return who;
     }
     return this.failed(source, null, `unsupported authentication scheme "${m[1].slice(0, 20)}"`);
   }
