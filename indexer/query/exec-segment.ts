@@ -81,28 +81,26 @@ function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly s
     if (c === null) return true; // a token the field never has: no doc matches
     cursors.push(c);
   }
-  // Walk the shortest list, galloping the others forward.
+  // Walk the shortest list; a bitset of each other list answers "is this doc there" without walking it, and
+  // only for common docs is the doc's index in that list found, by galloping forward from the last one.
   let driver = 0;
   for (let j = 1; j < k; j++) if (cursors[j].docs.length < cursors[driver].docs.length) driver = j;
+  const others: number[] = [];
+  for (let j = 0; j < k; j++) if (j !== driver) others.push(j);
+  const member = others.map((j) => {
+    const b = new Bitset(hi);
+    b.setAll(cursors[j].docs);
+    return b.words;
+  });
   const idx = new Uint32Array(k);
   const at = new Uint32Array(k);
   const scratch = Array.from({ length: k }, () => ({ buf: new Uint32Array(16), n: 0 }));
   const dd = cursors[driver].docs;
   outer: for (let i = 0; i < dd.length; i++) {
     const doc = dd[i];
-    for (let j = 0; j < k; j++) {
-      if (j === driver) {
-        at[j] = i;
-        continue;
-      }
-      const d = cursors[j].docs;
-      let x = idx[j];
-      while (x < d.length && d[x] < doc) x++;
-      idx[j] = x;
-      if (x === d.length) break outer;
-      if (d[x] !== doc) continue outer;
-      at[j] = x;
-    }
+    for (let m = 0; m < member.length; m++) if ((member[m][doc >>> 5] & (1 << (doc & 31))) === 0) continue outer;
+    at[driver] = i;
+    for (const j of others) at[j] = idx[j] = gallop(cursors[j].docs, idx[j], doc);
     for (let j = 0; j < k; j++) cursors[j].positions(at[j], scratch[j]);
     const first = scratch[0];
     for (let a = 0; a < first.n; a++) {
@@ -121,6 +119,25 @@ function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly s
     }
   }
   return true;
+}
+
+/** Index of `doc` in the sorted `docs`, searching forward from `from` (the doc is known to be there). */
+function gallop(docs: Uint32Array, from: number, doc: number): number {
+  let step = 1;
+  let lo = from;
+  let hi = from;
+  while (hi < docs.length && docs[hi] < doc) {
+    lo = hi + 1;
+    hi += step;
+    step *= 2;
+  }
+  if (hi >= docs.length) hi = docs.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (docs[mid] < doc) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset, lo: number, hi: number): void {

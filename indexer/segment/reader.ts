@@ -5,7 +5,7 @@ import type { Fields } from '../../lib/record.ts';
 import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
 import { MAX_PREFIX_TERMS } from '../query/parser.ts';
-import { ByteReader, decodeDeltas, skipPositionsEntry, unzigzag } from './bytes.ts';
+import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { TermDict } from './term-dict.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
@@ -513,21 +513,27 @@ export class PositionCursor {
   ) {
     this.p = start;
   }
-  private skipDoc(): void {
-    this.p = skipPositionsEntry(this.buf, this.p);
-  }
-  /** Writes doc i's positions into `out` (grown if needed; returned) and returns how many through `count`. */
+  /** Writes doc i's positions into `out.buf` (grown if needed) and their count into `out.n`. */
   positions(i: number, out: { buf: Uint32Array; n: number }): void {
-    for (; this.skipFirst > 0; this.skipFirst--) this.skipDoc();
-    while (this.at < i - 1) {
-      this.skipDoc();
-      this.at++;
-    }
     const b = this.buf;
     let p = this.p;
+    // Entries of the docs in between are skipped in one tight loop: a count, then that many varints.
     let c = 0;
     let shift = 0;
     let x: number;
+    for (let skip = this.skipFirst + i - 1 - this.at; skip > 0; skip--) {
+      c = 0;
+      shift = 0;
+      do {
+        x = b[p++];
+        c |= (x & 0x7f) << shift;
+        shift += 7;
+      } while (x >= 0x80);
+      while (c > 0) if (b[p++] < 0x80) c--;
+    }
+    this.skipFirst = 0;
+    c = 0;
+    shift = 0;
     do {
       x = b[p++];
       c |= (x & 0x7f) << shift;
