@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { StrataError } from '../../lib/errors.ts';
 import type { Hit, SearchResponse } from '../../lib/client/types.ts';
 import { parseTimestamp } from '../../lib/record.ts';
+import { isoTimestamp } from '../../lib/iso-time.ts';
 import {
   type AggCollector,
   compileMatcher,
@@ -157,7 +158,7 @@ function hitText(generatedId: string, index: string, ts: number, fieldsJson: str
     rest = rest.slice(end + 1);
     if (rest.charCodeAt(0) === 44 /* , */) rest = rest.slice(1);
   }
-  const meta = `{"_id":${id},"_index":"${index}","@timestamp":"${new Date(ts).toISOString()}"`;
+  const meta = `{"_id":${id},"_index":"${index}","@timestamp":"${isoTimestamp(ts)}"`;
   return /^\s*\}/.test(rest) ? meta + '}' : meta + ',' + rest;
 }
 
