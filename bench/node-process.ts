@@ -32,7 +32,9 @@ export async function startNodeProcess(dataDir: string, opts: { syslog?: boolean
   const args = [join(REPO, 'bin/strata.js'), 'node', '--data-dir', dataDir, '--port', '0', ...(opts.syslog ? ['--syslog-port', '0'] : [])];
   const password = opts.password ?? randomBytes(24).toString('base64url');
   const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STRATA_PASSWORD: password } });
+  // STRATA_BENCH_NODE_ARGS: flags for the node's own Node.js, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile it.
+  const nodeArgs = (process.env.STRATA_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STRATA_PASSWORD: password } });
   const stop = async () => {
     if (child.exitCode !== null) return;
     child.kill('SIGTERM');
