@@ -208,3 +208,85 @@ describe('Shard: pages across segments', () => {
     }
   });
 });
+
+/** A real pool whose seals number `hold` wait for `release()`, and which counts the merges it is asked for. */
+class HoldingPool {
+  seals = 0;
+  merges = 0;
+  release!: () => void;
+  private released = new Promise<void>((ok) => (this.release = ok));
+  constructor(private real: BuildPool, private hold: Set<number>) {}
+  async seal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
+    const call = this.seals++;
+    const r = await this.real.seal(path, payload, seqs);
+    if (this.hold.has(call)) await this.released;
+    return r;
+  }
+  merge(path: string, inputs: string[]): Promise<BuildResult> {
+    this.merges++;
+    return this.real.merge(path, inputs);
+  }
+}
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!cond() && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
+  assert.ok(cond(), what);
+}
+
+describe('Shard: merges yield to seals', () => {
+  test('no merge starts while a seal builds, until segments pile up past four tiers; then they merge anyway', async () => {
+    const dir = tempDir('shard-merge-yield');
+    const real = new BuildPool(2, 1);
+    try {
+      // The third seal is held; two segments make a tier, so a merge is due from the second seal on.
+      const pool = new HoldingPool(real, new Set([2]));
+      const opts = { ...options(dir.path, pool as unknown as GatedPool), sealConcurrency: 1, merge: { minSegments: 2, maxMergedDocs: 1_000_000 } };
+      const shard = await Shard.open(opts);
+      for (let i = 0; i < 2; i++) {
+        const b = batch(i * 10, 10);
+        await shard.append(b.entries, b.fields);
+        await until(`seal ${i + 1} committed`, () => shard.stats().segments === i + 1);
+      }
+      // Two segments, a merge due: the next append starts a seal that is held, and the merge must wait for it
+      // (the shard's own tick comes every 250 ms; give it several).
+      const b = batch(20, 10);
+      await shard.append(b.entries, b.fields);
+      await new Promise((ok) => setTimeout(ok, 800));
+      assert.equal(pool.merges, 0, 'no merge while the seal builds');
+      pool.release();
+      await until('the merge starts once no seal builds', () => pool.merges > 0);
+      await shard.flush();
+      assertHoldsExactly(shard, 30, 'after the merge');
+      await shard.close();
+
+      // A backlog: 8 segments (4 tiers of 2) already waiting, and a seal building: the merge goes ahead.
+      const dir2 = tempDir('shard-merge-backlog');
+      try {
+        const pool2 = new HoldingPool(real, new Set([8]));
+        const shard2 = await Shard.open({ ...opts, dir: dir2.path, pool: pool2 as unknown as BuildPool, merge: { minSegments: 1000, maxMergedDocs: 1_000_000 } });
+        for (let i = 0; i < 8; i++) {
+          const c = batch(i * 10, 10);
+          await shard2.append(c.entries, c.fields);
+          await until(`seal ${i + 1} committed`, () => shard2.stats().segments === i + 1);
+        }
+        await shard2.close();
+        const pool3 = new HoldingPool(real, new Set([0]));
+        const shard3 = await Shard.open({ ...opts, dir: dir2.path, pool: pool3 as unknown as BuildPool });
+        const c = batch(80, 10);
+        await shard3.append(c.entries, c.fields);
+        await until('a merge starts with 8 segments waiting, though a seal builds', () => pool3.merges > 0);
+        assert.equal(pool3.seals, 1, 'the seal was still held');
+        pool3.release();
+        await shard3.flush();
+        assertHoldsExactly(shard3, 90, 'after the backlog merge');
+        await shard3.close();
+      } finally {
+        dir2.remove();
+      }
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});

@@ -13,6 +13,9 @@ import { readManifest, writeManifest, type Manifest } from './manifest.ts';
 import { pickMerge, type MergePolicy } from '../merge/policy.ts';
 import { expiredSegments, type Retention } from '../merge/retention.ts';
 
+/** How many tiers' worth of segments may wait for merging while seals are building. */
+const MERGE_BACKLOG = 4;
+
 export interface ShardOptions {
   dir: string;
   durability: Durability;
@@ -210,7 +213,10 @@ export class Shard {
       // Only a head past the thresholds again is worth a second seal at once; a young remainder waits.
       seal = this.sealDue();
     }
-    if (!this.merging) {
+    // Merges yield the cores to seals: a seal that waits lets the head fill until ingest answers 429, while a merge
+    // that waits costs queries only a few more segments. Past MERGE_BACKLOG × minSegments segments they merge anyway.
+    const yieldToSeals = this.sealsInFlight > 0 && this.segments.length < this.opts.merge.minSegments * MERGE_BACKLOG;
+    if (!this.merging && !yieldToSeals) {
       const pick = pickMerge(this.segments, this.opts.merge);
       if (pick) {
         this.merging = true;
