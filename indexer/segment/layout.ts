@@ -16,6 +16,12 @@ export const MAX_KEYWORD_VALUES = 4096;
 export const ZSTD_LEVEL_SEAL = 3;
 export const ZSTD_LEVEL_MERGE = 6;
 /**
+ * zstd level of every other section (dictionaries, postings, positions, columns), sealed or merged. Measured on a
+ * 1M-doc merged segment: level 1 compresses them as well as 3 and within 1–6% of 6 (dict 0.381× vs 0.380×,
+ * postings 0.857× vs 0.841×, positions 0.271× vs 0.256×) in a fifth of 6's time (0.43 s vs 2.4 s a merge of 1M).
+ */
+export const ZSTD_LEVEL_INDEX = 1;
+/**
  * Every term stores token positions, for phrases. Measured on the bench corpus: positions for all terms cost 1.3% of
  * raw size more than positions for terms in 16+ docs only (a rare term's `[1][pos]` compresses well), and spare
  * merges from re-tokenizing stored text for terms that were rare in one input but are frequent merged.

@@ -4,12 +4,15 @@ import { storageError } from '../../lib/errors.ts';
 import { dirOf, fsyncDir } from '../log/file.ts';
 import { crc32c } from '../log/crc.ts';
 import { ByteWriter, skipPositionsEntry, zigzag } from './bytes.ts';
-import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter } from './layout.ts';
+import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter, ZSTD_LEVEL_INDEX } from './layout.ts';
 
-/** The sections of a segment file being written, each zstd-compressed and CRC'd (see format.md). */
+/**
+ * The sections of a segment file being written, each zstd-compressed and CRC'd (see format.md): stored blocks at
+ * the level given (the text is most of a segment), everything else at ZSTD_LEVEL_INDEX.
+ */
 export class FileOut {
   pos = 0;
-  constructor(private fd: number, private path: string, private level: number) {}
+  constructor(private fd: number, private path: string, private blockLevel: number) {}
   write(b: Uint8Array): SectionRef {
     const off = this.pos;
     let done = 0;
@@ -21,8 +24,11 @@ export class FileOut {
     this.pos += b.length;
     return [off, b.length, crc32c(b)];
   }
-  writeCompressed(b: Uint8Array): SectionRef {
-    return this.write(compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: this.level }));
+  writeCompressed(b: Uint8Array, level = ZSTD_LEVEL_INDEX): SectionRef {
+    return this.write(compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: level }));
+  }
+  writeStoredBlock(b: Uint8Array): SectionRef {
+    return this.writeCompressed(b, this.blockLevel);
   }
 }
 
@@ -74,7 +80,7 @@ export function writeBlocks(out: FileOut, n: number, jsonOf: (doc: number) => st
     const hi = Math.min(n, lo + BLOCK_DOCS);
     parts.length = 0;
     for (let i = lo; i < hi; i++) parts.push(jsonOf(i));
-    const ref = out.writeCompressed(Buffer.from(parts.join('\n'), 'utf8'));
+    const ref = out.writeStoredBlock(Buffer.from(parts.join('\n'), 'utf8'));
     refs[b * 3] = ref[0];
     refs[b * 3 + 1] = ref[1];
     refs[b * 3 + 2] = ref[2];
