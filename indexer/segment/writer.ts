@@ -2,6 +2,7 @@ import { hashId, type IdHasher } from '../../lib/id-hash.ts';
 import { type Fields, recordId } from '../../lib/record.ts';
 import { IdIndexBuilder, writeIdIndex } from './id-section.ts';
 import { TermTable } from './term-table.ts';
+import { sortTermIds } from './sort-terms.ts';
 import {
   BLOCK_DOCS,
   type FieldMeta,
@@ -130,9 +131,8 @@ function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']>
   const posStart = new Uint32Array(maxOcc + 1);
 
   const w = new TermsWriter(tt.pairs, nTerms);
-  // Default sort compares UTF-16 code units, the order the reader's binary search uses; ids come back by lookup.
-  for (const term of terms.slice().sort()) {
-    const t = tt.find(term);
+  for (const t of sortTermIds(terms)) {
+    const term = terms[t];
     const lo = counts[t];
     const hi = counts[t + 1];
     let df = 0;
