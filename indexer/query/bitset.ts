@@ -1,3 +1,5 @@
+import { scratch } from './scratch.ts';
+
 /**
  * A fixed-size set of doc ids over one segment. Boolean queries combine these word-wise; with docs sorted by time,
  * a time range is a doc id range, so counting a range is a popcount over a slice.
@@ -7,14 +9,20 @@ export class Bitset {
   constructor(readonly size: number, words?: Uint32Array) {
     this.words = words ?? new Uint32Array((size + 31) >>> 5);
   }
+  /** An empty set whose words are lent by the query scratch arena (valid until it is released). */
+  static scratch(size: number): Bitset {
+    return new Bitset(size, scratch.zeroed((size + 31) >>> 5));
+  }
+  /** Every doc, in scratch words. */
   static full(size: number): Bitset {
-    const b = new Bitset(size);
+    const b = new Bitset(size, scratch.u32((size + 31) >>> 5));
     b.words.fill(0xffffffff);
     b.clearTail();
     return b;
   }
+  /** [lo, hi), in scratch words. */
   static range(size: number, lo: number, hi: number): Bitset {
-    const b = new Bitset(size);
+    const b = Bitset.scratch(size);
     b.setRange(lo, hi);
     return b;
   }
@@ -127,8 +135,11 @@ export class Bitset {
       }
     }
   }
+  /** A copy in scratch words. */
   clone(): Bitset {
-    return new Bitset(this.size, this.words.slice());
+    const w = scratch.u32(this.words.length);
+    w.set(this.words);
+    return new Bitset(this.size, w);
   }
 }
 

@@ -5,7 +5,7 @@ import { Bitset } from './bitset.ts';
 import { matchText } from './match-record.ts';
 
 /**
- * Evaluates a query over a sealed segment into the set of matching doc ids. Only bits in [lo, hi) are meaningful
+ * Evaluates a query over a sealed segment into the set of matching doc ids, in scratch memory (scratch.ts). Only bits in [lo, hi) are meaningful
  * (the caller's time range): leaves decode just that part of their postings, and callers never read outside it.
  * Single tokens and prefixes come straight from postings; phrases and multi-token words (`10.0.0.1`) from
  * positions (see DESIGN.md).
@@ -22,7 +22,7 @@ export function evalSegment(seg: SegmentReader, q: Query, lo = 0, hi = seg.docs)
     case 'exists': {
       if (q.field === TIMESTAMP_FIELD) return Bitset.full(n);
       const p = seg.presenceOf(q.field);
-      return p ? p.clone() : new Bitset(n);
+      return p ? p.clone() : Bitset.scratch(n);
     }
     case 'and': {
       // Cheapest first would be better still; positive clauses before negations at least avoids complementing.
@@ -45,7 +45,7 @@ export function evalSegment(seg: SegmentReader, q: Query, lo = 0, hi = seg.docs)
 
 function textBits(seg: SegmentReader, q: TextQuery, lo: number, hi: number): Bitset {
   const n = seg.docs;
-  const out = new Bitset(n);
+  const out = Bitset.scratch(n);
   const fields = q.field === null ? seg.textFieldNames() : [q.field];
   for (const f of fields) {
     if (seg.field(f)?.text) {
@@ -88,7 +88,7 @@ function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly s
   const others: number[] = [];
   for (let j = 0; j < k; j++) if (j !== driver) others.push(j);
   const member = others.map((j) => {
-    const b = new Bitset(hi);
+    const b = Bitset.scratch(hi);
     b.setAll(cursors[j].docs);
     return b.words;
   });
@@ -146,7 +146,7 @@ function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset
   const k = q.tokens.length;
   let cand: Bitset | null = null;
   for (let i = 0; i < k; i++) {
-    const b = new Bitset(n);
+    const b = Bitset.scratch(n);
     if (i === k - 1 && q.prefix) {
       if (seg.prefixDocs(field, q.tokens[i], b, lo, hi) === 0) return;
     } else {
@@ -170,7 +170,7 @@ function rangeBits(seg: SegmentReader, q: RangeQuery, lo: number, hi: number): B
     const z = q.maxInclusive ? seg.lowerBoundKey(q.max, Infinity) : seg.lowerBoundKey(q.max);
     return Bitset.range(n, a, Math.max(a, z));
   }
-  const out = new Bitset(n);
+  const out = Bitset.scratch(n);
   const col = seg.numberColumn(q.field);
   if (!col) return out;
   const { min, max, minInclusive, maxInclusive } = q;

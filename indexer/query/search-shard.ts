@@ -4,6 +4,7 @@ import type { ShardView } from '../store/shard.ts';
 import type { Query } from './ast.ts';
 import type { AggCollector } from './aggs/collector.ts';
 import { evalSegment } from './exec-segment.ts';
+import { scratch } from './scratch.ts';
 import type { RecordMatcher } from './match-record.ts';
 
 export interface ShardSearchPlan {
@@ -82,6 +83,28 @@ function upperBoundKey(seg: SegmentReader, ts: number, seq: number): number {
   return lo;
 }
 
+/** A segment's matches through its index: feeds the collectors, adds hits (unless `full`), returns the count. */
+function evalSegmentInto(seg: SegmentReader, plan: ShardSearchPlan, lo: number, hi: number, full: boolean, hits: ShardCandidate[]): number {
+  const { size, order, after } = plan;
+  const bits = evalSegment(seg, plan.query, lo, hi);
+  const count = bits.countRange(lo, hi);
+  for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
+  if (size === 0 || full) return count;
+  const take = (d: number) => {
+    hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
+    return --got > 0;
+  };
+  let got = size;
+  if (order === 'desc') {
+    const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
+    if (top > lo) bits.forEachDesc((d) => (d < lo ? false : take(d)), top);
+  } else {
+    const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
+    if (bottom < hi) bits.forEachAsc((d) => (d >= hi ? false : take(d)), bottom);
+  }
+  return count;
+}
+
 const keyCmp = (a: ShardCandidate, b: ShardCandidate) => a.ts - b.ts || a.seq - b.seq;
 
 /**
@@ -108,22 +131,12 @@ export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult
     // Strictly past the page's last hit: a tie on the timestamp could still win on the offset.
     const full = size > 0 && hits.length === size && (order === 'desc' ? seg.maxTs < hits[size - 1].ts : seg.minTs > hits[size - 1].ts);
     const segPlan = full ? { ...plan, size: 0 } : plan;
-    if (plan.collectors.length === 0 && singleTermSearch(seg, segPlan, lo, hi, hits, (n) => (total += n))) continue;
-    const bits = evalSegment(seg, plan.query, lo, hi);
-    total += bits.countRange(lo, hi);
-    for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
-    if (size === 0 || full) continue;
-    const take = (d: number) => {
-      hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
-      return --got > 0;
-    };
-    let got = size;
-    if (order === 'desc') {
-      const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
-      if (top > lo) bits.forEachDesc((d) => (d < lo ? false : take(d)), top);
-    } else {
-      const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
-      if (bottom < hi) bits.forEachAsc((d) => (d >= hi ? false : take(d)), bottom);
+    try {
+      if (plan.collectors.length === 0 && singleTermSearch(seg, segPlan, lo, hi, hits, (n) => (total += n))) continue;
+      total += evalSegmentInto(seg, plan, lo, hi, full, hits);
+    } finally {
+      // Bitsets and decoded postings of this segment are dead now (hits keep only doc numbers): lend them again.
+      scratch.release();
     }
   }
   for (const b of view.head) {

@@ -7,6 +7,7 @@ import { Bitset } from '../query/bitset.ts';
 import { MAX_PREFIX_TERMS } from '../query/parser.ts';
 import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
+import { scratch } from '../query/scratch.ts';
 import { TermDict } from './term-dict.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
@@ -180,9 +181,10 @@ export class SegmentReader {
 
   private blocksOf(ti: TextIndex, k: number): Blocks {
     const count = Math.max(1, Math.ceil(ti.df[k] / SKIP_EVERY));
-    const prevDoc = new Uint32Array(count);
-    const pOff = new Uint32Array(count);
-    const qOff = new Uint32Array(count);
+    // Lent by the query arena: skip lists are read only while a query evaluates this segment.
+    const prevDoc = scratch.zeroed(count);
+    const pOff = scratch.zeroed(count);
+    const qOff = scratch.zeroed(count);
     const r = new ByteReader(ti.skips);
     r.pos = ti.skipOffsets[k];
     for (let b = 1; b < count; b++) {
@@ -211,11 +213,12 @@ export class SegmentReader {
     return f ? this.docsInRange(f.ti, f.k, lo, hi) : null;
   }
 
+  /** In scratch memory: for queries only. */
   private docsInRange(ti: TextIndex, k: number, lo: number, hi: number): Uint32Array {
-    if (lo <= 0 && hi >= this.docs) return this.postingsOf(ti, k);
+    if (lo <= 0 && hi >= this.docs) return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1], 0, scratch.u32(ti.df[k]));
     const bl = this.blocksOf(ti, k);
     const b = this.startBlock(bl, lo);
-    const out = new Uint32Array(Math.min(ti.df[k] - b * SKIP_EVERY, hi - lo));
+    const out = scratch.u32(Math.min(ti.df[k] - b * SKIP_EVERY, hi - lo));
     const buf = ti.postings;
     let p = ti.offsets[k] + bl.pOff[b];
     const end = ti.offsets[k + 1];
@@ -246,11 +249,11 @@ export class SegmentReader {
     if (!f) return;
     const { ti, k } = f;
     const bl = this.blocksOf(ti, k);
-    const scratch = new Uint32Array(SKIP_EVERY);
+    const buf = scratch.u32(SKIP_EVERY);
     for (let b = this.startBlock(bl, hi); b >= 0; b--) {
       const start = ti.offsets[k] + bl.pOff[b];
       const end = b + 1 < bl.count ? ti.offsets[k] + bl.pOff[b + 1] : ti.offsets[k + 1];
-      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], scratch);
+      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], buf);
       for (let i = docs.length - 1; i >= 0; i--) if (docs[i] < hi && !fn(docs[i])) return;
     }
   }
@@ -261,11 +264,11 @@ export class SegmentReader {
     if (!f) return;
     const { ti, k } = f;
     const bl = this.blocksOf(ti, k);
-    const scratch = new Uint32Array(SKIP_EVERY);
+    const buf = scratch.u32(SKIP_EVERY);
     for (let b = this.startBlock(bl, lo); b < bl.count; b++) {
       const start = ti.offsets[k] + bl.pOff[b];
       const end = b + 1 < bl.count ? ti.offsets[k] + bl.pOff[b + 1] : ti.offsets[k + 1];
-      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], scratch);
+      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], buf);
       for (let i = 0; i < docs.length; i++) if (docs[i] >= lo && !fn(docs[i])) return;
     }
   }
@@ -325,7 +328,7 @@ export class SegmentReader {
     const whole = lo <= 0 && hi >= this.docs;
     const bl = whole ? null : this.blocksOf(ti, k);
     const b = bl ? this.startBlock(bl, lo) : 0;
-    const all = decodeDeltas(ti.postings, bl ? ti.offsets[k] + bl.pOff[b] : ti.offsets[k], ti.offsets[k + 1], bl ? bl.prevDoc[b] : 0);
+    const all = decodeDeltas(ti.postings, bl ? ti.offsets[k] + bl.pOff[b] : ti.offsets[k], ti.offsets[k + 1], bl ? bl.prevDoc[b] : 0, scratch.u32(ti.df[k] - b * SKIP_EVERY));
     let first = 0;
     while (first < all.length && all[first] < lo) first++;
     let stop = all.length;
