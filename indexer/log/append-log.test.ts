@@ -463,3 +463,18 @@ test('a release that starts while the log closes does not roll the file out from
   }
 });
 
+
+test('closing twice at once (two owners shutting down) syncs and closes the file once, without an error', async () => {
+  const dir = tempDir('log-close-twice');
+  try {
+    const { log } = await open(dir.path);
+    await log.append(batch(0, 10));
+    await Promise.all([log.close(), log.close()]);
+    await log.close();
+    const again = await open(dir.path);
+    assertRecords(again.records, batch(0, 10));
+    await again.log.close();
+  } finally {
+    dir.remove();
+  }
+});

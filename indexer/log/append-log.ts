@@ -57,6 +57,7 @@ export class AppendLog {
   private failure: StrataError | null = null;
   private fs: FileSystem;
   /** Offset the next appended record gets. */
+  private closing: Promise<void> | null = null;
   nextOffset = 0;
   /** Highest offset known durable + 1. */
   durableOffset = 0;
@@ -269,7 +270,12 @@ export class AppendLog {
     if (removed) fsyncDir(this.opts.dir);
   }
 
-  async close(): Promise<void> {
+  /** Syncs and closes the file once, however many owners ask (a second sync after the first close would fail). */
+  close(): Promise<void> {
+    return (this.closing ??= this.closeOnce());
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 1));

@@ -5,10 +5,10 @@ import { Bitset } from './bitset.ts';
 import { matchText } from './match-record.ts';
 
 /**
- * Evaluates a query over a sealed segment into the set of matching doc ids, in scratch memory (scratch.ts). Only bits in [lo, hi) are meaningful
+ * Evaluates a query over a sealed segment into the set of matching doc ids. Only bits in [lo, hi) are meaningful
  * (the caller's time range): leaves decode just that part of their postings, and callers never read outside it.
  * Single tokens and prefixes come straight from postings; phrases and multi-token words (`10.0.0.1`) from
- * positions (see DESIGN.md).
+ * positions (see DESIGN.md). The bitset lives in scratch memory (scratch.ts): valid until the caller releases it.
  */
 export function evalSegment(seg: SegmentReader, q: Query, lo = 0, hi = seg.docs): Bitset {
   const n = seg.docs;

@@ -5,7 +5,7 @@ import type { Fields } from '../../lib/record.ts';
 import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
 import { MAX_PREFIX_TERMS } from '../query/parser.ts';
-import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
+import { ByteReader, decodeDeltas, skipPositionsEntry, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { scratch } from '../query/scratch.ts';
 import { TermDict } from './term-dict.ts';
@@ -51,7 +51,9 @@ const BLOCK_CACHE = 4;
 
 /**
  * An open sealed segment. The timestamp and sequence columns are loaded at open (every query needs them); term
- * dictionaries, columns and stored blocks are read on first use and cached.
+ * dictionaries, columns and stored blocks are read on first use and cached. The reads a query makes (`termDocs`,
+ * `termDocsDesc`/`Asc`, `prefixDocs`, `positionCursor`) borrow their arrays from the query scratch arena
+ * (query/scratch.ts): what they return is valid until the evaluating code calls `scratch.release()`.
  */
 export class SegmentReader {
   readonly ts: Float64Array;
@@ -520,23 +522,12 @@ export class PositionCursor {
   positions(i: number, out: { buf: Uint32Array; n: number }): void {
     const b = this.buf;
     let p = this.p;
-    // Entries of the docs in between are skipped in one tight loop: a count, then that many varints.
+    // Entries of the docs in between are skipped in one loop, without a call per doc through the cursor.
+    for (let skip = this.skipFirst + i - 1 - this.at; skip > 0; skip--) p = skipPositionsEntry(b, p);
+    this.skipFirst = 0;
     let c = 0;
     let shift = 0;
     let x: number;
-    for (let skip = this.skipFirst + i - 1 - this.at; skip > 0; skip--) {
-      c = 0;
-      shift = 0;
-      do {
-        x = b[p++];
-        c |= (x & 0x7f) << shift;
-        shift += 7;
-      } while (x >= 0x80);
-      while (c > 0) if (b[p++] < 0x80) c--;
-    }
-    this.skipFirst = 0;
-    c = 0;
-    shift = 0;
     do {
       x = b[p++];
       c |= (x & 0x7f) << shift;

@@ -67,18 +67,6 @@ export class TermTable {
     this.pairPos[this.pairs++] = pos;
   }
 
-  /** The id of a whole-string term, or -1. */
-  find(t: string): number {
-    let h = 0x811c9dc5;
-    for (let k = 0; k < t.length; k++) h = Math.imul(h ^ t.charCodeAt(k), 0x01000193);
-    h >>>= 0;
-    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
-      const v = this.slots[slot];
-      if (v === 0) return -1;
-      if (this.hashes[v - 1] === h && this.terms[v - 1] === t) return v - 1;
-    }
-  }
-
   private intern(s: string, start: number, end: number, h: number): number {
     const len = end - start;
     let slot = h & this.mask;
