@@ -5,7 +5,7 @@ import type { Fields } from '../../lib/record.ts';
 import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
 import { MAX_PREFIX_TERMS } from '../query/parser.ts';
-import { ByteReader, decodeDeltas, skipPositionsEntry, unzigzag } from './bytes.ts';
+import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { scratch } from '../query/scratch.ts';
 import { TermDict } from './term-dict.ts';
@@ -522,12 +522,24 @@ export class PositionCursor {
   positions(i: number, out: { buf: Uint32Array; n: number }): void {
     const b = this.buf;
     let p = this.p;
-    // Entries of the docs in between are skipped in one loop, without a call per doc through the cursor.
-    for (let skip = this.skipFirst + i - 1 - this.at; skip > 0; skip--) p = skipPositionsEntry(b, p);
-    this.skipFirst = 0;
+    // Entries of the docs in between are skipped in this loop: skipPositionsEntry's steps written out here, since
+    // calling it per entry measured slower (a 5M-line phrase: 16–23 vs 27–28 ms at best, A/B in turn).
     let c = 0;
     let shift = 0;
     let x: number;
+    for (let skip = this.skipFirst + i - 1 - this.at; skip > 0; skip--) {
+      c = 0;
+      shift = 0;
+      do {
+        x = b[p++];
+        c |= (x & 0x7f) << shift;
+        shift += 7;
+      } while (x >= 0x80);
+      while (c > 0) if (b[p++] < 0x80) c--;
+    }
+    this.skipFirst = 0;
+    c = 0;
+    shift = 0;
     do {
       x = b[p++];
       c |= (x & 0x7f) << shift;
