@@ -6,6 +6,7 @@
  * whoever evaluates calls `release` once nothing that was lent is reachable (search-shard.ts, per segment).
  */
 const MIN_CLASS = 6;
+const MAX_ELEMENTS = 1 << 30;
 /** Arrays kept for reuse, at most (bytes); past it, released arrays are left to the collector. */
 const KEEP_BYTES = 64 << 20;
 
@@ -17,6 +18,8 @@ class Scratch {
 
   /** n elements, contents undefined, valid until the next `release`. */
   u32(n: number): Uint32Array {
+    // Past 2^30 elements classes would overflow a shift; nothing that large is kept (segments hold far fewer docs).
+    if (n > MAX_ELEMENTS) return new Uint32Array(n);
     let c = MIN_CLASS;
     while (1 << c < n) c++;
     let a = this.free[c]?.pop();
