@@ -56,8 +56,9 @@ export class AppendLog {
   /** Set when a failed write could not be undone: every later append fails until the log is reopened. */
   private failure: StrataError | null = null;
   private fs: FileSystem;
-  /** Offset the next appended record gets. */
+  /** Set by the first close(); later calls wait for the same one. */
   private closing: Promise<void> | null = null;
+  /** Offset the next appended record gets. */
   nextOffset = 0;
   /** Highest offset known durable + 1. */
   durableOffset = 0;
