@@ -463,7 +463,6 @@ test('a release that starts while the log closes does not roll the file out from
   }
 });
 
-
 test('closing twice at once (two owners shutting down) syncs and closes the file once, without an error', async () => {
   const dir = tempDir('log-close-twice');
   try {

@@ -94,20 +94,20 @@ function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly s
   });
   const idx = new Uint32Array(k);
   const at = new Uint32Array(k);
-  const scratch = Array.from({ length: k }, () => ({ buf: new Uint32Array(16), n: 0 }));
+  const posOf = Array.from({ length: k }, () => ({ buf: new Uint32Array(16), n: 0 }));
   const dd = cursors[driver].docs;
   outer: for (let i = 0; i < dd.length; i++) {
     const doc = dd[i];
     for (let m = 0; m < member.length; m++) if ((member[m][doc >>> 5] & (1 << (doc & 31))) === 0) continue outer;
     at[driver] = i;
     for (const j of others) at[j] = idx[j] = gallop(cursors[j].docs, idx[j], doc);
-    for (let j = 0; j < k; j++) cursors[j].positions(at[j], scratch[j]);
-    const first = scratch[0];
+    for (let j = 0; j < k; j++) cursors[j].positions(at[j], posOf[j]);
+    const first = posOf[0];
     for (let a = 0; a < first.n; a++) {
       const p0 = first.buf[a];
       let all = true;
       for (let j = 1; j < k && all; j++) {
-        const sj = scratch[j];
+        const sj = posOf[j];
         let found = false;
         for (let b = 0; b < sj.n && !found; b++) found = sj.buf[b] === p0 + j;
         all = found;

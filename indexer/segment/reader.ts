@@ -164,8 +164,9 @@ export class SegmentReader {
     return ti;
   }
 
-  private postingsOf(ti: TextIndex, k: number): Uint32Array {
-    return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1], 0);
+  /** A term's whole postings, into `out` (ti.df[k] long) when given. */
+  private postingsOf(ti: TextIndex, k: number, out?: Uint32Array): Uint32Array {
+    return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1], 0, out);
   }
 
   private find(field: string, token: string): { ti: TextIndex; k: number } | null {
@@ -184,9 +185,10 @@ export class SegmentReader {
   private blocksOf(ti: TextIndex, k: number): Blocks {
     const count = Math.max(1, Math.ceil(ti.df[k] / SKIP_EVERY));
     // Lent by the query arena: skip lists are read only while a query evaluates this segment.
-    const prevDoc = scratch.zeroed(count);
-    const pOff = scratch.zeroed(count);
-    const qOff = scratch.zeroed(count);
+    const prevDoc = scratch.u32(count);
+    const pOff = scratch.u32(count);
+    const qOff = scratch.u32(count);
+    prevDoc[0] = pOff[0] = qOff[0] = 0;
     const r = new ByteReader(ti.skips);
     r.pos = ti.skipOffsets[k];
     for (let b = 1; b < count; b++) {
@@ -217,7 +219,7 @@ export class SegmentReader {
 
   /** In scratch memory: for queries only. */
   private docsInRange(ti: TextIndex, k: number, lo: number, hi: number): Uint32Array {
-    if (lo <= 0 && hi >= this.docs) return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1], 0, scratch.u32(ti.df[k]));
+    if (lo <= 0 && hi >= this.docs) return this.postingsOf(ti, k, scratch.u32(ti.df[k]));
     const bl = this.blocksOf(ti, k);
     const b = this.startBlock(bl, lo);
     const out = scratch.u32(Math.min(ti.df[k] - b * SKIP_EVERY, hi - lo));

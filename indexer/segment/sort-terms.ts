@@ -14,6 +14,7 @@ export function sortTermIds(terms: readonly string[]): Uint32Array {
   const tmp = new Uint32Array(n);
   const bucketOf = new Uint8Array(n);
   const count = new Uint32Array(BUCKETS + 1);
+  const next = new Uint32Array(BUCKETS);
   // Ranges still to sort, from code unit `depth` on (all earlier ones are equal within a range).
   const stack: number[] = [0, n, 0];
   while (stack.length > 0) {
@@ -33,7 +34,7 @@ export function sortTermIds(terms: readonly string[]): Uint32Array {
       count[b + 1]++;
     }
     for (let b = 1; b <= BUCKETS; b++) count[b] += count[b - 1];
-    const next = count.slice(0, BUCKETS);
+    next.set(count.subarray(0, BUCKETS));
     for (let i = lo; i < hi; i++) tmp[lo + next[bucketOf[i]]++] = ids[i];
     ids.set(tmp.subarray(lo, hi), lo);
     // Bucket 0 (strings that ended) holds equal strings only; buckets 1..128 go on one code unit deeper; the rest
