@@ -209,21 +209,44 @@ describe('Shard: pages across segments', () => {
   });
 });
 
-/** A real pool whose seals number `hold` wait for `release()`, and which counts the merges it is asked for. */
+/** A real pool whose seals numbered in `hold` wait, once built, for `release(n)`; it counts merges asked for. */
 class HoldingPool {
   seals = 0;
   merges = 0;
-  release!: () => void;
-  private released = new Promise<void>((ok) => (this.release = ok));
-  constructor(private real: BuildPool, private hold: Set<number>) {}
+  /** Merges asked for while some seal was building or held. */
+  mergesWhileSealing = 0;
+  /** Seals built and waiting for their release. */
+  held = 0;
+  private sealing = 0;
+  private gates = new Map<number, { wait: Promise<void>; open: () => void }>();
+  constructor(private real: BuildPool, hold: number[]) {
+    for (const n of hold) {
+      let open!: () => void;
+      const wait = new Promise<void>((ok) => (open = ok));
+      this.gates.set(n, { wait, open });
+    }
+  }
+  release(n: number): void {
+    this.gates.get(n)!.open();
+  }
   async seal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
-    const call = this.seals++;
-    const r = await this.real.seal(path, payload, seqs);
-    if (this.hold.has(call)) await this.released;
-    return r;
+    const gate = this.gates.get(this.seals++);
+    this.sealing++;
+    try {
+      const r = await this.real.seal(path, payload, seqs);
+      if (gate) {
+        this.held++;
+        await gate.wait;
+        this.held--;
+      }
+      return r;
+    } finally {
+      this.sealing--;
+    }
   }
   merge(path: string, inputs: string[]): Promise<BuildResult> {
     this.merges++;
+    if (this.sealing > 0) this.mergesWhileSealing++;
     return this.real.merge(path, inputs);
   }
 }
@@ -239,22 +262,27 @@ describe('Shard: merges yield to seals', () => {
     const dir = tempDir('shard-merge-yield');
     const real = new BuildPool(2, 1);
     try {
-      // The third seal is held; two segments make a tier, so a merge is due from the second seal on.
-      const pool = new HoldingPool(real, new Set([2]));
-      const opts = { ...options(dir.path, pool as unknown as GatedPool), sealConcurrency: 1, merge: { minSegments: 2, maxMergedDocs: 1_000_000 } };
+      // Two segments make a tier, so a merge is due from the second seal on. Seals 2 and 3 build at once and are
+      // held; releasing seal 2 commits the second segment while seal 3 still builds: the merge must wait for it
+      // (the shard's own tick comes every 250 ms; it gets several).
+      const pool = new HoldingPool(real, [1, 2]);
+      const opts = { ...options(dir.path, pool as unknown as GatedPool), merge: { minSegments: 2, maxMergedDocs: 1_000_000 } };
       const shard = await Shard.open(opts);
-      for (let i = 0; i < 2; i++) {
+      const add = async (i: number) => {
         const b = batch(i * 10, 10);
         await shard.append(b.entries, b.fields);
-        await until(`seal ${i + 1} committed`, () => shard.stats().segments === i + 1);
-      }
-      // Two segments, a merge due: the next append starts a seal that is held, and the merge must wait for it
-      // (the shard's own tick comes every 250 ms; give it several).
-      const b = batch(20, 10);
-      await shard.append(b.entries, b.fields);
+      };
+      await add(0);
+      await until('seal 1 committed', () => shard.stats().segments === 1);
+      await add(1);
+      await until('seal 2 built and held', () => pool.held === 1);
+      await add(2);
+      await until('seal 3 built and held', () => pool.held === 2);
+      pool.release(1);
+      await until('seal 2 committed', () => shard.stats().segments === 2);
       await new Promise((ok) => setTimeout(ok, 800));
-      assert.equal(pool.merges, 0, 'no merge while the seal builds');
-      pool.release();
+      assert.equal(pool.merges, 0, 'no merge while seal 3 builds');
+      pool.release(2);
       await until('the merge starts once no seal builds', () => pool.merges > 0);
       await shard.flush();
       assertHoldsExactly(shard, 30, 'after the merge');
@@ -263,7 +291,7 @@ describe('Shard: merges yield to seals', () => {
       // A backlog: 8 segments (4 tiers of 2) already waiting, and a seal building: the merge goes ahead.
       const dir2 = tempDir('shard-merge-backlog');
       try {
-        const pool2 = new HoldingPool(real, new Set([8]));
+        const pool2 = new HoldingPool(real, []);
         const shard2 = await Shard.open({ ...opts, dir: dir2.path, pool: pool2 as unknown as BuildPool, merge: { minSegments: 1000, maxMergedDocs: 1_000_000 } });
         for (let i = 0; i < 8; i++) {
           const c = batch(i * 10, 10);
@@ -271,13 +299,12 @@ describe('Shard: merges yield to seals', () => {
           await until(`seal ${i + 1} committed`, () => shard2.stats().segments === i + 1);
         }
         await shard2.close();
-        const pool3 = new HoldingPool(real, new Set([0]));
+        const pool3 = new HoldingPool(real, [0]);
         const shard3 = await Shard.open({ ...opts, dir: dir2.path, pool: pool3 as unknown as BuildPool });
         const c = batch(80, 10);
         await shard3.append(c.entries, c.fields);
-        await until('a merge starts with 8 segments waiting, though a seal builds', () => pool3.merges > 0);
-        assert.equal(pool3.seals, 1, 'the seal was still held');
-        pool3.release();
+        await until('a merge starts with 8 segments waiting, though a seal builds', () => pool3.mergesWhileSealing > 0);
+        pool3.release(0);
         await shard3.flush();
         assertHoldsExactly(shard3, 90, 'after the backlog merge');
         await shard3.close();
