@@ -1,4 +1,4 @@
-import { WARMUP_RUNS, type PeerResult } from './peers/result.ts';
+import { RUN_PLAN, type PeerResult } from './peers/result.ts';
 import { formatBytes, formatCount, formatMs, formatRatio, formatTable } from './stats.ts';
 
 /**
@@ -46,9 +46,16 @@ export function formatPeerReport(results: readonly PeerResult[]): string {
     return row;
   });
 
-  const runs = base.queries[0]?.runs ?? 0;
+  const runRange = (r: PeerResult) => {
+    const n = r.queries.map((q) => q.runs);
+    const lo = Math.min(...n);
+    const hi = Math.max(...n);
+    return `${label(r)} ${lo === hi ? lo : `${lo}–${hi}`}`;
+  };
   const footer = [
-    `median and p99 (nearest rank) of ${runs} timed runs after ${WARMUP_RUNS} untimed ones (1 for ripgrep); ms`,
+    `median and p99 (nearest rank), ms. Except ripgrep (1 untimed run, then the timed ones), each query is first run untimed for ` +
+      `${RUN_PLAN.warmupMs / 1000} s (${RUN_PLAN.minWarmupRuns}–${RUN_PLAN.maxWarmupRuns} runs), then timed for ${RUN_PLAN.timedMs / 1000} s ` +
+      `(up to ${RUN_PLAN.maxTimedRuns} runs, at least the --runs count). Timed runs per query: ${results.map(runRange).join(', ')}`,
     ...(starred ? [`* count differs from ${base.system}`] : []),
     ...results.flatMap((r) => r.notes),
   ];

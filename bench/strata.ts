@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Corpus } from './corpus.ts';
-import { WARMUP_RUNS, type PeerResult, type QueryResult } from './peers/result.ts';
+import { sampleQuery, type PeerResult, type QueryResult } from './peers/result.ts';
 import type { BenchQuery } from './queries.ts';
 import { median, p99, watchPeakRss } from './stats.ts';
 import { createIngestKey, startNodeProcess, type NodeProcess } from './node-process.ts';
@@ -167,19 +167,16 @@ export async function runStrata(
         body.from = q.timeRange.fromMs;
         body.to = q.timeRange.toMs - 1; // the API's range is inclusive; the bench's window is half-open
       }
-      const took: number[] = [];
       const rtt: number[] = [];
       let count = 0;
-      for (let i = 0; i < WARMUP_RUNS + runs; i++) {
+      const took = await sampleQuery(async (timed) => {
         const t = performance.now();
         const j = (await post(`${url}/api/v1/search`, authorization, body)) as { total: number; hits: unknown[]; took_ms: number };
-        // Warm-up: loads the term dictionaries a cold node reads on first use, and lets V8 optimize the query path.
-        if (i < WARMUP_RUNS) continue;
-        rtt.push(performance.now() - t);
-        took.push(j.took_ms);
+        if (timed) rtt.push(performance.now() - t);
         count = q.latest ? j.hits.length : j.total;
-      }
-      qResults.push({ name: q.name, medianMs: median(took), p99Ms: p99(took), count, runs });
+        return j.took_ms;
+      }, runs);
+      qResults.push({ name: q.name, medianMs: median(took), p99Ms: p99(took), count, runs: took.length });
       httpMedianMs[q.name] = median(rtt);
     }
     const histogram: StrataExtras['histogram'] = [];
@@ -190,16 +187,15 @@ export async function runStrata(
       ['histogram (all, 1h, split system)', { date_histogram: { interval: '1h', split: { field: 'system', size: 5 } } }],
     ];
     for (const [name, agg] of histQueries) {
-      const took: number[] = [];
       let buckets = 0;
-      for (let i = 0; i < WARMUP_RUNS + runs; i++) {
+      const took = await sampleQuery(async () => {
         const j = (await post(`${url}/api/v1/search`, authorization, { index: INDEX, query: name.includes('failed') ? 'failed' : '', size: 0, aggs: { h: agg } })) as {
           took_ms: number;
           aggs: { h: { buckets: unknown[] } };
         };
-        if (i >= WARMUP_RUNS) took.push(j.took_ms);
         buckets = j.aggs.h.buckets.length;
-      }
+        return j.took_ms;
+      }, runs);
       histogram.push({ name, medianMs: median(took), p99Ms: p99(took), buckets });
     }
     const sizeBytes = dirBytes(join(dataDir, 'indices'));

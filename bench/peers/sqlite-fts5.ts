@@ -4,7 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Corpus } from '../corpus.ts';
 import { QUERY_SET, type BenchQuery } from '../queries.ts';
 import { median, p99 } from '../stats.ts';
-import { DEFAULT_RUNS, WARMUP_RUNS, PeerUnavailableError, type PeerResult, type QueryResult } from './result.ts';
+import { DEFAULT_RUNS, PeerUnavailableError, sampleQuery, type PeerResult, type QueryResult } from './result.ts';
 
 /**
  * SQLite FTS5 through better-sqlite3 (^12: 13.x needs Node 22), as the embedded inverted-index peer.
@@ -43,7 +43,8 @@ export async function runSqlite(
   const db = new Database(dbFile);
   try {
     const ingest = ingestNdjson(db, corpus, opts.onProgress);
-    const results = queries.map((q) => timeQuery(db, q, runs));
+    const results: QueryResult[] = [];
+    for (const q of queries) results.push(await timeQuery(db, q, runs));
     const version = db.prepare('SELECT sqlite_version()').pluck().get() as string;
     db.close();
     const sizeBytes = statSync(dbFile).size + sizeOrZero(dbFile + '-wal');
@@ -123,22 +124,20 @@ function ingestNdjson(db: BetterSqlite3.Database, corpus: CorpusRecords, onProgr
   return { sqliteSeconds: sqliteMs / 1000, wallSeconds: (performance.now() - wallStart) / 1000, finishSeconds: finishMs / 1000 };
 }
 
-function timeQuery(db: BetterSqlite3.Database, q: BenchQuery, runs: number): QueryResult {
+async function timeQuery(db: BetterSqlite3.Database, q: BenchQuery, runs: number): Promise<QueryResult> {
   const stmt = db.prepare(q.sqlite.sql);
   // Bind only the parameters the statement names: better-sqlite3 rejects unknown ones.
   const params: Record<string, string | number> = { match: q.sqlite.match };
   if (q.sqlite.sql.includes('@from')) params.from = q.timeRange?.fromMs ?? -Infinity;
   if (q.sqlite.sql.includes('@to')) params.to = q.timeRange?.toMs ?? Infinity;
-  const once = (): number => (q.latest !== undefined ? stmt.all(params).length : (stmt.pluck().get(params) as number));
-  for (let i = 0; i < WARMUP_RUNS; i++) once();
-  const times: number[] = [];
+  const run = (): number => (q.latest !== undefined ? stmt.all(params).length : (stmt.pluck().get(params) as number));
   let count = -1;
-  for (let i = 0; i < runs; i++) {
+  const times = await sampleQuery(() => {
     const t = performance.now();
-    count = once();
-    times.push(performance.now() - t);
-  }
-  return { name: q.name, medianMs: median(times), p99Ms: p99(times), count, runs };
+    count = run();
+    return performance.now() - t;
+  }, runs);
+  return { name: q.name, medianMs: median(times), p99Ms: p99(times), count, runs: times.length };
 }
 
 /** Calls `fn` for each non-empty line; lines are decoded as UTF-8 and may span read chunks. */
