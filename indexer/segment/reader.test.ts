@@ -82,3 +82,37 @@ test('a corrupt section or a truncated file is a clear storage_corrupt error, no
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('phrases agree with a scan of the text when position entries take several bytes or positions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-reader-'));
+  try {
+    let s = 11;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const words = ['alpha', 'beta', 'gamma'];
+    const messages: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Padding before the words puts some positions past 127 (two-byte varints); several words per doc give
+      // entries of several positions; docs with none of the words are the entries a phrase skips.
+      const pad = rnd() < 0.3 ? Array.from({ length: 100 + Math.floor(rnd() * 100) }, () => 'pad').join(' ') + ' ' : '';
+      const n = rnd() < 0.2 ? 0 : 1 + Math.floor(rnd() * 5);
+      messages.push(pad + Array.from({ length: n }, () => words[Math.floor(rnd() * 3)]).join(' '));
+    }
+    const path = join(dir, 'p.seg');
+    const n = messages.length;
+    writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => i), seq: Float64Array.from({ length: n }, (_, i) => i), json: messages.map((m) => JSON.stringify({ message: m })) });
+    const seg = SegmentReader.open(path);
+    try {
+      for (const phrase of [['alpha', 'beta'], ['beta', 'beta'], ['gamma', 'alpha', 'beta'], ['pad', 'alpha'], ['alpha', 'alpha', 'alpha']]) {
+        const want = messages.flatMap((m, doc) => (` ${m} `.includes(` ${phrase.join(' ')} `) ? [doc] : []));
+        const got: number[] = [];
+        evalSegment(seg, parseQuery(`"${phrase.join(' ')}"`)).forEachAsc((d) => (got.push(d), true));
+        assert.deepEqual(got, want, phrase.join(' '));
+        assert.ok(phrase[0] === 'alpha' && phrase[1] === 'alpha' ? true : want.length > 0, `${phrase.join(' ')} has matches`);
+      }
+    } finally {
+      seg.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
