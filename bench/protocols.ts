@@ -45,6 +45,9 @@ export interface FloodResult {
   connections: number;
   requests: number;
   answered429: number;
+  /** Requests that got no answer (the connection failed), with the first few causes. */
+  transportErrors: number;
+  transportCauses: string[];
   storedLines: number;
   peakRssBytes: number | null;
 }
@@ -240,14 +243,26 @@ async function flood(lines: Line[], log: (m: string) => void): Promise<FloodResu
   const connections = 64;
   let requests = 0;
   let answered429 = 0;
+  let transportErrors = 0;
+  const transportCauses: string[] = [];
   const t0 = performance.now();
   const until = Date.now() + 15_000;
   try {
     await Promise.all(
       Array.from({ length: connections }, async () => {
         while (Date.now() < until) {
-          const res = await fetch(url + '/api/v1/indices/flood/ingest', { method: 'POST', headers, body });
-          await res.arrayBuffer();
+          let res: Response;
+          try {
+            res = await fetch(url + '/api/v1/indices/flood/ingest', { method: 'POST', headers, body });
+            await res.arrayBuffer();
+          } catch (e) {
+            // Counted, not fatal: what the flood must show is that the node stays up and refuses with 429; a
+            // dropped connection is reported beside that. A node that died fails the bench below.
+            transportErrors++;
+            const cause = String((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
+            if (transportCauses.length < 3) transportCauses.push(cause);
+            continue;
+          }
           requests++;
           if (res.status === 429) {
             answered429++;
@@ -257,7 +272,8 @@ async function flood(lines: Line[], log: (m: string) => void): Promise<FloodResu
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds, connections, requests, answered429, storedLines: await count(url, node.authorization), peakRssBytes: rss.stop() };
+    if (child.exitCode !== null) throw new Error(`flood: the node exited with ${child.exitCode} under the flood`);
+    return { seconds, connections, requests, answered429, transportErrors, transportCauses, storedLines: await count(url, node.authorization), peakRssBytes: rss.stop() };
   } finally {
     await stop();
     rmSync(dir, { recursive: true, force: true });
@@ -272,7 +288,9 @@ export function formatProtocolReport({ results, flood }: { results: ProtocolResu
     formatTable([`ingest by protocol (${lines.toLocaleString('en-US')} lines, fresh node each)`, 'lines/s', 'MB/s on the wire', 's', 'node peak RSS'], rows),
     '',
     `flood: ${flood.connections} connections × 40,000-line bodies for ${flood.seconds.toFixed(0)} s: ${flood.requests.toLocaleString('en-US')} requests, ` +
-      `${flood.answered429.toLocaleString('en-US')} answered 429, ${flood.storedLines.toLocaleString('en-US')} lines stored, node peak RSS ` +
+      `${flood.answered429.toLocaleString('en-US')} answered 429, ` +
+      (flood.transportErrors > 0 ? `${flood.transportErrors} got no answer (${flood.transportCauses.join(', ')}), ` : '') +
+      `${flood.storedLines.toLocaleString('en-US')} lines stored, node peak RSS ` +
       `${flood.peakRssBytes === null ? '—' : formatBytes(flood.peakRssBytes)}`,
   ].join('\n');
 }

@@ -87,6 +87,12 @@ targets.push(['date histogram over the whole corpus ≤ 20 ms', `${formatMs(hist
 out.push('');
 out.push(formatTable(['target', 'measured', 'met'], targets.map(([t, m, ok]) => [t, m, ok ? 'yes' : 'NOT MET'])));
 for (const s of skipped) out.push(s);
+// Printed now: the sections below start more nodes and take minutes, and a failure there must not lose these.
+const flushOut = () => {
+  process.stdout.write(out.join('\n') + '\n');
+  out.length = 0;
+};
+flushOut();
 const protocolLines = Math.min(parseCount(values['protocol-lines'], '--protocol-lines'), corpus.lines);
 if (protocolLines > 0) {
   out.push('');
@@ -105,4 +111,4 @@ if (values.dashboard) {
 }
 out.push('');
 out.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
-process.stdout.write(out.join('\n') + '\n');
+flushOut();
