@@ -27,16 +27,16 @@ export class BuildPool {
     this.sealPool = make(sealThreads);
     this.mergePool = make(mergeThreads);
   }
-  seal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
+  seal(path: string, payload: Buffer, seqs: Float64Array, bigrams = true): Promise<BuildResult> {
     // Copy into buffers we own outright so they can be transferred, not cloned, to the worker.
     const pl = new Uint8Array(payload.length);
     pl.set(payload);
     const sq = seqs.slice();
-    const task: SealTask = { kind: 'seal', path, payload: pl.buffer, seqs: sq.buffer };
+    const task: SealTask = { kind: 'seal', path, payload: pl.buffer, seqs: sq.buffer, bigrams };
     return this.sealPool.run(task, { transferList: [pl.buffer, sq.buffer] });
   }
-  merge(path: string, inputs: string[]): Promise<BuildResult> {
-    const task: MergeTask = { kind: 'merge', path, inputs };
+  merge(path: string, inputs: string[], bigrams = true): Promise<BuildResult> {
+    const task: MergeTask = { kind: 'merge', path, inputs, bigrams };
     return this.mergePool.run(task);
   }
   async close(): Promise<void> {

@@ -6,6 +6,8 @@ export interface SealTask {
   path: string;
   payload: ArrayBuffer;
   seqs: ArrayBuffer;
+  /** Index pairs of common tokens as bigram terms (segment/bigrams.ts). */
+  bigrams: boolean;
 }
 
 /** Merge: several segment files become one; the inputs stay until the caller swaps them out. */
@@ -13,6 +15,8 @@ export interface MergeTask {
   kind: 'merge';
   path: string;
   inputs: string[];
+  /** Keep the inputs' bigram terms that stay complete; false drops them all. */
+  bigrams: boolean;
 }
 
 export type BuildTask = SealTask | MergeTask;

@@ -22,13 +22,13 @@ function seal(task: SealTask): BuildResult {
     json[i] = text.slice(tab + 1, nl < 0 ? text.length : nl);
     pos = nl + 1;
   }
-  return writeSegment(task.path, sorted(ts, seqIn, json));
+  return writeSegment(task.path, sorted(ts, seqIn, json), undefined, undefined, task.bigrams);
 }
 
 function merge(task: MergeTask): BuildResult {
   const readers = task.inputs.map((p) => SegmentReader.open(p));
   try {
-    return mergeSegments(task.path, readers);
+    return mergeSegments(task.path, readers, task.bigrams);
   } finally {
     for (const r of readers) r.close();
   }

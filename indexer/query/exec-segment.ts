@@ -141,6 +141,14 @@ function gallop(docs: Uint32Array, from: number, doc: number): number {
 }
 
 function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset, lo: number, hi: number): void {
+  if (!q.prefix && q.tokens.length === 2) {
+    // Two common tokens: their pair's own postings (segment/bigrams.ts), shorter than either token's.
+    const docs = seg.bigramDocs(field, q.tokens[0], q.tokens[1], lo, hi);
+    if (docs !== null) {
+      out.setAll(docs);
+      return;
+    }
+  }
   if (!q.prefix && phraseByPositions(seg, field, q.tokens, out, lo, hi)) return;
   const n = seg.docs;
   const k = q.tokens.length;

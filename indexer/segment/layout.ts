@@ -32,7 +32,19 @@ export type SectionRef = [offset: number, length: number, crc: number];
 
 export interface FieldMeta {
   /** Inverted index of the field's string (and boolean) values: sorted terms and their postings. */
-  text?: { terms: number; dict: SectionRef; postings: SectionRef; offsets: SectionRef; positions: SectionRef; skips: SectionRef };
+  text?: {
+    terms: number;
+    dict: SectionRef;
+    postings: SectionRef;
+    offsets: SectionRef;
+    positions: SectionRef;
+    skips: SectionRef;
+    /**
+     * The field's common tokens (bigrams.ts): every adjacent pair of them is also indexed as a bigram term `a b`
+     * (postings only), complete for this segment. Absent in segments written before bigrams: none are indexed.
+     */
+    common?: string[];
+  };
   /** Float64 per doc, NaN where the doc has no number in this field. */
   number?: SectionRef;
   /** Dictionary-encoded string values: ordinal per doc (0: none), values sorted. */

@@ -8,6 +8,35 @@ import { parseQuery } from '../query/parser.ts';
 import { mergeSegments } from './merger.ts';
 import { SegmentReader } from './reader.ts';
 import { writeSegment } from './writer.ts';
+import { bigramTerm, splitBigram } from './bigrams.ts';
+import { tokenize } from '../text/tokenize.ts';
+
+function fieldTokens(r: SegmentReader, doc: number, field: string): string[] {
+  const v = r.doc(doc)[field];
+  return typeof v === 'string' || typeof v === 'boolean' ? tokenize(String(v)) : [];
+}
+
+/**
+ * A segment's bigram terms are exactly the adjacent pairs of its common tokens, each with every doc that has the
+ * pair (brute force over the docs' tokens, read from a segment holding the same docs).
+ */
+function checkBigrams(seg: SegmentReader, field: string, tokensOf: (doc: number) => string[]): void {
+  const common = new Set(seg.commonTokens(field) ?? []);
+  const want = new Map<string, number[]>();
+  for (let d = 0; d < seg.docs; d++) {
+    const t = tokensOf(d);
+    for (let i = 0; i + 1 < t.length; i++) {
+      if (!common.has(t[i]) || !common.has(t[i + 1])) continue;
+      const docs = want.get(bigramTerm(t[i], t[i + 1])) ?? [];
+      if (docs.at(-1) !== d) docs.push(d);
+      want.set(bigramTerm(t[i], t[i + 1]), docs);
+    }
+  }
+  const got = new Map((seg.termsOf(field) ?? []).flatMap((t, k) => (splitBigram(t) ? [[t, Array.from(seg.postingsAt(field, k))] as const] : [])));
+  assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `${field}: bigram terms`);
+  for (const [t, docs] of want) assert.deepEqual(got.get(t), docs, `${field}: "${t}"`);
+  if (field === 'message' && seg.docs > 1000) assert.ok(want.size > 0, 'the test has common pairs');
+}
 
 interface Rec {
   ts: number;
@@ -70,13 +99,19 @@ for (const mode of ['contiguous', 'interleaved'] as const) {
         assert.deepEqual(merged.numberColumn(f), built.numberColumn(f), f);
         assert.deepEqual(merged.keywordColumn(f), built.keywordColumn(f), f);
         assert.deepEqual(merged.presenceOf(f)?.words, built.presenceOf(f)?.words, f);
-        assert.deepEqual(merged.termsOf(f), built.termsOf(f), f);
-        const terms = built.termsOf(f) ?? [];
-        for (let k = 0; k < terms.length; k++) {
+        // Tokens: exactly what a build writes. Bigram terms depend on which tokens each side counts common.
+        const tokens = (r: SegmentReader) => (r.termsOf(f) ?? []).flatMap((t, k) => (splitBigram(t) ? [] : [[t, k] as const]));
+        const mt = tokens(merged);
+        const bt = tokens(built);
+        assert.deepEqual(mt.map(([t]) => t), bt.map(([t]) => t), f);
+        for (let i = 0; i < bt.length; i++) {
           // Positions may be copied as encoded bytes from the inputs: they must be exactly what a build writes.
-          assert.deepEqual(merged.postingsAt(f, k), built.postingsAt(f, k), `${f}:${terms[k]} postings`);
-          assert.deepEqual(merged.positionBytesAt(f, k), built.positionBytesAt(f, k), `${f}:${terms[k]} positions`);
+          assert.deepEqual(merged.postingsAt(f, mt[i][1]), built.postingsAt(f, bt[i][1]), `${f}:${bt[i][0]} postings`);
+          assert.deepEqual(merged.positionBytesAt(f, mt[i][1]), built.positionBytesAt(f, bt[i][1]), `${f}:${bt[i][0]} positions`);
         }
+        checkBigrams(merged, f, (d) => fieldTokens(built, d, f));
+        checkBigrams(built, f, (d) => fieldTokens(built, d, f));
+        for (const r of inputs) checkBigrams(r, f, (d) => fieldTokens(r, d, f));
       }
       // Ranges start and stop inside skip blocks, so the skip entries' offsets into both streams are exercised.
       for (const [lo, hi] of [[0, merged.docs], [1, merged.docs - 1], [129, 700], [300, 301], [merged.docs >> 1, merged.docs]]) {

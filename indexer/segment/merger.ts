@@ -6,6 +6,7 @@ import {
   type SegmentFooter,
   ZSTD_LEVEL_MERGE,
 } from './layout.ts';
+import { mergedCommon, splitBigram } from './bigrams.ts';
 import { mergeIdIndexes, writeIdIndex } from './id-section.ts';
 import type { SegmentReader } from './reader.ts';
 import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writeSegmentFile, writeTsSeq } from './segment-file.ts';
@@ -15,11 +16,12 @@ import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeywo
  * gives each input doc its new id, and dictionaries, postings, positions and columns are remapped. Only stored
  * blocks are recompressed (at a higher level: a merged segment is written once and kept long).
  */
-export function mergeSegments(path: string, inputs: readonly SegmentReader[], level = ZSTD_LEVEL_MERGE): SegmentFooter {
-  return writeSegmentFile(path, level, (out) => mergeInto(out, inputs));
+/** `bigrams`: keep the inputs' bigram terms that stay complete (bigrams.ts); false drops them all. */
+export function mergeSegments(path: string, inputs: readonly SegmentReader[], bigrams = true, level = ZSTD_LEVEL_MERGE): SegmentFooter {
+  return writeSegmentFile(path, level, (out) => mergeInto(out, inputs, bigrams));
 }
 
-function mergeInto(out: FileOut, inputs: readonly SegmentReader[]): SegmentFooter {
+function mergeInto(out: FileOut, inputs: readonly SegmentReader[], bigrams: boolean): SegmentFooter {
   const k = inputs.length;
   let n = 0;
   for (const r of inputs) n += r.docs;
@@ -57,14 +59,14 @@ function mergeInto(out: FileOut, inputs: readonly SegmentReader[]): SegmentFoote
   const names = new Set<string>();
   for (const r of inputs) for (const f of r.fieldNames()) names.add(f);
   const fields: Record<string, FieldMeta> = {};
-  for (const name of [...names].sort()) fields[name] = mergeField(out, inputs, maps, n, name);
+  for (const name of [...names].sort()) fields[name] = mergeField(out, inputs, maps, n, name, bigrams);
   const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(ts, seq), blockDocs: BLOCK_DOCS, blocks, ts: cols.ts, seq: cols.seq, fields };
   const ids = mergeIdIndexes(inputs.map((r) => r.idIndex()), maps, n);
   if (ids) footer.ids = writeIdIndex(out, ids);
   return footer;
 }
 
-function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], n: number, name: string): FieldMeta {
+function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], n: number, name: string, bigrams: boolean): FieldMeta {
   const presence = new Uint32Array((n + 31) >>> 5);
   let numbers: Float64Array | null = null;
   let strings = false;
@@ -95,7 +97,7 @@ function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
   });
   const meta: FieldMeta = { presence: out.writeCompressed(asBytes(presence)), strings };
   if (numbers) meta.number = out.writeCompressed(asBytes(numbers));
-  const text = mergeTerms(out, inputs, maps, name);
+  const text = mergeTerms(out, inputs, maps, name, bigrams);
   if (text) meta.text = text;
   if (strings && keywordOk && kwValues.size > 0 && kwValues.size <= MAX_KEYWORD_VALUES) {
     const values = [...kwValues].sort();
@@ -126,12 +128,14 @@ interface Part {
   positions: Uint8Array | null;
 }
 
-function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string): FieldMeta['text'] | undefined {
+function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string, bigrams: boolean): FieldMeta['text'] | undefined {
   const dicts = inputs.map((r) => r.termsOf(field));
   if (dicts.every((d) => d === null)) return undefined;
   let totalTerms = 0;
   for (const d of dicts) totalTerms += d?.length ?? 0;
   const w = new TermsWriter(1 << 20, totalTerms);
+  const common = bigrams ? mergedCommon(inputs.map((r, i) => ({ common: r.commonTokens(field), has: (t: string) => dicts[i] !== null && r.termDf(field, t) > 0 }))) : [];
+  const commonSet = new Set(common);
   const cursor = new Uint32Array(inputs.length);
   const parts: Part[] = [];
   for (;;) {
@@ -142,19 +146,25 @@ function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
       if (d && cursor[i] < d.length && (term === null || d[cursor[i]] < term)) term = d[cursor[i]];
     }
     if (term === null) break;
+    // A bigram stays only when both its tokens stay common: then every input holds all of its docs.
+    const pair = splitBigram(term);
+    const keep = pair === null || (commonSet.has(pair[0]) && commonSet.has(pair[1]));
     parts.length = 0;
     for (let i = 0; i < dicts.length; i++) {
       const d = dicts[i];
       if (!d || cursor[i] >= d.length || d[cursor[i]] !== term) continue;
       const k = cursor[i]++;
+      if (!keep) continue;
       const docs = inputs[i].postingsAt(field, k);
       const map = maps[i];
       for (let j = 0; j < docs.length; j++) docs[j] = map[docs[j]];
       parts.push({ input: i, k, docs, positions: inputs[i].positionBytesAt(field, k) });
     }
-    writeTerm(w, inputs, field, term, parts);
+    if (keep) writeTerm(w, inputs, field, term, parts);
   }
-  return w.finish(out);
+  const meta = w.finish(out);
+  if (common.length > 0) meta.common = common;
+  return meta;
 }
 
 function writeTerm(w: TermsWriter, inputs: readonly SegmentReader[], field: string, term: string, parts: Part[]): void {

@@ -116,3 +116,40 @@ test('phrases agree with a scan of the text when position entries take several b
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('bigram terms answer phrases of common words and are not words to a prefix', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-reader-'));
+  try {
+    const messages = Array.from({ length: 400 }, (_, i) => (i % 4 === 0 ? 'alpha beta' : i % 4 === 1 ? 'beta alpha' : i % 4 === 2 ? 'alpha x beta' : `id${i}`));
+    const n = messages.length;
+    const src = { ts: Float64Array.from({ length: n }, (_, i) => i), seq: Float64Array.from({ length: n }, (_, i) => i), json: messages.map((m) => JSON.stringify({ message: m })) };
+    writeSegment(join(dir, 'b.seg'), src);
+    writeSegment(join(dir, 'nob.seg'), src, undefined, undefined, false);
+    const seg = SegmentReader.open(join(dir, 'b.seg'));
+    const plain = SegmentReader.open(join(dir, 'nob.seg'));
+    try {
+      assert.deepEqual(seg.commonTokens('message'), ['alpha', 'beta', 'x']);
+      assert.equal(plain.commonTokens('message'), undefined);
+      const want = messages.flatMap((m, d) => (m === 'alpha beta' ? [d] : []));
+      assert.deepEqual(Array.from(seg.bigramDocs('message', 'alpha', 'beta')!), want);
+      assert.equal(seg.bigramDocs('message', 'alpha', 'id1'), null, 'a pair with a rare word is left to positions');
+      assert.equal(plain.bigramDocs('message', 'alpha', 'beta'), null);
+      assert.deepEqual(Array.from(seg.bigramDocs('message', 'x', 'alpha')!), [], 'a pair of common words that never occurs');
+      for (const r of [seg, plain]) {
+        const got: number[] = [];
+        evalSegment(r, parseQuery('"alpha beta"')).forEachAsc((d) => (got.push(d), true));
+        assert.deepEqual(got, want);
+      }
+      // `alp*` reaches the term `alpha beta` in the dictionary, but matches one word.
+      assert.ok(seg.termsOf('message')!.includes('alpha beta'));
+      const b = evalSegment(seg, parseQuery('alp*'));
+      assert.equal(b.countRange(0, n), 300);
+      assert.equal(seg.prefixDocs('message', 'alp', b), 1);
+    } finally {
+      seg.close();
+      plain.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { scratch } from '../query/scratch.ts';
 import { TermDict } from './term-dict.ts';
+import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
 
@@ -59,6 +60,7 @@ export class SegmentReader {
   readonly ts: Float64Array;
   readonly seq: Float64Array;
   private text = new Map<string, TextIndex>();
+  private common = new Map<string, Set<string>>();
   private numbers = new Map<string, Float64Array>();
   private keywords = new Map<string, KeywordColumn>();
   private presence = new Map<string, Bitset>();
@@ -174,6 +176,22 @@ export class SegmentReader {
     if (!ti) return null;
     const k = ti.terms.indexOf(token);
     return k < 0 ? null : { ti, k };
+  }
+
+  /** The field's common tokens, whose adjacent pairs this segment indexes as bigram terms (bigrams.ts). */
+  commonTokens(field: string): readonly string[] | undefined {
+    return this.footer.fields[field]?.text?.common;
+  }
+
+  /**
+   * Docs in [lo, hi) that have token `b` right after token `a` in the field, from the pair's bigram term; null when
+   * the segment does not index that pair (then positions answer it). In scratch memory: for queries only.
+   */
+  bigramDocs(field: string, a: string, b: string, lo = 0, hi = this.docs): Uint32Array | null {
+    let common = this.common.get(field);
+    if (common === undefined) this.common.set(field, (common = new Set(this.commonTokens(field) ?? [])));
+    if (!common.has(a) || !common.has(b)) return null;
+    return this.termDocs(field, bigramTerm(a, b), lo, hi) ?? new Uint32Array(0);
   }
 
   /** How many docs of the segment have the token in the field. */
@@ -387,15 +405,17 @@ export class SegmentReader {
   prefixDocs(field: string, prefix: string, into: Bitset, lo = 0, hi = this.docs): number {
     const ti = this.textIndex(field);
     if (!ti) return 0;
-    let k = ti.terms.lowerBound(prefix);
+    const k = ti.terms.lowerBound(prefix);
     let end = k;
+    let words = 0;
     while (end < ti.terms.size && ti.terms.startsWith(end, prefix)) {
-      if (++end - k > MAX_PREFIX_TERMS) {
+      // Bigram terms (`conn refused`) share the prefix but are not words of the field.
+      if (!ti.terms.isBigram(end++) && ++words > MAX_PREFIX_TERMS) {
         throw new StrataError('invalid_query', `"${prefix.slice(0, 100)}*" matches more than ${MAX_PREFIX_TERMS} different words in field ${field.slice(0, 100)}: make the prefix longer`, { reason: 'too_many_terms' });
       }
     }
-    for (let t = k; t < end; t++) into.setAll(this.docsInRange(ti, t, lo, hi));
-    return end - k;
+    for (let t = k; t < end; t++) if (!ti.terms.isBigram(t)) into.setAll(this.docsInRange(ti, t, lo, hi));
+    return words;
   }
 
   numberColumn(field: string): Float64Array | null {

@@ -44,6 +44,13 @@ export class TermDict {
     return k < this.size && this.compare(k, t, isAscii(t)) === 0 ? k : -1;
   }
 
+  /** Whether term k holds a space: a bigram term (`a b`), which no token can be. */
+  isBigram(k: number): boolean {
+    const b = this.bytes;
+    for (let i = this.starts[k], end = this.starts[k + 1] - 1; i < end; i++) if (b[i] === 32) return true;
+    return false;
+  }
+
   startsWith(k: number, prefix: string): boolean {
     if (!isAscii(prefix)) return this.term(k).startsWith(prefix);
     const b = this.bytes;

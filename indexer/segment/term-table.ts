@@ -56,7 +56,14 @@ export class TermTable {
     }
   }
 
-  private post(id: number, doc: number, pos: number): void {
+  /** Interns a whole string as one term (for bigram terms, which tokenizing never yields). */
+  internWhole(s: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    return this.intern(s, 0, s.length, h >>> 0);
+  }
+
+  post(id: number, doc: number, pos: number): void {
     if (this.pairs === this.pairTerm.length) {
       this.pairTerm = grow(this.pairTerm, this.pairs * 2);
       this.pairDoc = grow(this.pairDoc, this.pairs * 2);

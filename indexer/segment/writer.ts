@@ -2,6 +2,7 @@ import { hashId, type IdHasher } from '../../lib/id-hash.ts';
 import { type Fields, recordId } from '../../lib/record.ts';
 import { IdIndexBuilder, writeIdIndex } from './id-section.ts';
 import { TermTable } from './term-table.ts';
+import { addBigrams } from './bigrams.ts';
 import { sortTermIds } from './sort-terms.ts';
 import {
   BLOCK_DOCS,
@@ -40,11 +41,11 @@ class FieldBuilder {
  * Runs in a pool worker: it allocates freely per segment, never per token. `idHash` is a seam for tests that
  * force hash collisions; segments on disk always use `hashId`.
  */
-export function writeSegment(path: string, src: SegmentSource, level = ZSTD_LEVEL_SEAL, idHash: IdHasher = hashId): SegmentFooter {
-  return writeSegmentFile(path, level, (out) => buildInto(out, src, idHash));
+export function writeSegment(path: string, src: SegmentSource, level = ZSTD_LEVEL_SEAL, idHash: IdHasher = hashId, bigrams = true): SegmentFooter {
+  return writeSegmentFile(path, level, (out) => buildInto(out, src, idHash, bigrams));
 }
 
-function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher): SegmentFooter {
+function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean): SegmentFooter {
   const n = src.ts.length;
   const blocks = writeBlocks(out, n, (i) => src.json[i]);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
@@ -90,7 +91,11 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher): SegmentF
   for (const [name, fb] of [...builders].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const meta: FieldMeta = { presence: out.writeCompressed(asBytes(fb.presence)), strings: fb.strings };
     if (fb.numbers !== null) meta.number = out.writeCompressed(asBytes(fb.numbers));
-    if (fb.terms.size > 0) meta.text = writeTerms(out, fb.terms);
+    if (fb.terms.size > 0) {
+      const { common, firstBigram } = bigrams ? addBigrams(fb.terms, n) : { common: [], firstBigram: fb.terms.size };
+      meta.text = writeTerms(out, fb.terms, firstBigram);
+      if (common.length > 0) meta.text.common = common;
+    }
     if (fb.keyword !== null && fb.keyword.size > 0) {
       const values = [...fb.keyword.keys()];
       // Ordinals re-numbered in sorted value order, so results list values in a stable order.
@@ -109,7 +114,8 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher): SegmentF
   return footer;
 }
 
-function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']> {
+/** Terms from `firstBigram` on are bigram terms: postings without positions. */
+function writeTerms(out: FileOut, tt: TermTable, firstBigram: number): NonNullable<FieldMeta['text']> {
   const terms = tt.terms;
   const nTerms = terms.length;
   // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added.
@@ -142,7 +148,8 @@ function writeTerms(out: FileOut, tt: TermTable): NonNullable<FieldMeta['text']>
       docs[df++] = occDoc[i];
     }
     posStart[df] = hi - lo;
-    w.add(term, docs, df, posStart, occPos.subarray(lo, hi));
+    if (t >= firstBigram) w.add(term, docs, df, null, null);
+    else w.add(term, docs, df, posStart, occPos.subarray(lo, hi));
   }
   return w.finish(out);
 }

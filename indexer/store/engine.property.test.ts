@@ -209,6 +209,11 @@ function checkQueries(engine: Engine, docs: Doc[], rng: Rng, what: string, indic
   }
 }
 
+/** Whether the index's sealed segments index bigram terms: a message field with common tokens in any of them. */
+function hasBigrams(engine: Engine, index: string): boolean {
+  return engine.indices.get(index)!.shards.some((s) => s.view().segments.some((g) => (g.commonTokens('message')?.length ?? 0) > 0));
+}
+
 function shardStats(engine: Engine, index: string): { docs: number; headDocs: number; segments: number; lastError: string | null }[] {
   return engine.indices.get(index)!.shards.map((s) => s.stats());
 }
@@ -232,7 +237,9 @@ describe('engine vs brute-force oracle: search', () => {
         withEngine('hsm', async (dir) => {
           const rng = new Rng(run.seed);
           const engine = await openEngine(dir);
-          await engine.indices.create('logs', { shards: run.shards });
+          // Phrases of common words come from bigram terms when the index has them, from positions otherwise.
+          const bigrams = run.seed % 2 === 0;
+          await engine.indices.create('logs', { shards: run.shards, phrase_bigrams: bigrams });
           const docs = makeDocs(rng, run.count, run.seconds, ['logs']);
           await ingest(engine, docs, rng);
           learnPlacement(engine, docs);
@@ -260,6 +267,7 @@ describe('engine vs brute-force oracle: search', () => {
           }
           learnPlacement(engine, all);
           checkQueries(engine, all, rng, 'merged', ['logs'], 14);
+          assert.equal(hasBigrams(engine, 'logs'), bigrams, `phrase_bigrams: ${bigrams}`);
         }),
       ),
       fcOpts(1),

@@ -29,6 +29,8 @@ export interface ShardOptions {
   /** Seals of this shard that may build at once (each on its own pool thread); they commit in order. */
   sealConcurrency: number;
   maxLogFileBytes: number;
+  /** Index pairs of common tokens as bigram terms (segment/bigrams.ts); false drops them in merges too. */
+  bigrams?: boolean;
   merge: MergePolicy;
   retention: Retention;
   fs?: FileSystem;
@@ -283,7 +285,7 @@ export class Shard {
     for (const b of batches) for (let i = 0; i < b.ts.length; i++) seqs[k++] = b.baseOffset + i;
     const name = this.newSegmentName();
     const path = join(this.segDir, name);
-    const built = this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs);
+    const built = this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs, this.opts.bigrams ?? true);
     // It may fail while earlier seals are still building, before anything awaits it: not an unhandled rejection.
     built.catch(() => {});
     const done = this.sealCommits.then(async () => {
@@ -327,7 +329,7 @@ export class Shard {
   private async merge(inputs: SegmentReader[]): Promise<void> {
     const name = this.newSegmentName();
     const path = join(this.segDir, name);
-    await this.opts.pool.merge(path, inputs.map((r) => r.path));
+    await this.opts.pool.merge(path, inputs.map((r) => r.path), this.opts.bigrams ?? true);
     if (this.closed) return;
     const reader = SegmentReader.open(path);
     const gone = new Set(inputs.map((r) => baseName(r.path)));

@@ -57,6 +57,7 @@ export class LocalIndices {
           maxHeadBytes: c.maxHeadBytes,
           sealConcurrency: c.buildThreads,
           maxLogFileBytes: c.maxLogFileBytes,
+          bigrams: settings.phrase_bigrams,
           merge: { minSegments: c.mergeMinSegments, maxMergedDocs: c.maxMergedDocs },
           retention: { maxAgeMs: durationMs(settings.retention), maxBytes: settings.max_shard_bytes },
           warn: this.warn,
