@@ -14,9 +14,9 @@ import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeywo
 /**
  * Merges sealed segments into one without re-reading their text: a k-way merge of the inputs' (ts, seq) order
  * gives each input doc its new id, and dictionaries, postings, positions and columns are remapped. Only stored
- * blocks are recompressed (at a higher level: a merged segment is written once and kept long).
+ * blocks are recompressed (at a higher level: a merged segment is written once and kept long). `bigrams` keeps the
+ * inputs' bigram terms that stay complete (bigrams.ts); false drops them all.
  */
-/** `bigrams`: keep the inputs' bigram terms that stay complete (bigrams.ts); false drops them all. */
 export function mergeSegments(path: string, inputs: readonly SegmentReader[], bigrams = true, level = ZSTD_LEVEL_MERGE): SegmentFooter {
   return writeSegmentFile(path, level, (out) => mergeInto(out, inputs, bigrams));
 }
