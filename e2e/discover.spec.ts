@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { tokenize } from '../indexer/text/tokenize.ts';
 import { sampleFile } from '../lib/datasets.ts';
 import { XSS_MESSAGES } from './data.ts';
-import { discoverUrl, expect, hitsText, shot, test } from './fixtures.ts';
+import { discoverUrl, expect, hitsText, openDiscover, shot, test } from './fixtures.ts';
 
 test('search with a field filter shows the right count, and the + button of a top value narrows it', async ({ page, state, corpus }) => {
   await page.goto(discoverUrl(state));
@@ -49,7 +49,7 @@ test('a Loghub sample searched with a field filter shows the count a scan of the
     return t.some((_, i) => t[i] === want[0] && t[i + 1] === want[1]);
   }).length;
   expect(expected).toBeGreaterThan(0);
-  await page.goto(`${state.dashboardUrl}/discover?index=loghub&from=now-1d&to=now%2B1h`);
+  await openDiscover(page, `${state.dashboardUrl}/discover?index=loghub&from=now-1d&to=now%2B1h`);
   const q = page.getByRole('combobox', { name: 'Query' });
   await q.fill('system:openssh "Failed password"');
   await q.press('Enter');
@@ -59,7 +59,7 @@ test('a Loghub sample searched with a field filter shows the count a scan of the
 });
 
 test('an invalid query shows its error at the failing position', async ({ page, state }) => {
-  await page.goto(discoverUrl(state));
+  await openDiscover(page, discoverUrl(state));
   const q = page.getByRole('combobox', { name: 'Query' });
   await q.fill('level:error AND (service:auth OR');
   await expect(q).toHaveAttribute('aria-invalid', 'true');
@@ -168,12 +168,12 @@ test('log content is text: markup in messages and fields never runs', async ({ p
 });
 
 test('saved searches: save, list, open, delete', async ({ page, state }) => {
-  await page.goto(discoverUrl(state, { q: 'level:warn service:auth', cols: 'host.name' }));
+  await openDiscover(page, discoverUrl(state, { q: 'level:warn service:auth', cols: 'host.name' }));
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('textbox', { name: 'Name' }).fill('auth warnings');
   await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toContainText('Saved “auth warnings”');
-  await page.goto(discoverUrl(state));
+  await openDiscover(page, discoverUrl(state));
   await page.getByRole('button', { name: 'Open', exact: true }).click();
   await expect(page.getByRole('list', { name: 'Saved searches' })).toContainText('auth warnings');
   await shot(page, 'discover-saved-searches');
@@ -189,7 +189,7 @@ test('saved searches: save, list, open, delete', async ({ page, state }) => {
 });
 
 test('the query bar completes field names, a field\'s frequent values, and recent queries', async ({ page, state }) => {
-  await page.goto(discoverUrl(state));
+  await openDiscover(page, discoverUrl(state));
   const q = page.getByRole('combobox', { name: 'Query' });
   await q.click();
   await q.pressSequentially('serv');
@@ -216,7 +216,7 @@ test('the query bar completes field names, a field\'s frequent values, and recen
 
 test('light and dark themes: the menu switches, the choice is kept, the page stays readable at laptop size', async ({ page, state }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto(discoverUrl(state, { q: 'failed' }));
+  await openDiscover(page, discoverUrl(state, { q: 'failed' }));
   const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   await page.getByRole('combobox', { name: 'Theme' }).selectOption('dark');
   await expect.poll(bg).toBe('rgb(20, 23, 28)');

@@ -43,4 +43,13 @@ export function hitsText(n: number): string {
   return `${new Intl.NumberFormat('en-US').format(n)} ${n === 1 ? 'hit' : 'hits'}`;
 }
 
+/**
+ * Opens Discover and waits for its first count. The count is rendered by the client once its search returns, so
+ * the page is hydrated by then: typing or pressing Enter earlier can land before React listens, and is lost.
+ */
+export async function openDiscover(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.getByTestId('hit-count')).toHaveText(/^[\d,]+ hits?$/);
+}
+
 export { expect };

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from '@playwright/test';
 import { ADMIN, adminFetch, contextAs, EDITOR, logIn, VIEWER } from './auth.ts';
-import { discoverUrl, expect, shot, test } from './fixtures.ts';
+import { discoverUrl, expect, openDiscover, shot, test } from './fixtures.ts';
 
 const XSS_IMG = '<img src=x onerror=window.__xss=1>';
 const XSS_SCRIPT = '<script>window.__xss=1</script>';
@@ -236,7 +236,7 @@ test('markup in a saved search\'s name and in log lines is shown as text and nev
   const ingested = await adminFetch(`${state.nodeUrl}/api/v1/indices/e2e-xss/ingest`, { method: 'POST', headers: NDJSON, body: lines.map((message) => JSON.stringify({ message, level: 'error' })).join('\n') });
   expect(ingested.status).toBe(200);
 
-  await page.goto(`${state.dashboardUrl}/discover?index=e2e-xss&from=now-1h&to=now%2B1h`);
+  await openDiscover(page, `${state.dashboardUrl}/discover?index=e2e-xss&from=now-1h&to=now%2B1h`);
   await page.getByRole('button', { name: 'Open', exact: true }).click();
   const list = page.getByRole('list', { name: 'Saved searches' });
   await expect(list.getByText(name, { exact: true })).toBeVisible();
