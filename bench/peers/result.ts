@@ -45,10 +45,11 @@ export const DEFAULT_RUNS = 7;
  * How queries are warmed and timed in the peers that run in a JIT-compiled runtime or behind prepared statements
  * (Strata's server, better-sqlite3). A server answering dashboards has served thousands of requests: measured on
  * the 5M-line corpus, Strata's newest-100 took 0.85 ms after 10 requests, 0.41–0.43 after 300, 0.19–0.31 after
- * 1,000 and 0.10–0.15 after 2,000, as V8 optimized the request path (the first run also loads the term dictionaries a cold node reads on first use);
- * ten cold runs would measure V8's tiering, not the engine. So each query is warmed for `warmupMs` (at least `minWarmupRuns`, at most `maxWarmupRuns` runs), as load testers such as Rally do, then
- * timed at least `runs` times and for `timedMs` (at most `maxTimedRuns`), so that fast queries get enough samples
- * for a p99 that is not simply the slowest run. ripgrep needs only the page cache warm (one run).
+ * 1,000 and 0.10–0.15 after 2,000, as V8 optimized the request path (the first run also loads the term
+ * dictionaries a cold node reads on first use); ten cold runs would measure V8's tiering, not the engine. So each
+ * query is warmed for `warmupMs` (at least `minWarmupRuns`, at most `maxWarmupRuns` runs), as load testers such
+ * as Rally do, then timed at least `runs` times and for `timedMs` (at most `maxTimedRuns`), so that fast queries
+ * get enough samples for a p99 that is not simply the slowest run. ripgrep needs only the page cache warm.
  */
 export interface RunPlan {
   readonly minWarmupRuns: number;

@@ -46,9 +46,10 @@ export function addBigrams(tt: TermTable, docs: number): { common: string[]; fir
   for (let t = 0; t < nTerms; t++) if (df[t] >= min) commonIdx[t] = common.push(tt.terms[t]) - 1;
   if (common.length === 0) return { common, firstBigram: nTerms };
   const m = common.length;
-  // Pair key (ci(a) * m + ci(b)) → bigram term id, and the last doc posted for it.
+  // Pair key (ci(a) * m + ci(b)) → bigram term id. Bigram ids follow the tokens' in order of creation, so the
+  // last doc posted for each is kept by id.
   const ids = new Map<number, number>();
-  const posted = new Map<number, number>();
+  const lastPosted: number[] = [];
   for (let i = 0; i + 1 < pairs; i++) {
     const d = tt.pairDoc[i];
     if (tt.pairDoc[i + 1] !== d || tt.pairPos[i + 1] !== tt.pairPos[i] + 1) continue;
@@ -61,8 +62,8 @@ export function addBigrams(tt: TermTable, docs: number): { common: string[]; fir
     if (id === undefined) {
       id = tt.internWhole(bigramTerm(common[a], common[b]));
       ids.set(key, id);
-    } else if (posted.get(key) === d) continue;
-    posted.set(key, d);
+    } else if (lastPosted[id - nTerms] === d) continue;
+    lastPosted[id - nTerms] = d;
     tt.post(id, d, 0);
   }
   return { common: common.sort(), firstBigram: nTerms };

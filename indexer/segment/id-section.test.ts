@@ -31,7 +31,7 @@ function records(n: number, idOf: (i: number) => string | null, seed = 1): Rec[]
 function write(path: string, recs: Rec[], hash?: IdHasher): SegmentReader {
   const sorted = recs.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq);
   const src = { ts: Float64Array.from(sorted, (r) => r.ts), seq: Float64Array.from(sorted, (r) => r.seq), json: sorted.map((r) => r.json) };
-  writeSegment(path, src, undefined, hash);
+  writeSegment(path, src, { idHash: hash });
   return SegmentReader.open(path);
 }
 

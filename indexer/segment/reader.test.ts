@@ -124,7 +124,7 @@ test('bigram terms answer phrases of common words and are not words to a prefix'
     const n = messages.length;
     const src = { ts: Float64Array.from({ length: n }, (_, i) => i), seq: Float64Array.from({ length: n }, (_, i) => i), json: messages.map((m) => JSON.stringify({ message: m })) };
     writeSegment(join(dir, 'b.seg'), src);
-    writeSegment(join(dir, 'nob.seg'), src, undefined, undefined, false);
+    writeSegment(join(dir, 'nob.seg'), src, { bigrams: false });
     const seg = SegmentReader.open(join(dir, 'b.seg'));
     const plain = SegmentReader.open(join(dir, 'nob.seg'));
     try {

@@ -38,11 +38,12 @@ class FieldBuilder {
 
 /**
  * Builds a segment from records (a seal) and writes it to `path` (see segment-file.ts for the crash-safe write).
- * Runs in a pool worker: it allocates freely per segment, never per token. `idHash` is a seam for tests that
- * force hash collisions; segments on disk always use `hashId`.
+ * Runs in a pool worker: it allocates freely per segment, never per token. `bigrams` (default true) adds the
+ * bigram terms of common tokens (bigrams.ts). `idHash` is a seam for tests that force hash collisions; segments on
+ * disk always use `hashId`.
  */
-export function writeSegment(path: string, src: SegmentSource, level = ZSTD_LEVEL_SEAL, idHash: IdHasher = hashId, bigrams = true): SegmentFooter {
-  return writeSegmentFile(path, level, (out) => buildInto(out, src, idHash, bigrams));
+export function writeSegment(path: string, src: SegmentSource, opts: { bigrams?: boolean; idHash?: IdHasher } = {}): SegmentFooter {
+  return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) => buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true));
 }
 
 function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean): SegmentFooter {
