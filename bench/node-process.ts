@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { RECOMMENDED_MMAP_THRESHOLD } from '../node/allocator.ts';
 
 const REPO = new URL('..', import.meta.url).pathname;
 
@@ -34,7 +35,9 @@ export async function startNodeProcess(dataDir: string, opts: { syslog?: boolean
   const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
   // STRATA_BENCH_NODE_ARGS: flags for the node's own Node.js, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile it.
   const nodeArgs = (process.env.STRATA_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STRATA_PASSWORD: password } });
+  // Started as the README recommends (node/allocator.ts), unless the caller's environment says otherwise.
+  const env = { MALLOC_MMAP_THRESHOLD_: RECOMMENDED_MMAP_THRESHOLD, ...process.env, STRATA_PASSWORD: password };
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   const stop = async () => {
     if (child.exitCode !== null) return;
     child.kill('SIGTERM');

@@ -7,6 +7,7 @@ import { ensureDashboardBuilt, startDashboard } from './dashboard.ts';
 import { runNode } from './run.ts';
 import { readCaBundle } from './tls.ts';
 import { startDemo } from './demo.ts';
+import { allocatorAdvice } from './allocator.ts';
 import { USERS_USAGE, usersMain } from './security/users-cli.ts';
 
 const USAGE = `usage:
@@ -84,6 +85,8 @@ export async function main(argv: string[]): Promise<void> {
   const node = await runNode(cfg, log);
   const port = node.port;
   log(`node ready on ${node.url} (data in ${cfg.dataDir})`);
+  const advice = allocatorAdvice();
+  if (advice !== null) log(advice);
   if (node.syslog?.port != null) log(`syslog (RFC 5424 and 3164) on ${cfg.host}:${node.syslog.port}, UDP and TCP, into index "${cfg.syslogIndex}"`);
   if (node.syslog?.tlsPort != null) log(`syslog over TLS (RFC 5425) on ${cfg.host}:${node.syslog.tlsPort}, into index "${cfg.syslogIndex}"`);
   let stopDemo = async () => {};
