@@ -29,7 +29,8 @@ test('range reads through skip blocks equal the whole list cut to the range', ()
     const seg = build(dir, 5000);
     for (const term of ['common', 'often', 'rare', 'x', 'absent']) {
       const all = seg.termDocs('message', term) ?? new Uint32Array(0);
-      if (term === 'common') assert.ok(all.length > 1000, 'the list spans many skip blocks');
+      // 16 blocks and more: its decoded skip list is cached, so the ranges after the first read it from the cache.
+      if (term === 'common') assert.ok(all.length >= 16 * 128, `the list spans many skip blocks (${all.length} docs)`);
       assert.equal(seg.termDf('message', term), all.length);
       const full = seg.termPositions('message', term);
       for (const [lo, hi] of [[0, 5000], [1, 2], [127, 129], [128, 4000], [2500, 2501], [4990, 5000], [300, 300], [0, 1]]) {

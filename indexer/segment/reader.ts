@@ -25,7 +25,18 @@ interface TextIndex {
   df: Uint32Array;
   skips: Uint8Array;
   skipOffsets: Uint32Array;
+  /** Decoded skip lists of long terms (see blocksOf), and the bytes they hold. */
+  blockCache: Map<number, Blocks>;
+  blockCacheBytes: number;
 }
+
+/**
+ * Skip lists of at least this many blocks are kept decoded once read: a page of the newest hits of a frequent term
+ * decoded its whole skip list (thousands of varints per segment) to start from the end, a sixth of that query's time
+ * at 5M lines. Bounded per field and segment; past the bound the cache starts over.
+ */
+const CACHED_SKIP_BLOCKS = 16;
+const SKIP_CACHE_BYTES = 4 << 20;
 
 /** Where each SKIP_EVERY-posting block of a term starts: the doc before it, and byte offsets in both streams. */
 interface Blocks {
@@ -161,6 +172,8 @@ export class SegmentReader {
       df,
       skips: this.section(meta.skips),
       skipOffsets,
+      blockCache: new Map(),
+      blockCacheBytes: 0,
     };
     this.text.set(field, ti);
     return ti;
@@ -202,10 +215,15 @@ export class SegmentReader {
 
   private blocksOf(ti: TextIndex, k: number): Blocks {
     const count = Math.max(1, Math.ceil(ti.df[k] / SKIP_EVERY));
-    // Lent by the query arena: skip lists are read only while a query evaluates this segment.
-    const prevDoc = scratch.u32(count);
-    const pOff = scratch.u32(count);
-    const qOff = scratch.u32(count);
+    const cache = count >= CACHED_SKIP_BLOCKS;
+    if (cache) {
+      const hit = ti.blockCache.get(k);
+      if (hit) return hit;
+    }
+    // Short lists are lent by the query arena: read only while a query evaluates this segment.
+    const prevDoc = cache ? new Uint32Array(count) : scratch.u32(count);
+    const pOff = cache ? new Uint32Array(count) : scratch.u32(count);
+    const qOff = cache ? new Uint32Array(count) : scratch.u32(count);
     prevDoc[0] = pOff[0] = qOff[0] = 0;
     const r = new ByteReader(ti.skips);
     r.pos = ti.skipOffsets[k];
@@ -214,7 +232,16 @@ export class SegmentReader {
       pOff[b] = pOff[b - 1] + r.varint();
       qOff[b] = qOff[b - 1] + r.varint();
     }
-    return { count, prevDoc, pOff, qOff };
+    const bl = { count, prevDoc, pOff, qOff };
+    if (cache) {
+      if (ti.blockCacheBytes + count * 12 > SKIP_CACHE_BYTES) {
+        ti.blockCache.clear();
+        ti.blockCacheBytes = 0;
+      }
+      ti.blockCache.set(k, bl);
+      ti.blockCacheBytes += count * 12;
+    }
+    return bl;
   }
 
   /** The block to start from for docs >= lo: the last whose preceding doc is below lo. */
