@@ -34,7 +34,6 @@ export function isoTimestamp(ms: number): string {
   const f = r - s * 1000;
   if (prefixCodes.length === 0) return `${cachedPrefix}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[f]}Z`;
   const p = prefixCodes;
-  // prettier-ignore
   return String.fromCharCode(
     p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
     48 + ((h / 10) | 0), 48 + (h % 10), 58, 48 + ((m / 10) | 0), 48 + (m % 10), 58, 48 + ((s / 10) | 0), 48 + (s % 10), 46,

@@ -18,7 +18,7 @@ export const DEFAULT_IDLE_MS = { seal: 30_000, merge: 10_000 };
  *
  * An idle thread exits (none is kept waiting): V8 collects a worker's garbage only while it runs, so a thread left
  * idle after a 4M-doc merge held on to that merge's buffers. Measured after ingesting the 5M-line bench corpus and
- * merging it: 2.30 GiB resident with one thread of each pool kept, 1.92 GiB once they had exited. Starting a thread
+ * merging it: 2.30 GiB resident with one thread of each pool kept, 1.84 GiB once they had exited. Starting a thread
  * again costs about 0.75 s (tsx loading the worker's modules), paid only after a pause longer than `idleMs`.
  */
 export class BuildPool {

@@ -25,18 +25,18 @@ interface TextIndex {
   df: Uint32Array;
   skips: Uint8Array;
   skipOffsets: Uint32Array;
-  /** Decoded skip lists of long terms (see blocksOf), and the bytes they hold. */
+  /** Decoded skip lists of long terms, by term (see blocksOf). */
   blockCache: Map<number, Blocks>;
-  blockCacheBytes: number;
 }
 
 /**
  * Skip lists of at least this many blocks are kept decoded once read: a page of the newest hits of a frequent term
  * decoded its whole skip list (thousands of varints per segment) to start from the end, a sixth of that query's time
- * at 5M lines. Bounded per field and segment; past the bound the cache starts over.
+ * at 5M lines. A decoded entry takes 12 bytes and an encoded one at least 3, so the cache never holds more than 4×
+ * the field's skips section (at 5M lines, `message` holds 5.9 MiB of skips, so at most 24 MiB, beside 216 MiB of
+ * postings).
  */
 const CACHED_SKIP_BLOCKS = 16;
-const SKIP_CACHE_BYTES = 4 << 20;
 
 /** Where each SKIP_EVERY-posting block of a term starts: the doc before it, and byte offsets in both streams. */
 interface Blocks {
@@ -173,7 +173,6 @@ export class SegmentReader {
       skips: this.section(meta.skips),
       skipOffsets,
       blockCache: new Map(),
-      blockCacheBytes: 0,
     };
     this.text.set(field, ti);
     return ti;
@@ -233,14 +232,7 @@ export class SegmentReader {
       qOff[b] = qOff[b - 1] + r.varint();
     }
     const bl = { count, prevDoc, pOff, qOff };
-    if (cache) {
-      if (ti.blockCacheBytes + count * 12 > SKIP_CACHE_BYTES) {
-        ti.blockCache.clear();
-        ti.blockCacheBytes = 0;
-      }
-      ti.blockCache.set(k, bl);
-      ti.blockCacheBytes += count * 12;
-    }
+    if (cache) ti.blockCache.set(k, bl);
     return bl;
   }
 
