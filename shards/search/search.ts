@@ -112,17 +112,9 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
       ? encodeCursor({ ts: last.c.ts, index: last.index, shard: last.shard, seq: last.c.seq })
       : null;
   const out = { total, next, took_ms: 0 } as SearchResponse;
-  // For callers in this process, hits are parsed on first use; the HTTP layer writes `hitJson` as it is.
-  Object.defineProperty(out, 'hits', {
-    enumerable: true,
-    configurable: true,
-    get(): Hit[] {
-      const hits = hitJson.map((j) => JSON.parse(j) as Hit);
-      Object.defineProperty(out, 'hits', { value: hits, enumerable: true, writable: true });
-      return hits;
-    },
-  });
   (out as SearchResponseInternal)[HIT_JSON] = hitJson;
+  // For callers in this process, hits are parsed on first use; the HTTP layer writes `hitJson` as it is.
+  Object.defineProperty(out, 'hits', LAZY_HITS);
   if (reduced) out.aggs = Object.fromEntries(aggReqs.map((r, i) => [r.name, reduced[i].result()]));
   out.took_ms = Math.round((performance.now() - started) * 100) / 100;
   return out;
@@ -130,6 +122,24 @@ export function executeSearch(targets: IndexHandle[], req: SearchRequest): Searc
 
 const HIT_JSON = Symbol('hitJson');
 type SearchResponseInternal = SearchResponse & { [HIT_JSON]?: string[] };
+
+/**
+ * `hits` of a response, parsed from its hits' JSON on first read. One getter shared by every response: a closure per
+ * response gave each response's object a hidden class of its own, which V8 keeps in old space until a full
+ * collection, and through it the closure, so every response (its hits' text included) survived the scavenges.
+ * Measured on newest-100 of `error` at 5M lines, in-process: 55% of the young generation survived each scavenge
+ * and collection took 0.10 of the query's 0.21–0.23 ms; with one shared getter, a few hundred bytes survive,
+ * collection takes 0.01 ms and the query 0.10–0.14 ms.
+ */
+const LAZY_HITS: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: SearchResponseInternal): Hit[] {
+    const hits = (this[HIT_JSON] ?? []).map((j) => JSON.parse(j) as Hit);
+    Object.defineProperty(this, 'hits', { value: hits, enumerable: true, writable: true });
+    return hits;
+  },
+};
 
 /** The JSON of one hit, as search answers it, for a candidate found in shard `shard` of `index`. */
 export function candidateHitJson(index: string, shard: number, c: ShardCandidate): string {
