@@ -5,6 +5,12 @@ import { RECOMMENDED_MMAP_THRESHOLD } from '../node/allocator.ts';
 
 const REPO = new URL('..', import.meta.url).pathname;
 
+/**
+ * glibc's mmap threshold for every node the bench starts: what the README recommends (node/allocator.ts), unless
+ * the bench's own environment sets it.
+ */
+export const NODE_MMAP_THRESHOLD = process.env.MALLOC_MMAP_THRESHOLD_ ?? RECOMMENDED_MMAP_THRESHOLD;
+
 export interface NodeProcess {
   child: ChildProcess;
   url: string;
@@ -35,8 +41,7 @@ export async function startNodeProcess(dataDir: string, opts: { syslog?: boolean
   const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
   // STRATA_BENCH_NODE_ARGS: flags for the node's own Node.js, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile it.
   const nodeArgs = (process.env.STRATA_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  // Started as the README recommends (node/allocator.ts), unless the caller's environment says otherwise.
-  const env = { MALLOC_MMAP_THRESHOLD_: RECOMMENDED_MMAP_THRESHOLD, ...process.env, STRATA_PASSWORD: password };
+  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: NODE_MMAP_THRESHOLD, STRATA_PASSWORD: password };
   const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   const stop = async () => {
     if (child.exitCode !== null) return;

@@ -5,8 +5,7 @@ import type { Corpus } from './corpus.ts';
 import { sampleQuery, type PeerResult, type QueryResult } from './peers/result.ts';
 import type { BenchQuery } from './queries.ts';
 import { median, p99, watchPeakRss } from './stats.ts';
-import { createIngestKey, startNodeProcess, type NodeProcess } from './node-process.ts';
-import { RECOMMENDED_MMAP_THRESHOLD } from '../node/allocator.ts';
+import { createIngestKey, NODE_MMAP_THRESHOLD, startNodeProcess, type NodeProcess } from './node-process.ts';
 
 /** Lines per ingest request and requests in flight: what a shipper fleet would send to one node. */
 const BATCH_LINES = 10_000;
@@ -213,7 +212,7 @@ export async function runStrata(
             ingestAuth === 'apikey' ? 'with an ingest-only API key' : 'as the admin over HTTP Basic'
           }; lines/s counts acknowledged (durable and searchable) lines`,
           'Strata: latency is the engine\u2019s took_ms; HTTP round trips are listed separately',
-          `Strata: the node runs with MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_ ?? RECOMMENDED_MMAP_THRESHOLD}, as the README recommends`,
+          `Strata: the node runs with MALLOC_MMAP_THRESHOLD_=${NODE_MMAP_THRESHOLD}, as the README recommends`,
         ],
       },
       extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, httpMedianMs, histogram, segments },

@@ -52,13 +52,13 @@ export const IndexSettingsSchema = z
     retention: z.string().regex(/^(0|\d+(ms|s|m|h|d|w))$/, 'a duration like "30d", or "0"').default('0'),
     /** Cap on sealed segment bytes per shard; the oldest segments go first. 0: no cap. */
     max_shard_bytes: z.number().int().min(0).default(0),
-    /** The ingest pipeline records of this index go through unless a request names another; null: none. */
     /**
      * Index each adjacent pair of a segment's common tokens (in 2% of its docs or more) as a term of its own, so a
      * phrase of two such tokens reads one short list instead of two long ones and their positions. Costs about a
      * tenth more disk and seal time; fixed at creation.
      */
     phrase_bigrams: z.boolean().default(true),
+    /** The ingest pipeline records of this index go through unless a request names another; null: none. */
     default_pipeline: z.string().regex(PIPELINE_NAME_RE, 'a pipeline name (letters, digits, ".", "_", "-")').nullable().default(null),
   })
   .strict();
