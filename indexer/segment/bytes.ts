@@ -8,7 +8,8 @@ export class ByteWriter {
   constructor(initial = 1 << 16) {
     this.buf = new Uint8Array(initial);
   }
-  private grow(need: number): void {
+  /** Makes room for `need` more bytes (for callers that write `buf` directly and then set `len`). */
+  reserve(need: number): void {
     if (this.len + need <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.len + need) cap *= 2;
@@ -17,7 +18,7 @@ export class ByteWriter {
     this.buf = nb;
   }
   varint(v: number): void {
-    this.grow(10);
+    this.reserve(10);
     const b = this.buf;
     let p = this.len;
     if (v < 0x80000000) {
@@ -34,8 +35,12 @@ export class ByteWriter {
     b[p++] = v;
     this.len = p;
   }
+  byte(v: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = v;
+  }
   bytes(src: Uint8Array): void {
-    this.grow(src.length);
+    this.reserve(src.length);
     this.buf.set(src, this.len);
     this.len += src.length;
   }

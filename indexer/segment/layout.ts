@@ -1,17 +1,24 @@
 /** Constants and the footer shape of a sealed segment file (see format.md). */
-export const SEG_MAGIC_HEAD = 'STRSEG\u0000\u0001';
+/** The head magic is this prefix and then the version's byte. */
+export const SEG_MAGIC_PREFIX = 'STRSEG\u0000';
 export const SEG_MAGIC_TAIL = 'STRSEGND';
-export const SEG_VERSION = 1;
+/** Version 2 stores records as templates and variables (stored-blocks.ts); version 1 as newline-joined JSON. */
+export const SEG_VERSION = 2;
+export const SEG_MAGIC_HEAD = SEG_MAGIC_PREFIX + String.fromCharCode(SEG_VERSION);
+/** Versions this build reads. */
+export const SEG_READABLE_VERSIONS: readonly number[] = [1, 2];
 /**
- * Docs per stored block. Measured on the bench corpus (zstd, stored JSON vs raw text): 1024 docs 0.37× at level 3;
- * 4096 docs 0.34× at level 3, 0.32× at 6; 16384 docs 0.29× at 9 but 4× the bytes to decompress for a page of hits.
+ * Docs per stored block. Measured on the bench corpus as newline-joined JSON (version 1), against raw text: 1024 docs
+ * 0.37× at level 3; 4096 docs 0.34× at level 3, 0.32× at 6; 16384 docs 0.29× at 9 but 4× the bytes to decompress for
+ * a page of hits. Split into templates and variables (version 2): 0.176× at 4096 docs, level 3; 0.175× at 6.
  */
 export const BLOCK_DOCS = 4096;
 /** Above this many distinct values in a segment a string field gets no keyword column (terms aggs read docs). */
 export const MAX_KEYWORD_VALUES = 4096;
 /**
- * zstd level when sealing (speed matters: it keeps up with ingest) and when merging (written once, kept long).
- * On a 4096-doc block here: level 3 282 MB/s ×3.69, 6 116 MB/s ×3.89, 7 74 MB/s ×3.93.
+ * zstd level of stored blocks (but their digits: stored-blocks.ts) when sealing (speed matters: it keeps up with
+ * ingest) and when merging (written once, kept long). Measured on a 4096-doc block of joined JSON (version 1):
+ * level 3 282 MB/s ×3.69, 6 116 MB/s ×3.89, 7 74 MB/s ×3.93.
  */
 export const ZSTD_LEVEL_SEAL = 3;
 export const ZSTD_LEVEL_MERGE = 6;
@@ -63,8 +70,13 @@ export interface SegmentFooter {
   minSeq: number;
   maxSeq: number;
   blockDocs: number;
-  /** Per block: [offset, length, crc] of its zstd frame of newline-joined field JSON. */
+  /**
+   * Per block: [offset, length, crc] of its bytes: in version 2 its template ids and variables (stored-blocks.ts),
+   * in version 1 a zstd frame of the docs' field JSON joined by newlines.
+   */
   blocks: SectionRef;
+  /** Version 2: the templates shared by the segment's blocks (stored-blocks.ts). */
+  templates?: SectionRef;
   ts: SectionRef;
   seq: SectionRef;
   fields: Record<string, FieldMeta>;

@@ -53,14 +53,14 @@ function mergeInto(out: FileOut, inputs: readonly SegmentReader[], bigrams: bool
     seq[o] = inputs[best].seq[d];
   }
 
-  const blocks = writeBlocks(out, n, (o) => inputs[srcSeg[o]].docJson(srcDoc[o]));
+  const stored = writeBlocks(out, n, (o) => inputs[srcSeg[o]].docJson(srcDoc[o]));
   const cols = writeTsSeq(out, ts, seq);
 
   const names = new Set<string>();
   for (const r of inputs) for (const f of r.fieldNames()) names.add(f);
   const fields: Record<string, FieldMeta> = {};
   for (const name of [...names].sort()) fields[name] = mergeField(out, inputs, maps, n, name, bigrams);
-  const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(ts, seq), blockDocs: BLOCK_DOCS, blocks, ts: cols.ts, seq: cols.seq, fields };
+  const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(ts, seq), blockDocs: BLOCK_DOCS, ...stored, ts: cols.ts, seq: cols.seq, fields };
   const ids = mergeIdIndexes(inputs.map((r) => r.idIndex()), maps, n);
   if (ids) footer.ids = writeIdIndex(out, ids);
   return footer;

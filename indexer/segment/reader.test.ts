@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { StrataError } from '../../lib/errors.ts';
 import { evalSegment } from '../query/exec-segment.ts';
 import { parseQuery } from '../query/parser.ts';
+import { compress } from 'zstd-napi';
+import { crc32c } from '../log/crc.ts';
+import { SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
+import { mergeSegments } from './merger.ts';
 import { SegmentReader } from './reader.ts';
 import { writeSegment } from './writer.ts';
 
@@ -150,6 +154,75 @@ test('bigram terms answer phrases of common words and are not words to a prefix'
       seg.close();
       plain.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * Rewrites a segment file as version 1 wrote it: its stored blocks as newline-joined JSON, one zstd frame each, its
+ * dictionaries joined by newlines, and no templates. The version-2 sections stay in the file, unreferenced.
+ */
+function asVersion1(seg: SegmentReader): void {
+  const path = seg.path;
+  const docs = Array.from({ length: seg.docs }, (_, d) => seg.docJson(d));
+  const dicts = new Map(seg.textFieldNames().map((f) => [f, seg.termsOf(f) ?? []]));
+  seg.close();
+  const file = readFileSync(path);
+  const flen = file.readUInt32LE(file.length - 16);
+  const footer = JSON.parse(file.toString('utf8', file.length - 16 - flen, file.length - 16)) as SegmentFooter;
+  const parts: Buffer[] = [file.subarray(0, file.length - 16 - flen)];
+  let pos = parts[0].length;
+  const add = (b: Uint8Array): SectionRef => {
+    parts.push(Buffer.from(b));
+    pos += b.length;
+    return [pos - b.length, b.length, crc32c(b)];
+  };
+  for (const [f, terms] of dicts) footer.fields[f].text!.dict = add(compress(Buffer.from(terms.join('\n'))));
+  const refs: number[] = [];
+  for (let i = 0; i < docs.length; i += footer.blockDocs) refs.push(...add(compress(Buffer.from(docs.slice(i, i + footer.blockDocs).join('\n')))));
+  footer.blocks = add(compress(Buffer.from(new Float64Array(refs).buffer)));
+  delete footer.templates;
+  footer.version = 1;
+  const fj = Buffer.from(JSON.stringify(footer));
+  const tail = Buffer.alloc(16);
+  tail.writeUInt32LE(fj.length, 0);
+  tail.writeUInt32LE(crc32c(fj), 4);
+  tail.write('STRSEGND', 8, 'latin1');
+  const out = Buffer.concat([...parts, fj, tail]);
+  out[7] = 1; // the head magic's version byte
+  writeFileSync(path, out);
+}
+
+test('segments written by version 1 (stored blocks as joined JSON) read and merge as before', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-reader-'));
+  try {
+    const seg = build(dir, 5000);
+    const path = seg.path;
+    const docs = Array.from({ length: seg.docs }, (_, d) => seg.docJson(d));
+    const terms = seg.termsOf('message');
+    const count = (s: SegmentReader, q: string) => evalSegment(s, parseQuery(q)).countRange(0, s.docs);
+    const counts = ['common', '"common often"', 'n:3', 'rare OR x', 'ofte*'].map((q) => count(seg, q));
+    asVersion1(seg);
+    const old = SegmentReader.open(path);
+    assert.equal(old.footer.version, 1);
+    assert.deepEqual(Array.from({ length: old.docs }, (_, d) => old.docJson(d)), docs);
+    assert.deepEqual(old.termsOf('message'), terms);
+    assert.deepEqual(['common', '"common often"', 'n:3', 'rare OR x', 'ofte*'].map((q) => count(old, q)), counts);
+    // A merge reads the old layout and writes the current one.
+    const merged = join(dir, 'm.seg');
+    mergeSegments(merged, [old]);
+    const m = SegmentReader.open(merged);
+    assert.equal(m.footer.version, SEG_VERSION);
+    assert.ok(m.footer.templates);
+    assert.deepEqual(Array.from({ length: m.docs }, (_, d) => m.docJson(d)), docs);
+    assert.deepEqual(m.termsOf('message'), terms);
+    old.close();
+    m.close();
+    const bumped = readFileSync(path);
+    bumped[7] = 9;
+    writeFileSync(path, bumped);
+    assert.throws(() => SegmentReader.open(path), (e: unknown) => e instanceof StrataError && /unsupported segment version 9/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

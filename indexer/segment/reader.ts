@@ -8,10 +8,11 @@ import { MAX_PREFIX_TERMS } from '../query/parser.ts';
 import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { scratch } from '../query/scratch.ts';
-import { TermDict } from './term-dict.ts';
+import { TermDict, expandFrontCoded } from './term-dict.ts';
 import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
-import { type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
+import { StoredBlock, StoredTemplates } from './stored-blocks.ts';
+import { type FieldMeta, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
   terms: TermDict;
@@ -76,7 +77,9 @@ export class SegmentReader {
   private keywords = new Map<string, KeywordColumn>();
   private presence = new Map<string, Bitset>();
   private blockRefs: Float64Array;
-  private blockCache: { block: number; docs: string[] }[] = [];
+  private blockCache: { block: number; docs: { doc(d: number): string } }[] = [];
+  /** Version 2: the shared templates of stored blocks, once a block is read. */
+  private templates: StoredTemplates | undefined;
   /** The id section once read; undefined until then. */
   private ids: IdIndex | null | undefined;
   private idBuckets: IdBuckets | undefined;
@@ -104,7 +107,9 @@ export class SegmentReader {
     try {
       const size = fstatSync(fd).size;
       const head = readAt(fd, 0, 8);
-      if (size < 24 || Buffer.from(head).toString('latin1') !== SEG_MAGIC_HEAD) throw corrupt(path, 'bad header magic');
+      const magic = Buffer.from(head).toString('latin1');
+      if (size < 24 || !magic.startsWith(SEG_MAGIC_PREFIX)) throw corrupt(path, 'bad header magic');
+      const version = magic.charCodeAt(SEG_MAGIC_PREFIX.length);
       const tail = Buffer.from(readAt(fd, size - 16, 16));
       if (tail.toString('latin1', 8, 16) !== SEG_MAGIC_TAIL) throw corrupt(path, 'bad tail magic (incomplete write?)');
       const flen = tail.readUInt32LE(0);
@@ -112,7 +117,9 @@ export class SegmentReader {
       const fbytes = readAt(fd, size - 16 - flen, flen);
       if (crc32c(fbytes) !== tail.readUInt32LE(4)) throw corrupt(path, 'footer CRC mismatch');
       const footer = JSON.parse(Buffer.from(fbytes).toString('utf8')) as SegmentFooter;
-      if (footer.version !== SEG_VERSION) throw corrupt(path, `unsupported segment version ${footer.version}`);
+      if (!SEG_READABLE_VERSIONS.includes(version)) throw corrupt(path, `unsupported segment version ${version}`);
+      if (footer.version !== version) throw corrupt(path, `footer says version ${footer.version}, header ${version}`);
+      if (version >= 2 && !footer.templates) throw corrupt(path, 'no templates section');
       return new SegmentReader(path, fd, footer, size);
     } catch (e) {
       closeSync(fd);
@@ -140,9 +147,25 @@ export class SegmentReader {
   }
 
   private section(ref: SectionRef): Uint8Array {
+    const raw = this.rawSection(ref);
+    return decompress(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+  }
+
+  /** A section's bytes as stored, CRC checked. */
+  private rawSection(ref: SectionRef): Uint8Array {
     const raw = readAt(this.fd, ref[0], ref[1]);
     if (crc32c(raw) !== ref[2]) throw corrupt(this.path, `section CRC mismatch at byte ${ref[0]}`);
-    return decompress(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+    return raw;
+  }
+
+  /** A field's dictionary as TermDict takes it: version 2 stores it front coded, version 1 joined by newlines. */
+  private dictBytes(field: string, dict: Uint8Array, n: number): Buffer {
+    if (this.footer.version < 2) return Buffer.from(dict.buffer, dict.byteOffset, dict.byteLength);
+    try {
+      return expandFrontCoded(dict, n);
+    } catch (e) {
+      throw corrupt(this.path, `dictionary of ${field}: ${(e as Error).message}`);
+    }
   }
 
   private textIndex(field: string): TextIndex | null {
@@ -164,7 +187,7 @@ export class SegmentReader {
       skipOffsets[k + 1] = skipOffsets[k] + lengths.varint();
     }
     ti = {
-      terms: new TermDict(Buffer.from(dict.buffer, dict.byteOffset, dict.byteLength), n),
+      terms: new TermDict(this.dictBytes(field, dict, n), n),
       postings: this.section(meta.postings),
       offsets,
       positions: this.section(meta.positions),
@@ -488,12 +511,27 @@ export class SegmentReader {
     const block = Math.floor(doc / bd);
     let hit = this.blockCache.find((c) => c.block === block);
     if (!hit) {
-      const ref: SectionRef = [this.blockRefs[block * 3], this.blockRefs[block * 3 + 1], this.blockRefs[block * 3 + 2]];
-      hit = { block, docs: Buffer.from(this.section(ref)).toString('utf8').split('\n') };
+      hit = { block, docs: this.readBlock(block) };
       this.blockCache.unshift(hit);
       if (this.blockCache.length > BLOCK_CACHE) this.blockCache.pop();
     }
-    return hit.docs[doc - block * bd];
+    return hit.docs.doc(doc - block * bd);
+  }
+
+  private readBlock(block: number): { doc(d: number): string } {
+    const ref: SectionRef = [this.blockRefs[block * 3], this.blockRefs[block * 3 + 1], this.blockRefs[block * 3 + 2]];
+    const tref = this.footer.templates;
+    if (!tref) {
+      const docs = Buffer.from(this.section(ref)).toString('utf8').split('\n');
+      return { doc: (d) => docs[d] };
+    }
+    this.templates ??= StoredTemplates.parse(this.section(tref));
+    const raw = this.rawSection(ref);
+    try {
+      return new StoredBlock(raw, this.templates);
+    } catch (e) {
+      throw corrupt(this.path, `stored block ${block} does not decode: ${(e as Error).message}`);
+    }
   }
 
   doc(doc: number): Fields {

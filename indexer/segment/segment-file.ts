@@ -4,6 +4,8 @@ import { storageError } from '../../lib/errors.ts';
 import { dirOf, fsyncDir } from '../log/file.ts';
 import { crc32c } from '../log/crc.ts';
 import { ByteWriter, skipPositionsEntry, zigzag } from './bytes.ts';
+import { StoredBlocksWriter } from './stored-blocks.ts';
+import { frontCode } from './term-dict.ts';
 import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter, ZSTD_LEVEL_INDEX } from './layout.ts';
 
 /**
@@ -12,7 +14,8 @@ import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type Sectio
  */
 export class FileOut {
   pos = 0;
-  constructor(private fd: number, private path: string, private blockLevel: number) {}
+  /** `blockLevel`: the zstd level of stored records, by whether the segment is sealed or merged (layout.ts). */
+  constructor(private fd: number, private path: string, readonly blockLevel: number) {}
   write(b: Uint8Array): SectionRef {
     const off = this.pos;
     let done = 0;
@@ -26,9 +29,6 @@ export class FileOut {
   }
   writeCompressed(b: Uint8Array, level = ZSTD_LEVEL_INDEX): SectionRef {
     return this.write(compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: level }));
-  }
-  writeStoredBlock(b: Uint8Array): SectionRef {
-    return this.writeCompressed(b, this.blockLevel);
   }
 }
 
@@ -70,22 +70,26 @@ export function writeSegmentFile(path: string, level: number, build: (out: FileO
   }
 }
 
-/** Stored docs in blocks of BLOCK_DOCS; returns the block index section. */
-export function writeBlocks(out: FileOut, n: number, jsonOf: (doc: number) => string): SectionRef {
+/**
+ * Stored docs in blocks of BLOCK_DOCS, each split into templates and variables (stored-blocks.ts); returns the block
+ * index section and the segment's shared templates.
+ */
+export function writeBlocks(out: FileOut, n: number, jsonOf: (doc: number) => string): Pick<SegmentFooter, 'blocks' | 'templates'> {
   const blockCount = Math.ceil(n / BLOCK_DOCS);
   const refs = new Float64Array(blockCount * 3);
-  const parts: string[] = [];
+  const stored = new StoredBlocksWriter(out.blockLevel);
+  const docs: string[] = [];
   for (let b = 0; b < blockCount; b++) {
     const lo = b * BLOCK_DOCS;
     const hi = Math.min(n, lo + BLOCK_DOCS);
-    parts.length = 0;
-    for (let i = lo; i < hi; i++) parts.push(jsonOf(i));
-    const ref = out.writeStoredBlock(Buffer.from(parts.join('\n'), 'utf8'));
+    docs.length = 0;
+    for (let i = lo; i < hi; i++) docs.push(jsonOf(i));
+    const ref = out.write(stored.block(docs));
     refs[b * 3] = ref[0];
     refs[b * 3 + 1] = ref[1];
     refs[b * 3 + 2] = ref[2];
   }
-  return out.writeCompressed(asBytes(refs));
+  return { blocks: out.writeCompressed(asBytes(refs)), templates: out.write(stored.templates()) };
 }
 
 /** Timestamps (first zigzag, then non-negative deltas) and offsets (zigzag deltas), as varints. */
@@ -224,7 +228,7 @@ export class TermsWriter {
   finish(out: FileOut): NonNullable<FieldMeta['text']> {
     return {
       terms: this.terms.length,
-      dict: out.writeCompressed(Buffer.from(this.terms.join('\n'), 'utf8')),
+      dict: out.writeCompressed(frontCode(this.terms)),
       postings: out.writeCompressed(this.postings.result()),
       offsets: out.writeCompressed(this.lengths.result()),
       positions: out.writeCompressed(this.positions.result()),

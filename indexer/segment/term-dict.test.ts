@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TermDict } from './term-dict.ts';
+import { TermDict, expandFrontCoded, frontCode } from './term-dict.ts';
 
 /** Terms as the writer stores them: sorted in JS string order, joined by newlines. */
 function dictOf(terms: string[]): { dict: TermDict; sorted: string[] } {
@@ -48,4 +48,22 @@ test('TermDict: empty and one-term dictionaries', () => {
   assert.equal(one.lowerBound('onlz'), 1);
   assert.ok(one.startsWith(0, 'onl'));
   assert.ok(!one.startsWith(0, 'onlyx'));
+});
+
+test('front coding round-trips any sorted dictionary, and a count that does not match it is an error', () => {
+  fc.assert(
+    fc.property(fc.array(fc.oneof(term, fc.string({ unit: 'grapheme', maxLength: 8 }).filter((s) => !s.includes('\n'))), { maxLength: 60 }), (terms) => {
+      const sorted = [...new Set(terms)].sort();
+      const bytes = expandFrontCoded(frontCode(sorted), sorted.length);
+      assert.equal(bytes.toString('utf8'), sorted.join('\n'));
+      assert.deepEqual(new TermDict(bytes, sorted.length).all(), sorted);
+    }),
+  );
+  const nums = Array.from({ length: 1000 }, (_, i) => String(100000 + i * 7)).sort();
+  const coded = frontCode(nums);
+  // Each term shares most of its bytes with the one before: it stores a few bytes, not the whole term.
+  assert.ok(coded.length < nums.join('\n').length * 0.6, `${coded.length} bytes`);
+  // The section's CRC guards its bytes; a count that does not match them is still caught.
+  assert.throws(() => expandFrontCoded(coded, nums.length + 1), /does not start|cut short/);
+  assert.throws(() => expandFrontCoded(coded, nums.length - 1), /bytes past them/);
 });

@@ -1,3 +1,5 @@
+import { ByteReader, ByteWriter } from './bytes.ts';
+
 /**
  * A segment field's sorted term dictionary, kept as its UTF-8 bytes (terms joined by newlines, as stored) plus
  * where each term starts, not as millions of JS strings: a searched field of a large segment would otherwise put
@@ -84,4 +86,66 @@ export class TermDict {
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
   return true;
+}
+
+/**
+ * Front coding of a sorted dictionary (version-2 segments): first, per term, a varint byte length of the prefix it
+ * shares with the term before it; then the rest of each term, joined by newlines. Sorted terms share long prefixes
+ * (numbers above all), which zstd alone codes as one match per term. Measured on the message dictionary of a 1M-line
+ * merged bench segment (1.48M terms, zstd level 1): joined by newlines 7.16 MB; front coded with the lengths
+ * interleaved 6.03 MB; with the lengths first, as here, 5.21 MB.
+ */
+export function frontCode(terms: readonly string[]): Uint8Array {
+  const joined = Buffer.from(terms.join('\n'), 'utf8');
+  const shared = new ByteWriter(terms.length + 16);
+  const rest = new ByteWriter(joined.length + 16);
+  let prevStart = 0;
+  let prevEnd = 0;
+  let start = 0;
+  for (let k = 0; k < terms.length; k++) {
+    let end = start;
+    while (end < joined.length && joined[end] !== 10) end++;
+    let p = 0;
+    const max = Math.min(end - start, prevEnd - prevStart);
+    while (p < max && joined[start + p] === joined[prevStart + p]) p++;
+    shared.varint(p);
+    if (k > 0) rest.byte(10);
+    rest.bytes(joined.subarray(start + p, end));
+    prevStart = start;
+    prevEnd = end;
+    start = end + 1;
+  }
+  shared.bytes(rest.result());
+  return shared.result();
+}
+
+/** The bytes of `count` front-coded terms, joined by newlines as TermDict takes them. */
+export function expandFrontCoded(section: Uint8Array, count: number): Buffer {
+  const coded = new Uint8Array(section.buffer, section.byteOffset, section.byteLength);
+  const r = new ByteReader(coded);
+  let size = 0;
+  for (let k = 0; k < count; k++) size += r.varint();
+  if (r.pos > coded.length) throw new RangeError(`front-coded dictionary of ${count} terms is cut short`);
+  size += coded.length - r.pos;
+  const out = new Uint8Array(size);
+  let s = r.pos;
+  r.pos = 0;
+  let o = 0;
+  let prev = 0;
+  for (let k = 0; k < count; k++) {
+    if (k > 0) {
+      if (coded[s] !== 10) throw new RangeError(`front-coded dictionary: term ${k} does not start where term ${k - 1} ends`);
+      out[o++] = coded[s++];
+    }
+    const start = o;
+    const shared = r.varint();
+    if (shared > 0) {
+      out.copyWithin(o, prev, prev + shared);
+      o += shared;
+    }
+    while (s < coded.length && coded[s] !== 10) out[o++] = coded[s++];
+    prev = start;
+  }
+  if (s !== coded.length || o !== size) throw new RangeError(`front-coded dictionary of ${count} terms has ${coded.length - s} bytes past them`);
+  return Buffer.from(out.buffer, 0, size);
 }

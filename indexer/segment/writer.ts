@@ -48,7 +48,7 @@ export function writeSegment(path: string, src: SegmentSource, opts: { bigrams?:
 
 function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean): SegmentFooter {
   const n = src.ts.length;
-  const blocks = writeBlocks(out, n, (i) => src.json[i]);
+  const stored = writeBlocks(out, n, (i) => src.json[i]);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
   let textChars = 0;
@@ -109,7 +109,7 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
     }
     fields[name] = meta;
   }
-  const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(src.ts, src.seq), blockDocs: BLOCK_DOCS, blocks, ts, seq, fields };
+  const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(src.ts, src.seq), blockDocs: BLOCK_DOCS, ...stored, ts, seq, fields };
   const idIndex = ids.finish();
   if (idIndex) footer.ids = writeIdIndex(out, idIndex);
   return footer;

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { compress, decompress } from 'zstd-napi';
+import { mulberry32Float } from '../../lib/prng.ts';
+import { StoredBlock, StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
+
+/** Writes blocks of docs, then decodes every block with the segment's templates. */
+function roundTrip(blocks: string[][], level = 3): { decoded: string[][]; bytes: number; templates: StoredTemplates } {
+  const w = new StoredBlocksWriter(level);
+  const blobs = blocks.map((b) => Uint8Array.from(w.block(b)));
+  const section = w.templates();
+  const templates = StoredTemplates.parse(decompress(Buffer.from(section)));
+  return { decoded: blobs.map((b) => new StoredBlock(b, templates).all()), bytes: blobs.reduce((a, b) => a + b.length, section.length), templates };
+}
+
+/** Log-like docs: a few templates whose numbers, hex ids and host names vary, with some non-ASCII text. */
+function logDocs(seed: number, n: number): string[] {
+  const rnd = mulberry32Float(seed);
+  const int = (k: number) => Math.floor(rnd() * k);
+  const hex = () => int(0xffffffff).toString(16);
+  const shapes = [
+    () => `INFO dfs.DataNode: Received block blk_${int(1e9)}${int(1e9)} of size ${int(1e8)} from /10.${int(256)}.${int(256)}.${int(256)}`,
+    () => `req-${hex()}-${hex()} GET /v2/${hex()}/servers status: ${200 + int(300)} len: ${int(5000)} time: 0.${int(1e6)}`,
+    () => `node-${int(1000)} temperature ${int(100)}°C ambient=${int(50)} état=ok 温度${int(99)}`,
+    () => `session 0x${hex()} closed after ${int(3600)} s; user=u${int(500)}_x 00${int(9)}`,
+    () => `plain words without a single variable here`,
+  ];
+  return Array.from({ length: n }, () => JSON.stringify({ message: shapes[int(shapes.length)](), system: ['HDFS', 'Spark'][int(2)], n: int(100) }));
+}
+
+test('blocks of log-like docs decode to the same texts, and repeated templates are shared by the segment', () => {
+  const docs = logDocs(1, 3 * 4096 + 17);
+  const blocks = [docs.slice(0, 4096), docs.slice(4096, 8192), docs.slice(8192, 12288), docs.slice(12288)];
+  const { decoded, bytes, templates } = roundTrip(blocks);
+  assert.deepEqual(decoded, blocks);
+  assert.ok(templates.count > 0 && templates.count < 200, `a handful of shapes share templates (${templates.count})`);
+  // The same docs as newline-joined JSON per block (the version-1 layout): splitting must pay for itself.
+  const joined = blocks.reduce((a, b) => a + compress(Buffer.from(b.join('\n')), { compressionLevel: 3 }).length, 0);
+  assert.ok(bytes < joined * 0.8, `templates and variables (${bytes} bytes) beat joined JSON (${joined})`);
+});
+
+test('texts that are not JSON.stringify output survive whole: raw markers, raw newlines, lone surrogates, empty', () => {
+  const odd = ['', 'a\u0001b 12', 'x\u0002 7', 'line one 1\nline two 2', '{"m":"\u00e9\u00e99x9\ud83d\ude00 42"}', 'z9\ud800', '12345678901234567890123456789', 'ab'.repeat(5000) + '7'];
+  const blocks = [odd, [...odd].reverse(), logDocs(2, 50).concat(odd)];
+  const { decoded } = roundTrip(blocks);
+  // A lone surrogate cannot be UTF-8: both layouts store U+FFFD for it, as Buffer.from does.
+  const asStored = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
+  assert.deepEqual(decoded, blocks.map((b) => b.map(asStored)));
+});
+
+test('any strings round-trip through blocks (property)', () => {
+  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', ' ', '-', '\u0001', '\u0002', '\n', 'é'), maxLength: 40 }));
+  fc.assert(
+    fc.property(fc.array(fc.array(text, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }), (blocks) => {
+      assert.deepEqual(roundTrip(blocks, 1).decoded, blocks);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('the shared templates stop at their cap; templates past it stay in their blocks', () => {
+  // Letters only differ, so every doc is its own template: each is seen twice (shared from its second sighting).
+  const name = (i: number) => Array.from({ length: 4 }, (_, k) => String.fromCharCode(97 + (Math.floor(i / 26 ** k) % 26))).join('');
+  const docs: string[] = [];
+  for (let i = 0; i < 70_000; i++) docs.push(`{"message":"${name(i)} 1"}`, `{"message":"${name(i)} 22"}`);
+  const blocks: string[][] = [];
+  for (let i = 0; i < docs.length; i += 4096) blocks.push(docs.slice(i, i + 4096));
+  const { decoded, templates } = roundTrip(blocks, 1);
+  assert.equal(templates.count, 1 << 16);
+  assert.deepEqual(decoded, blocks);
+});
+
+test('a block that names a missing template or carries trailing bytes is an error, not wrong text', () => {
+  const w = new StoredBlocksWriter(1);
+  const doc = '{"message":"port 8080 open"}';
+  w.block([doc]);
+  const shared = w.block([doc]); // second sighting: shared, id 0
+  const none = StoredTemplates.parse(decompress(Buffer.from(new StoredBlocksWriter(1).templates())));
+  assert.throws(() => new StoredBlock(shared, none), /names template 0 of 0/);
+  const withTemplates = StoredTemplates.parse(decompress(Buffer.from(w.templates())));
+  assert.deepEqual(new StoredBlock(shared, withTemplates).all(), [doc]);
+  assert.throws(() => new StoredBlock(Uint8Array.from([...shared, 0]), withTemplates), /bytes past its streams/);
+});
