@@ -250,6 +250,7 @@ export class StoredBlock {
   private lensAt: Uint32Array;
   private digitsAt: Uint32Array;
   private mixedAt: Uint32Array;
+  private texts: (string | undefined)[];
 
   constructor(blob: Uint8Array, templates: StoredTemplates) {
     const head = new ByteReader(blob);
@@ -275,6 +276,7 @@ export class StoredBlock {
     this.lensAt = new Uint32Array(count);
     this.digitsAt = new Uint32Array(count);
     this.mixedAt = new Uint32Array(count);
+    this.texts = new Array<string | undefined>(count);
     const ir = new ByteReader(ids);
     const lr = new ByteReader(lens);
     let dp = 0;
@@ -307,8 +309,12 @@ export class StoredBlock {
     }
   }
 
-  /** The doc's JSON text (`d` from 0, below `count`). */
+  /** The doc's JSON text (`d` from 0, below `count`); kept once built, since pages of hits are read again. */
   doc(d: number): string {
+    return (this.texts[d] ??= this.build(d));
+  }
+
+  private build(d: number): string {
     const whole = this.whole[d];
     if (whole !== undefined) return Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString('utf8');
     const { bytes, ends, kinds } = this.templateOf[d];
