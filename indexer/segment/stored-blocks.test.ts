@@ -11,7 +11,14 @@ function roundTrip(blocks: string[][], level = 3): { decoded: string[][]; bytes:
   const blobs = blocks.map((b) => Uint8Array.from(w.block(b)));
   const section = w.templates();
   const templates = StoredTemplates.parse(decompress(Buffer.from(section)));
-  return { decoded: blobs.map((b) => new StoredBlock(b, templates).all()), bytes: blobs.reduce((a, b) => a + b.length, section.length), templates };
+  const decoded = blobs.map((b) => new StoredBlock(b, templates).all());
+  // Docs read out of order (a page of hits, newest first) come out the same as read in order.
+  for (const b of blobs) {
+    const block = new StoredBlock(b, templates);
+    const backwards = Array.from({ length: block.count }, (_, i) => block.doc(block.count - 1 - i)).reverse();
+    assert.deepEqual(backwards, decoded[blobs.indexOf(b)]);
+  }
+  return { decoded, bytes: blobs.reduce((a, b) => a + b.length, section.length), templates };
 }
 
 /** Log-like docs: a few templates whose numbers, hex ids and host names vary, with some non-ASCII text. */
@@ -40,8 +47,8 @@ test('blocks of log-like docs decode to the same texts, and repeated templates a
   assert.ok(bytes < joined * 0.8, `templates and variables (${bytes} bytes) beat joined JSON (${joined})`);
 });
 
-test('texts that are not JSON.stringify output survive whole: raw markers, raw newlines, lone surrogates, empty', () => {
-  const odd = ['', 'a\u0001b 12', 'x\u0002 7', 'line one 1\nline two 2', '{"m":"\u00e9\u00e99x9\ud83d\ude00 42"}', 'z9\ud800', '12345678901234567890123456789', 'ab'.repeat(5000) + '7'];
+test('texts that are not JSON.stringify output survive whole (raw markers, raw newlines, lone surrogates), and empty or long texts', () => {
+  const odd = ['', 'x1 é '.repeat(20_000), 'a\u0001b 12', 'x\u0002 7', 'line one 1\nline two 2', '{"m":"\u00e9\u00e99x9\ud83d\ude00 42"}', 'z9\ud800', '12345678901234567890123456789', 'ab'.repeat(5000) + '7'];
   const blocks = [odd, [...odd].reverse(), logDocs(2, 50).concat(odd)];
   const { decoded } = roundTrip(blocks);
   // A lone surrogate cannot be UTF-8: both layouts store U+FFFD for it, as Buffer.from does.
