@@ -525,9 +525,9 @@ export class SegmentReader {
       const docs = Buffer.from(this.section(ref)).toString('utf8').split('\n');
       return { doc: (d) => docs[d] };
     }
-    this.templates ??= StoredTemplates.parse(this.section(tref));
     const raw = this.rawSection(ref);
     try {
+      this.templates ??= StoredTemplates.parse(this.section(tref));
       return new StoredBlock(raw, this.templates);
     } catch (e) {
       throw corrupt(this.path, `stored block ${block} does not decode: ${(e as Error).message}`);

@@ -47,7 +47,7 @@ test('blocks of log-like docs decode to the same texts, and repeated templates a
   assert.ok(bytes < joined * 0.8, `templates and variables (${bytes} bytes) beat joined JSON (${joined})`);
 });
 
-test('texts that are not JSON.stringify output survive whole (raw markers, raw newlines, lone surrogates), and empty or long texts', () => {
+test('texts that are not JSON.stringify output (raw markers, raw newlines, lone surrogates), empty texts and long ones round-trip', () => {
   const odd = ['', 'x1 é '.repeat(20_000), 'a\u0001b 12', 'x\u0002 7', 'line one 1\nline two 2', '{"m":"\u00e9\u00e99x9\ud83d\ude00 42"}', 'z9\ud800', '12345678901234567890123456789', 'ab'.repeat(5000) + '7'];
   const blocks = [odd, [...odd].reverse(), logDocs(2, 50).concat(odd)];
   const { decoded } = roundTrip(blocks);

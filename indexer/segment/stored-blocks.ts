@@ -12,7 +12,6 @@ import { ByteReader, ByteWriter } from './bytes.ts';
 /** Marker of a variable of digits only, and of one mixing letters and digits. JSON text never holds either raw. */
 const DIGITS = 1;
 const MIXED = 2;
-const NEWLINE = 10;
 
 /** Byte classes: a variable is a maximal run of letters and digits holding at least one digit. */
 const OTHER = 0;
@@ -22,8 +21,7 @@ const MARKER = 3;
 const CLASS = new Uint8Array(256);
 for (let b = 48; b <= 57; b++) CLASS[b] = DIGIT;
 for (let b = 65; b <= 90; b++) CLASS[b] = CLASS[b + 32] = LETTER;
-// A raw newline would break the reader's split of a block into docs: such a text is kept whole.
-CLASS[DIGITS] = CLASS[MIXED] = CLASS[NEWLINE] = MARKER;
+CLASS[DIGITS] = CLASS[MIXED] = MARKER;
 
 /** Per-doc template ids below this are local to the block: the doc's template, or its whole text, follows in it. */
 const LOCAL_TEMPLATE = 0;
@@ -104,7 +102,9 @@ export class StoredBlocksWriter {
     const text = this.text;
     const n = text.write(s, 0, 'utf8');
     const tpl = this.tpl;
-    const marks = [this.lens.len, this.digits.len, this.mixed.len];
+    const lensMark = this.lens.len;
+    const digitsMark = this.digits.len;
+    const mixedMark = this.mixed.len;
     let t = 0;
     let i = 0;
     while (i < n) {
@@ -116,7 +116,10 @@ export class StoredBlocksWriter {
         continue;
       }
       if (c === MARKER) {
-        [this.lens.len, this.digits.len, this.mixed.len] = marks;
+        // Not JSON.stringify's output: the variables taken so far go back, and the text is kept whole.
+        this.lens.len = lensMark;
+        this.digits.len = digitsMark;
+        this.mixed.len = mixedMark;
         return this.keep(LOCAL_VERBATIM, text, n);
       }
       // A run of letters and digits is copied into the template as it is scanned (most runs are words), and taken
@@ -179,7 +182,7 @@ export class StoredBlocksWriter {
 
   /**
    * Keeps bytes in the block: a template seen for the first time, or a doc's whole text when it holds a marker byte
-   * or a newline raw (it is not JSON.stringify's output). Its byte length follows the id.
+   * raw. Its byte length follows the id.
    */
   private keep(id: number, bytes: Uint8Array, n: number): void {
     this.ids.varint(id);
