@@ -206,6 +206,14 @@ describe('Pipeline.run', () => {
       { numRuns: 300 },
     );
   });
+
+  test('set with -0 stores 0 and keeps 0 in memory: JSON has no negative zero (found by the property above)', () => {
+    const p = pipeline([{ set: { field: 'a', value: -0, override: false } }]);
+    const out = p.run(decodeLines(ndjson([{ ' ': '' }]), 'ndjson', NOW, OPTS.maxRecordBytes), 'logs', OPTS);
+    const b = out.batches.get('logs')!;
+    assert.ok(Object.is(b.fields[0].a, 0));
+    assert.deepEqual(JSON.parse(jsonOf(b, 0)), b.fields[0]);
+  });
 });
 
 /** What set, rename and remove should do, written the plain way. */
@@ -216,7 +224,7 @@ function model(ops: Record<string, Record<string, unknown>>[], fields: Fields): 
     if ('set' in o) {
       const { field, value, override } = o.set as { field: string; value: FieldValue; override: boolean };
       if (!override && has(field)) continue;
-      let v: FieldValue | undefined = value;
+      let v: FieldValue | undefined = value === 0 ? 0 : value; // JSON has no -0
       if (typeof value === 'string') {
         const whole = /^\{\{(.+)\}\}$/.exec(value);
         const part = /^(.+)=\{\{(.+)\}\}$/.exec(value);

@@ -77,7 +77,8 @@ export class SetProcessor extends EnrichProcessor implements Processor {
     this.override = o.override;
     const t = typeof o.value === 'string' ? parseTemplate(o.value) : null;
     if (t === null || t.refs.length === 0) {
-      this.constant = t === null ? o.value : t.literals[0];
+      // JSON has no negative zero: a record stores -0 as 0, so the value in memory is 0 too.
+      this.constant = t === null ? (o.value === 0 ? 0 : o.value) : t.literals[0];
     } else {
       this.constant = undefined;
       this.literals = t.literals;
