@@ -58,6 +58,8 @@ export class AppendLog {
   private fs: FileSystem;
   /** Set by the first close(); later calls wait for the same one. */
   private closing: Promise<void> | null = null;
+  /** False once `file` is closed and until a roll has opened the next one. */
+  private fileOpen = true;
   /** Offset the next appended record gets. */
   nextOffset = 0;
   /** Highest offset known durable + 1. */
@@ -191,7 +193,7 @@ export class AppendLog {
         /** Where this group's bytes start; -1 until a roll (if any) is done. */
         let sizeBefore = -1;
         try {
-          if (this.file.size >= this.opts.maxFileBytes) await this.roll(group[0].baseOffset);
+          if (!this.fileOpen || this.file.size >= this.opts.maxFileBytes) await this.roll(group[0].baseOffset);
           sizeBefore = this.file.size;
           const chunks: Buffer[] = [];
           for (const g of group) chunks.push(...g.chunks);
@@ -228,14 +230,23 @@ export class AppendLog {
     }
   }
 
+  /**
+   * Closes the active file and starts the next. When the new file cannot be made (the directory is gone, the disk is
+   * full), the log is left without an open file: the next write tries the roll again, and close() has nothing to
+   * sync, instead of both failing on the closed file.
+   */
   private async roll(baseOffset: number): Promise<void> {
-    await this.file.sync();
-    await this.file.close();
+    if (this.fileOpen) {
+      await this.file.sync();
+      this.fileOpen = false;
+      await this.file.close();
+    }
     await this.startFile(baseOffset);
+    this.fileOpen = true;
   }
 
   private async syncIfDirty(): Promise<void> {
-    if (!this.dirty || this.writing) return;
+    if (!this.dirty || this.writing || !this.fileOpen) return;
     this.dirty = false;
     try {
       await this.file.sync();
@@ -280,8 +291,13 @@ export class AppendLog {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 1));
-    await this.file.sync();
-    await this.file.close();
+    if (!this.fileOpen) return;
+    try {
+      await this.file.sync();
+    } finally {
+      this.fileOpen = false;
+      await this.file.close();
+    }
   }
 
   get fileCount(): number {

@@ -88,3 +88,37 @@ test('a data directory that cannot be created is a clear storage error', async (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a roll whose new file cannot be made leaves the log able to write again and to close', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-rollfail-'));
+  try {
+    let failOpen = false;
+    const fs: FileSystem = {
+      async openAppend(path) {
+        if (failOpen) throw new Error(`EACCES: permission denied, open '${path}'`);
+        return realFileSystem.openAppend(path);
+      },
+      truncate: realFileSystem.truncate,
+    };
+    const opts = { dir, durability: { mode: 'batch' as const }, maxFileBytes: 1 << 20, fs };
+    let log = await AppendLog.open(opts, 0, () => {});
+    assert.equal(await log.append([{ ts: 1, fieldsJson: '{"message":"one"}' }]), 0);
+    // Everything is sealed: the release rolls to a fresh file, which cannot be made.
+    failOpen = true;
+    await assert.rejects(log.releaseBefore(1), /EACCES/);
+    await assert.rejects(log.append([{ ts: 2, fieldsJson: '{"message":"refused"}' }]), /EACCES/);
+    failOpen = false;
+    assert.equal(await log.append([{ ts: 3, fieldsJson: '{"message":"three"}' }]), 1, 'the next write rolls and is stored');
+    await log.close();
+
+    // Closing right after a failed roll has no open file to sync: it resolves instead of failing on a closed file.
+    const replayed: string[] = [];
+    log = await AppendLog.open(opts, 0, (_o, _t, json) => replayed.push(json));
+    assert.deepEqual(replayed, ['{"message":"one"}', '{"message":"three"}']);
+    failOpen = true;
+    await assert.rejects(log.releaseBefore(2), /EACCES/);
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

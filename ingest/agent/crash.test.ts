@@ -16,9 +16,15 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('kill -9 at random moments while lines are written: after a restart every line is found', async (t) => {
   const dir = tempDir('crash');
-  t.after(() => dir.remove());
   const node = await startNode(join(dir.path, 'node'));
-  t.after(() => node.close());
+  // After-hooks run in the order registered: the node closes before its directory goes.
+  t.after(async () => {
+    try {
+      await node.close();
+    } finally {
+      dir.remove();
+    }
+  });
   const logs = join(dir.path, 'logs');
   const writers = Array.from({ length: 4 }, (_, i) => new LineWriter(`k${i}`, join(logs, `f${i}.log`)));
   mkdirSync(logs);

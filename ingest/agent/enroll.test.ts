@@ -37,9 +37,15 @@ async function issue(url: string, body: Record<string, unknown>): Promise<{ id: 
 
 test('enroll through the CLI: the config is written 0600 with the node URL and registry filled in, and the agent ships with it', async (t) => {
   const dir = tempDir('enroll');
-  t.after(() => dir.remove());
   const node = await startNode(join(dir.path, 'node'));
-  t.after(() => node.close());
+  // After-hooks run in the order registered: the node closes before its directory goes.
+  t.after(async () => {
+    try {
+      await node.close();
+    } finally {
+      dir.remove();
+    }
+  });
   const logs = join(dir.path, 'logs');
   const config = {
     inputs: [{ type: 'file', paths: [join(logs, '*.log')], scan_interval_ms: 100, poll_interval_ms: 25 }],
@@ -93,9 +99,15 @@ test('enroll through the CLI: the config is written 0600 with the node URL and r
 
 test('enroll in process: the default registry, a registry object kept but for its path, and the errors a person can act on', async (t) => {
   const dir = tempDir('enroll-unit');
-  t.after(() => dir.remove());
   const node = await startNode(join(dir.path, 'node'));
-  t.after(() => node.close());
+  // After-hooks run in the order registered: the node closes before its directory goes.
+  t.after(async () => {
+    try {
+      await node.close();
+    } finally {
+      dir.remove();
+    }
+  });
   const base = { inputs: [{ type: 'file', paths: ['/var/log/app/*.log'] }], output: { index: 'app' } };
 
   const a = await issue(node.url, { name: 'a', config: base });

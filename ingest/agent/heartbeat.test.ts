@@ -44,9 +44,15 @@ test("the agent's version is package.json's", () => {
 
 test('heartbeats list the agent with its id, version, host, inputs and stats; the id stays over a restart', async (t) => {
   const dir = tempDir('heartbeat');
-  t.after(() => dir.remove());
   const node = await startNode(join(dir.path, 'node'));
-  t.after(() => node.close());
+  // After-hooks run in the order registered: the node closes before its directory goes.
+  t.after(async () => {
+    try {
+      await node.close();
+    } finally {
+      dir.remove();
+    }
+  });
   const started: Agent[] = [];
   t.after(async () => {
     for (const a of started) await a.close();
@@ -130,9 +136,15 @@ test('a damaged agent.id is replaced by a new id, said in the log', async (t) =>
 
 test('heartbeats that hang never hold up shipping; they are counted as failed, and shown in /metrics', async (t) => {
   const dir = tempDir('heartbeat-hang');
-  t.after(() => dir.remove());
   const node = await startNode(join(dir.path, 'node'));
-  t.after(() => node.close());
+  // After-hooks run in the order registered: the node closes before its directory goes.
+  t.after(async () => {
+    try {
+      await node.close();
+    } finally {
+      dir.remove();
+    }
+  });
   // A front for the node that passes `_bulk` through and never answers a heartbeat.
   const held: Record<string, unknown>[] = [];
   const front = createServer((req, res) => {
@@ -221,9 +233,15 @@ test('records the node refuses make the agent degraded, with the reason as last_
 
 test('heartbeats fail over to the next URL, as batches do; the heartbeat section is validated', async (t) => {
   const dir = tempDir('heartbeat-failover');
-  t.after(() => dir.remove());
   const node = await startNode(join(dir.path, 'node'));
-  t.after(() => node.close());
+  // After-hooks run in the order registered: the node closes before its directory goes.
+  t.after(async () => {
+    try {
+      await node.close();
+    } finally {
+      dir.remove();
+    }
+  });
   const closed = await freePort();
   const cfg = testConfig(join(dir.path, 'registry'), [join(dir.path, '*.log')], [`http://127.0.0.1:${closed}`, node.url], quick);
   const agent = await startAgent(cfg, () => {});

@@ -16,9 +16,15 @@ const KiB = 1024;
 
 test('a file piped into a real agent process: every line found, the last one without its newline too, then exit 0', async (t) => {
   const dir = tempDir('stdin-cli');
-  t.after(() => dir.remove());
   const node = await startNode(join(dir.path, 'node'));
-  t.after(() => node.close());
+  // After-hooks run in the order registered: the node closes before its directory goes.
+  t.after(async () => {
+    try {
+      await node.close();
+    } finally {
+      dir.remove();
+    }
+  });
   const w = new LineWriter('s', join(dir.path, 'x.log'));
   w.write(5000);
   appendFileSync(w.path, w.line(w.written++).trimEnd());

@@ -294,9 +294,11 @@ describe('convert', () => {
     ['integer', 3.5, undefined],
     ['integer', '12abc', undefined],
     ['integer', '99999999999999999999', undefined],
+    ['integer', '-0', 0], // not -0: JSON has none, so memory and the stored record agree
     ['float', '3.25', 3.25],
     ['float', '-1e3', -1000],
     ['float', '.5', 0.5],
+    ['float', '-0.0', 0],
     ['float', 7, 7],
     ['float', 'NaN', undefined],
     ['float', '0x10', undefined],

@@ -231,7 +231,7 @@ export function convert(v: FieldValue, to: 'integer' | 'float' | 'string' | 'boo
       const s = v.trim();
       if (!INTEGER.test(s)) return undefined;
       const n = Number(s);
-      return Number.isSafeInteger(n) ? n : undefined;
+      return Number.isSafeInteger(n) ? n + 0 : undefined; // + 0 turns "-0" into 0: JSON has no negative zero
     }
     case 'float': {
       if (typeof v === 'boolean') return v ? 1 : 0;
@@ -239,7 +239,7 @@ export function convert(v: FieldValue, to: 'integer' | 'float' | 'string' | 'boo
       const s = v.trim();
       if (!FLOAT.test(s)) return undefined;
       const n = Number(s);
-      return Number.isFinite(n) ? n : undefined;
+      return Number.isFinite(n) ? n + 0 : undefined;
     }
   }
 }
