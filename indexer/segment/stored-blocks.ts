@@ -55,8 +55,6 @@ export class StoredBlocksWriter {
   private shared = new Map<number, number>();
   private sharedStarts: number[] = [];
   private sharedBytes = new ByteWriter(1 << 16);
-  private sharedLens = new ByteWriter(1 << 10);
-  private sharedCount = 0;
   /** Hashes of templates seen once. */
   private pending = new Set<number>();
   private ids = new ByteWriter(1 << 12);
@@ -88,9 +86,10 @@ export class StoredBlocksWriter {
 
   /** The shared templates, in id order: the section to store with the blocks (count, byte lengths, bytes). */
   templates(): Uint8Array {
-    const w = new ByteWriter(16 + this.sharedLens.len + this.sharedBytes.len);
-    w.varint(this.sharedCount);
-    w.bytes(this.sharedLens.result());
+    const starts = this.sharedStarts;
+    const w = new ByteWriter(16 + 3 * starts.length + this.sharedBytes.len);
+    w.varint(starts.length);
+    for (let k = 0; k < starts.length; k++) w.varint((k + 1 < starts.length ? starts[k + 1] : this.sharedBytes.len) - starts[k]);
     w.bytes(this.sharedBytes.result());
     const b = w.result();
     return compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: this.level });
@@ -155,12 +154,11 @@ export class StoredBlocksWriter {
       this.ids.varint(id);
       return;
     }
-    if (id === undefined && this.pending.has(h) && this.sharedCount < MAX_SHARED && this.sharedBytes.len + t <= MAX_SHARED_BYTES) {
+    if (id === undefined && this.pending.has(h) && this.sharedStarts.length < MAX_SHARED && this.sharedBytes.len + t <= MAX_SHARED_BYTES) {
       this.pending.delete(h);
-      const nid = FIRST_SHARED + this.sharedCount++;
+      const nid = FIRST_SHARED + this.sharedStarts.length;
       this.shared.set(h, nid);
       this.sharedStarts.push(this.sharedBytes.len);
-      this.sharedLens.varint(t);
       this.sharedBytes.bytes(tpl.subarray(0, t));
       this.ids.varint(nid);
       return;
@@ -247,7 +245,11 @@ export class StoredBlock {
   private lens: Uint8Array;
   private digits: Uint8Array;
   private mixed: Uint8Array;
-  /** Per doc: its template; where its lengths, digits and mixed variables start; a doc kept whole has none. */
+  /**
+   * Per doc: its template; where its lengths, digits and mixed variables start (the digits and mixed offsets have
+   * one entry more, at the streams' ends, so that a doc's variables end where the next doc's start); a doc kept
+   * whole has none.
+   */
   private templateOf: Template[];
   private whole: (Uint8Array | undefined)[];
   private lensAt: Uint32Array;
@@ -277,8 +279,8 @@ export class StoredBlock {
     this.templateOf = new Array<Template>(count);
     this.whole = new Array<Uint8Array | undefined>(count);
     this.lensAt = new Uint32Array(count);
-    this.digitsAt = new Uint32Array(count);
-    this.mixedAt = new Uint32Array(count);
+    this.digitsAt = new Uint32Array(count + 1);
+    this.mixedAt = new Uint32Array(count + 1);
     this.texts = new Array<string | undefined>(count);
     const ir = new ByteReader(ids);
     const lr = new ByteReader(lens);
@@ -310,6 +312,8 @@ export class StoredBlock {
     if (ir.pos !== ids.length || lr.pos !== lens.length || dp !== digits.length || mp !== mixed.length || lp !== local.length) {
       throw new RangeError('stored block streams do not match its docs');
     }
+    this.digitsAt[count] = dp;
+    this.mixedAt[count] = mp;
   }
 
   /** The doc's JSON text (`d` from 0, below `count`); kept once built, since pages of hits are read again. */
@@ -321,20 +325,10 @@ export class StoredBlock {
     const whole = this.whole[d];
     if (whole !== undefined) return Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString('utf8');
     const { bytes, ends, kinds } = this.templateOf[d];
-    const lens = this.lens;
-    let lp = this.lensAt[d];
     let dp = this.digitsAt[d];
     let mp = this.mixedAt[d];
-    let size = bytes.length - kinds.length;
-    for (let k = 0, q = lp; k < kinds.length; k++) {
-      let x = lens[q++];
-      let v = x & 0x7f;
-      for (let shift = 7; x >= 0x80; shift += 7) {
-        x = lens[q++];
-        v += (x & 0x7f) * 2 ** shift;
-      }
-      size += v;
-    }
+    // The doc's variables are the bytes up to the next doc's in each stream.
+    const size = bytes.length - kinds.length + (this.digitsAt[d + 1] - dp) + (this.mixedAt[d + 1] - mp);
     if (scratch.length < size) {
       scratchText = Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
       scratch = new Uint8Array(scratchText.buffer, scratchText.byteOffset, scratchText.length);
@@ -342,6 +336,8 @@ export class StoredBlock {
     const out = scratch;
     const digits = this.digits;
     const mixed = this.mixed;
+    const lens = this.lens;
+    let lp = this.lensAt[d];
     let o = 0;
     let from = 0;
     for (let k = 0; k <= kinds.length; k++) {
@@ -349,6 +345,7 @@ export class StoredBlock {
       for (let i = from; i < end; i++) out[o++] = bytes[i];
       from = end + 1;
       if (k === kinds.length) break;
+      // The variable's length, a varint read inline as decodeDeltas reads them: this runs for every variable decoded.
       let x = lens[lp++];
       let v = x & 0x7f;
       for (let shift = 7; x >= 0x80; shift += 7) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { adminFetch, LineWriter, spawnAgent, startNode, tempDir, waitForAll, TEST_AUTH_YAML } from './testing.ts';
+import { adminFetch, LineWriter, spawnAgent, startNodeIn, tempDir, waitForAll, TEST_AUTH_YAML } from './testing.ts';
 
 /**
  * `kill -9` of the agent at random moments while lines are written, then a last start: every line must be found.
@@ -16,15 +16,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('kill -9 at random moments while lines are written: after a restart every line is found', async (t) => {
   const dir = tempDir('crash');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   const logs = join(dir.path, 'logs');
   const writers = Array.from({ length: 4 }, (_, i) => new LineWriter(`k${i}`, join(logs, `f${i}.log`)));
   mkdirSync(logs);

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { type Agent, startAgent } from './agent.ts';
 import { loadAgentConfig } from './config.ts';
 import { DEFAULT_REGISTRY, enroll } from './enroll.ts';
-import { adminFetch, freePort, LineWriter, startNode, tempDir, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, freePort, LineWriter, startNodeIn, tempDir, waitFor, waitForAll } from './testing.ts';
 
 /** `strata agent enroll` against a real node: a token in, a config out that the agent runs with. */
 
@@ -37,15 +37,7 @@ async function issue(url: string, body: Record<string, unknown>): Promise<{ id: 
 
 test('enroll through the CLI: the config is written 0600 with the node URL and registry filled in, and the agent ships with it', async (t) => {
   const dir = tempDir('enroll');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   const logs = join(dir.path, 'logs');
   const config = {
     inputs: [{ type: 'file', paths: [join(logs, '*.log')], scan_interval_ms: 100, poll_interval_ms: 25 }],
@@ -99,15 +91,7 @@ test('enroll through the CLI: the config is written 0600 with the node URL and r
 
 test('enroll in process: the default registry, a registry object kept but for its path, and the errors a person can act on', async (t) => {
   const dir = tempDir('enroll-unit');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   const base = { inputs: [{ type: 'file', paths: ['/var/log/app/*.log'] }], output: { index: 'app' } };
 
   const a = await issue(node.url, { name: 'a', config: base });

@@ -11,7 +11,7 @@ import { parseAgentConfig } from './config.ts';
 import { newCounters } from './counters.ts';
 import { renderMetrics } from './metrics.ts';
 import { ingestKey } from '../../node/security/testing.ts';
-import { adminFetch, freePort, LineWriter, startNode, tempDir, testConfig, waitFor, waitForAll } from './testing.ts';
+import { adminFetch, freePort, LineWriter, startNodeIn, tempDir, testConfig, waitFor, waitForAll } from './testing.ts';
 import { AGENT_VERSION } from './version.ts';
 
 /** The heartbeat: agents in-process against real nodes, read back from the node's agent list. */
@@ -44,15 +44,7 @@ test("the agent's version is package.json's", () => {
 
 test('heartbeats list the agent with its id, version, host, inputs and stats; the id stays over a restart', async (t) => {
   const dir = tempDir('heartbeat');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   const started: Agent[] = [];
   t.after(async () => {
     for (const a of started) await a.close();
@@ -136,15 +128,7 @@ test('a damaged agent.id is replaced by a new id, said in the log', async (t) =>
 
 test('heartbeats that hang never hold up shipping; they are counted as failed, and shown in /metrics', async (t) => {
   const dir = tempDir('heartbeat-hang');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   // A front for the node that passes `_bulk` through and never answers a heartbeat.
   const held: Record<string, unknown>[] = [];
   const front = createServer((req, res) => {
@@ -233,15 +217,7 @@ test('records the node refuses make the agent degraded, with the reason as last_
 
 test('heartbeats fail over to the next URL, as batches do; the heartbeat section is validated', async (t) => {
   const dir = tempDir('heartbeat-failover');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   const closed = await freePort();
   const cfg = testConfig(join(dir.path, 'registry'), [join(dir.path, '*.log')], [`http://127.0.0.1:${closed}`, node.url], quick);
   const agent = await startAgent(cfg, () => {});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { spawnAgent, startNode, tempDir, TraceWriter, waitForRecords, TEST_AUTH_YAML } from './testing.ts';
+import { spawnAgent, startNodeIn, tempDir, TraceWriter, waitForRecords, TEST_AUTH_YAML } from './testing.ts';
 
 /**
  * crash.test.ts with multiline records: `kill -9` at random moments while stack traces are written and joined,
@@ -16,15 +16,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('kill -9 while multiline records are shipped: after a restart every record is found, whole', async (t) => {
   const dir = tempDir('ml-crash');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   const logs = join(dir.path, 'logs');
   mkdirSync(logs);
   const random = mulberry32Float(20261130);

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { mulberry32Float } from '../../lib/prng.ts';
 import { startAgent } from './agent.ts';
 import { parseAgentConfig } from './config.ts';
-import { LineWriter, searchAll, startNode, tempDir, TraceWriter, waitFor, waitForAll, TEST_AUTH, TEST_AUTH_YAML } from './testing.ts';
+import { LineWriter, searchAll, startNode, startNodeIn, tempDir, TraceWriter, waitFor, waitForAll, TEST_AUTH, TEST_AUTH_YAML } from './testing.ts';
 
 /** The stdin input: `cat app.log | strata agent --config c.yaml` ships the file once and exits 0. */
 
@@ -16,15 +16,7 @@ const KiB = 1024;
 
 test('a file piped into a real agent process: every line found, the last one without its newline too, then exit 0', async (t) => {
   const dir = tempDir('stdin-cli');
-  const node = await startNode(join(dir.path, 'node'));
-  // After-hooks run in the order registered: the node closes before its directory goes.
-  t.after(async () => {
-    try {
-      await node.close();
-    } finally {
-      dir.remove();
-    }
-  });
+  const node = await startNodeIn(t, dir);
   const w = new LineWriter('s', join(dir.path, 'x.log'));
   w.write(5000);
   appendFileSync(w.path, w.line(w.written++).trimEnd());

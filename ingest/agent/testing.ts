@@ -4,6 +4,7 @@
  * tests only: the agent itself never imports node/.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,24 @@ export async function startNode(dataDir: string, port = 0): Promise<Node> {
 export function tempDir(what: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `strata-agent-${what}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A node on `DIR/node`, closed and then `dir` removed when test `t` ends. One hook does both in that order:
+ * after-hooks run in the order registered, so a removal registered first took the directory from a running node
+ * (a seal's log roll then found no directory, the agent crash test's shutdown flake).
+ */
+export async function startNodeIn(t: TestContext, dir: { path: string; remove(): void }): Promise<Node> {
+  let node: Node | undefined;
+  t.after(async () => {
+    try {
+      await node?.close();
+    } finally {
+      dir.remove();
+    }
+  });
+  node = await startNode(join(dir.path, 'node'));
+  return node;
 }
 
 /** A config of file inputs only, as testConfig makes. */
