@@ -79,6 +79,12 @@ export function mergedCommon(inputs: readonly { common: readonly string[] | unde
   return out.sort();
 }
 
+/** Whether a merge keeps the term: any token, and a bigram of two tokens that stay common (see mergedCommon). */
+export function keepsTerm(term: string, common: ReadonlySet<string>): boolean {
+  const sp = term.indexOf(' ');
+  return sp < 0 || (common.has(term.slice(0, sp)) && common.has(term.slice(sp + 1)));
+}
+
 /** The two tokens of a bigram term, or null for a token. */
 export function splitBigram(term: string): [string, string] | null {
   const sp = term.indexOf(' ');

@@ -44,6 +44,19 @@ export class ByteWriter {
     this.buf.set(src, this.len);
     this.len += src.length;
   }
+  /** Appends `src[from, to)`: byte by byte when short (most variables are), since a subarray per call costs more. */
+  range(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.reserve(n);
+    const b = this.buf;
+    let p = this.len;
+    if (n <= 32) for (let i = from; i < to; i++) b[p++] = src[i];
+    else {
+      b.set(src.subarray(from, to), p);
+      p += n;
+    }
+    this.len = p;
+  }
   result(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }

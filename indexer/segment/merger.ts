@@ -6,16 +6,17 @@ import {
   type SegmentFooter,
   ZSTD_LEVEL_MERGE,
 } from './layout.ts';
-import { mergedCommon, splitBigram } from './bigrams.ts';
+import { keepsTerm, mergedCommon } from './bigrams.ts';
 import { mergeIdIndexes, writeIdIndex } from './id-section.ts';
 import type { SegmentReader } from './reader.ts';
 import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
 /**
  * Merges sealed segments into one without re-reading their text: a k-way merge of the inputs' (ts, seq) order
- * gives each input doc its new id, and dictionaries, postings, positions and columns are remapped. Only stored
- * blocks are recompressed (at a higher level: a merged segment is written once and kept long). `bigrams` keeps the
- * inputs' bigram terms that stay complete (bigrams.ts); false drops them all.
+ * gives each input doc its new id, and dictionaries, postings, positions and columns are remapped. Stored docs are
+ * copied as encoded (template and variables, never built into text) into blocks recompressed at a higher level: a
+ * merged segment is written once and kept long. `bigrams` keeps the inputs' bigram terms that stay complete
+ * (bigrams.ts); false drops them all.
  */
 export function mergeSegments(path: string, inputs: readonly SegmentReader[], bigrams = true, level = ZSTD_LEVEL_MERGE): SegmentFooter {
   return writeSegmentFile(path, level, (out) => mergeInto(out, inputs, bigrams));
@@ -53,7 +54,7 @@ function mergeInto(out: FileOut, inputs: readonly SegmentReader[], bigrams: bool
     seq[o] = inputs[best].seq[d];
   }
 
-  const stored = writeBlocks(out, n, (o) => inputs[srcSeg[o]].docJson(srcDoc[o]));
+  const stored = writeBlocks(out, n, (o, w) => inputs[srcSeg[o]].copyStored(srcDoc[o], w));
   const cols = writeTsSeq(out, ts, seq);
 
   const names = new Set<string>();
@@ -118,14 +119,44 @@ function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
   return meta;
 }
 
-interface Part {
-  input: number;
-  /** The term's index in that input's dictionary. */
-  k: number;
-  /** Doc ids: the input's while walking, the merged segment's once remapped. */
-  docs: Uint32Array;
-  /** The input's encoded positions for the term, or null when it stores none. */
-  positions: Uint8Array | null;
+/**
+ * A term's parts, one per input that holds it, in parallel arrays reused for every term (a merge walks millions of
+ * terms, most of them in one input): the input, the term's index in its dictionary, its docs (remapped to the
+ * merged segment's ids, in that input's scratch) and its encoded positions (null when the input stores none).
+ */
+class Parts {
+  n = 0;
+  input: Int32Array;
+  k: Int32Array;
+  docs: Uint32Array[];
+  positions: (Uint8Array | null)[];
+  /** Per input, where its part's docs are decoded; grown as needed. */
+  private scratch: Uint32Array[];
+  /** Where parts' docs are joined. */
+  private joined = new Uint32Array(1024);
+  constructor(inputs: number) {
+    this.input = new Int32Array(inputs);
+    this.k = new Int32Array(inputs);
+    this.docs = new Array<Uint32Array>(inputs);
+    this.positions = new Array<Uint8Array | null>(inputs);
+    this.scratch = Array.from({ length: inputs }, () => new Uint32Array(256));
+  }
+  add(r: SegmentReader, input: number, field: string, k: number, map: Uint32Array): void {
+    const df = r.dfAt(field, k);
+    if (this.scratch[input].length < df) this.scratch[input] = new Uint32Array(Math.max(df, this.scratch[input].length * 2));
+    const docs = r.postingsAt(field, k, this.scratch[input]);
+    for (let j = 0; j < docs.length; j++) docs[j] = map[docs[j]];
+    const p = this.n++;
+    this.input[p] = input;
+    this.k[p] = k;
+    this.docs[p] = docs;
+    this.positions[p] = r.positionBytesAt(field, k);
+  }
+  /** Room for the docs of all parts, `df` in all. */
+  join(df: number): Uint32Array {
+    if (this.joined.length < df) this.joined = new Uint32Array(Math.max(df, this.joined.length * 2));
+    return this.joined;
+  }
 }
 
 function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string, bigrams: boolean): FieldMeta['text'] | undefined {
@@ -137,7 +168,7 @@ function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
   const common = bigrams ? mergedCommon(inputs.map((r, i) => ({ common: r.commonTokens(field), has: (t: string) => dicts[i] !== null && r.termDf(field, t) > 0 }))) : [];
   const commonSet = new Set(common);
   const cursor = new Uint32Array(inputs.length);
-  const parts: Part[] = [];
+  const parts = new Parts(inputs.length);
   for (;;) {
     // The smallest next term across the inputs' sorted dictionaries.
     let term: string | null = null;
@@ -147,18 +178,13 @@ function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
     }
     if (term === null) break;
     // A bigram stays only when both its tokens stay common: then every input holds all of its docs.
-    const pair = splitBigram(term);
-    const keep = pair === null || (commonSet.has(pair[0]) && commonSet.has(pair[1]));
-    parts.length = 0;
+    const keep = keepsTerm(term, commonSet);
+    parts.n = 0;
     for (let i = 0; i < dicts.length; i++) {
       const d = dicts[i];
       if (!d || cursor[i] >= d.length || d[cursor[i]] !== term) continue;
       const k = cursor[i]++;
-      if (!keep) continue;
-      const docs = inputs[i].postingsAt(field, k);
-      const map = maps[i];
-      for (let j = 0; j < docs.length; j++) docs[j] = map[docs[j]];
-      parts.push({ input: i, k, docs, positions: inputs[i].positionBytesAt(field, k) });
+      if (keep) parts.add(inputs[i], i, field, k, maps[i]);
     }
     if (keep) writeTerm(w, inputs, field, term, parts);
   }
@@ -167,53 +193,58 @@ function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
   return meta;
 }
 
-function writeTerm(w: TermsWriter, inputs: readonly SegmentReader[], field: string, term: string, parts: Part[]): void {
+function writeTerm(w: TermsWriter, inputs: readonly SegmentReader[], field: string, term: string, parts: Parts): void {
   // Segments written by this version keep positions for every term; if an input lacks them, so does the merge
   // (phrases then verify candidates against the stored text).
-  const positioned = parts.every((p) => p.positions !== null);
-  if (parts.length === 1) {
-    const p = parts[0];
+  let positioned = true;
+  for (let j = 0; j < parts.n; j++) if (parts.positions[j] === null) positioned = false;
+  if (parts.n === 1) {
+    const docs = parts.docs[0];
     // One input: its docs were remapped in order, so its encoded positions still hold as they are.
-    if (positioned) w.addEncodedPositions(term, p.docs, p.docs.length, [p.positions!]);
-    else w.add(term, p.docs, p.docs.length, null, null);
+    if (positioned) w.addEncodedPositions(term, docs, docs.length, parts.positions[0]!);
+    else w.add(term, docs, docs.length, null, null);
     return;
   }
   let df = 0;
-  for (const p of parts) df += p.docs.length;
-  const docs = new Uint32Array(df);
+  for (let j = 0; j < parts.n; j++) df += parts.docs[j].length;
   // Inputs sealed one after another cover consecutive times, so a term's parts usually do not interleave and
   // simply concatenate, positions included; otherwise a k-way merge by doc id.
-  parts.sort((a, b) => a.docs[0] - b.docs[0]);
+  const order = Array.from({ length: parts.n }, (_, j) => j).sort((a, b) => parts.docs[a][0] - parts.docs[b][0]);
   let disjoint = true;
-  for (let j = 1; j < parts.length && disjoint; j++) disjoint = parts[j - 1].docs[parts[j - 1].docs.length - 1] < parts[j].docs[0];
+  for (let j = 1; j < order.length && disjoint; j++) {
+    const prev = parts.docs[order[j - 1]];
+    disjoint = prev[prev.length - 1] < parts.docs[order[j]][0];
+  }
   if (disjoint) {
+    const docs = parts.join(df);
     let o = 0;
-    for (const p of parts) {
-      docs.set(p.docs, o);
-      o += p.docs.length;
+    for (const j of order) {
+      docs.set(parts.docs[j], o);
+      o += parts.docs[j].length;
     }
-    if (positioned) w.addEncodedPositions(term, docs, df, parts.map((p) => p.positions!));
+    if (positioned) w.addEncodedPositions(term, docs, df, ...order.map((j) => parts.positions[j]!));
     else w.add(term, docs, df, null, null);
     return;
   }
+  const docs = new Uint32Array(df);
   const from = new Uint16Array(df);
   const idx = new Uint32Array(df);
-  const heads = new Uint32Array(parts.length);
+  const heads = new Uint32Array(parts.n);
   for (let o = 0; o < df; o++) {
     let best = -1;
-    for (let j = 0; j < parts.length; j++) {
-      if (heads[j] >= parts[j].docs.length) continue;
-      if (best < 0 || parts[j].docs[heads[j]] < parts[best].docs[heads[best]]) best = j;
+    for (let j = 0; j < parts.n; j++) {
+      if (heads[j] >= parts.docs[j].length) continue;
+      if (best < 0 || parts.docs[j][heads[j]] < parts.docs[best][heads[best]]) best = j;
     }
     from[o] = best;
     idx[o] = heads[best];
-    docs[o] = parts[best].docs[heads[best]++];
+    docs[o] = parts.docs[best][heads[best]++];
   }
   if (!positioned) {
     w.add(term, docs, df, null, null);
     return;
   }
-  const decoded = parts.map((p) => inputs[p.input].positionsAt(field, p.k, p.docs.length)!);
+  const decoded = Array.from({ length: parts.n }, (_, j) => inputs[parts.input[j]].positionsAt(field, parts.k[j], parts.docs[j].length)!);
   let total = 0;
   for (const d of decoded) total += d.pos.length;
   const start = new Uint32Array(df + 1);

@@ -11,7 +11,7 @@ import { scratch } from '../query/scratch.ts';
 import { TermDict, expandFrontCoded } from './term-dict.ts';
 import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
-import { StoredBlock, StoredTemplates } from './stored-blocks.ts';
+import { StoredBlock, type StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
 import { type FieldMeta, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
@@ -425,9 +425,15 @@ export class SegmentReader {
     return this.textIndex(field)?.terms.all() ?? null;
   }
 
-  /** Docs of the k-th term of the field's dictionary, for merging. */
-  postingsAt(field: string, k: number): Uint32Array {
-    return this.postingsOf(this.textIndex(field)!, k);
+  /** Docs of the k-th term of the field's dictionary, for merging: in `out` when it is long enough (see dfAt). */
+  postingsAt(field: string, k: number, out?: Uint32Array): Uint32Array {
+    const ti = this.textIndex(field)!;
+    return this.postingsOf(ti, k, out && out.length >= ti.df[k] ? out : undefined);
+  }
+
+  /** How many docs hold the k-th term of the field's dictionary. */
+  dfAt(field: string, k: number): number {
+    return this.textIndex(field)!.df[k];
   }
 
   /** The encoded positions of the k-th term (every doc's entry, in doc order), or null when it has none. */
@@ -509,13 +515,26 @@ export class SegmentReader {
   docJson(doc: number): string {
     const bd = this.footer.blockDocs;
     const block = Math.floor(doc / bd);
+    return this.cachedBlock(block).doc(doc - block * bd);
+  }
+
+  /** Adds a doc's stored record to a segment being written: copied as encoded from version 2, as text from 1. */
+  copyStored(doc: number, w: StoredBlocksWriter): void {
+    const bd = this.footer.blockDocs;
+    const block = Math.floor(doc / bd);
+    const b = this.cachedBlock(block);
+    if (b instanceof StoredBlock) w.copy(b, doc - block * bd);
+    else w.text(b.doc(doc - block * bd));
+  }
+
+  private cachedBlock(block: number): { doc(d: number): string } {
     let hit = this.blockCache.find((c) => c.block === block);
     if (!hit) {
       hit = { block, docs: this.readBlock(block) };
       this.blockCache.unshift(hit);
       if (this.blockCache.length > BLOCK_CACHE) this.blockCache.pop();
     }
-    return hit.docs.doc(doc - block * bd);
+    return hit.docs;
   }
 
   private readBlock(block: number): { doc(d: number): string } {

@@ -71,20 +71,20 @@ export function writeSegmentFile(path: string, level: number, build: (out: FileO
 }
 
 /**
- * Stored docs in blocks of BLOCK_DOCS, each split into templates and variables (stored-blocks.ts); returns the block
- * index section and the segment's shared templates.
+ * Stored docs in blocks of BLOCK_DOCS, each split into templates and variables (stored-blocks.ts); `put` adds doc
+ * `doc` to the writer, as text or copied from a stored block. Returns the block index section and the segment's
+ * shared templates.
  */
-export function writeBlocks(out: FileOut, n: number, jsonOf: (doc: number) => string): Pick<SegmentFooter, 'blocks' | 'templates'> {
+export function writeBlocks(out: FileOut, n: number, put: (doc: number, w: StoredBlocksWriter) => void): Pick<SegmentFooter, 'blocks' | 'templates'> {
   const blockCount = Math.ceil(n / BLOCK_DOCS);
   const refs = new Float64Array(blockCount * 3);
   const stored = new StoredBlocksWriter(out.blockLevel);
-  const docs: string[] = [];
   for (let b = 0; b < blockCount; b++) {
     const lo = b * BLOCK_DOCS;
     const hi = Math.min(n, lo + BLOCK_DOCS);
-    docs.length = 0;
-    for (let i = lo; i < hi; i++) docs.push(jsonOf(i));
-    const ref = out.write(stored.block(docs));
+    stored.begin();
+    for (let i = lo; i < hi; i++) put(i, stored);
+    const ref = out.write(stored.end());
     refs[b * 3] = ref[0];
     refs[b * 3 + 1] = ref[1];
     refs[b * 3 + 2] = ref[2];
@@ -169,7 +169,7 @@ export class TermsWriter {
    * or more chunks. A merge whose inputs do not interleave for a term copies them instead of decoding and
    * re-encoding every position; only each doc's count is read, to find where skip blocks start.
    */
-  addEncodedPositions(term: string, docs: ArrayLike<number>, n: number, chunks: readonly Uint8Array[]): void {
+  addEncodedPositions(term: string, docs: ArrayLike<number>, n: number, ...chunks: Uint8Array[]): void {
     const pOff = this.addPostings(term, docs, n);
     const qOff = pOff ? new Uint32Array(pOff.length) : null;
     const w = this.positions;

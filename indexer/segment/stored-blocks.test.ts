@@ -89,3 +89,68 @@ test('a block that names a missing template or carries trailing bytes is an erro
   assert.deepEqual(new StoredBlock(shared, withTemplates).all(), [doc]);
   assert.throws(() => new StoredBlock(Uint8Array.from([...shared, 0]), withTemplates), /bytes past its streams/);
 });
+
+/**
+ * Writes each source as a segment of blocks, interleaves their docs in a seeded order that keeps each source's own
+ * order (as a merge does), and writes that order twice: copying the encoded docs, and from their texts.
+ */
+function copyAgainstText(sources: string[][], seed: number, blockDocs: number): { copied: Uint8Array[]; fromText: Uint8Array[]; copiedTemplates: Uint8Array; textTemplates: Uint8Array } {
+  const opened = sources.map((docs) => {
+    const w = new StoredBlocksWriter(1);
+    const blobs: Uint8Array[] = [];
+    for (let i = 0; i < docs.length; i += blockDocs) blobs.push(Uint8Array.from(w.block(docs.slice(i, i + blockDocs))));
+    const templates = StoredTemplates.parse(decompress(Buffer.from(w.templates())));
+    return blobs.map((b) => new StoredBlock(b, templates));
+  });
+  const rnd = mulberry32Float(seed);
+  const heads = sources.map(() => 0);
+  const order: [number, number][] = [];
+  for (let left = sources.reduce((a, s) => a + s.length, 0); left > 0; left--) {
+    const open = sources.map((s, i) => i).filter((i) => heads[i] < sources[i].length);
+    const i = open[Math.floor(rnd() * open.length)];
+    order.push([i, heads[i]++]);
+  }
+  const copy = new StoredBlocksWriter(1);
+  const text = new StoredBlocksWriter(1);
+  const copied: Uint8Array[] = [];
+  const fromText: Uint8Array[] = [];
+  for (let o = 0; o < order.length; o += blockDocs) {
+    copy.begin();
+    text.begin();
+    for (const [i, d] of order.slice(o, o + blockDocs)) {
+      copy.copy(opened[i][Math.floor(d / blockDocs)], d % blockDocs);
+      text.text(sources[i][d]);
+    }
+    copied.push(Uint8Array.from(copy.end()));
+    fromText.push(Uint8Array.from(text.end()));
+  }
+  return { copied, fromText, copiedTemplates: Uint8Array.from(copy.templates()), textTemplates: Uint8Array.from(text.templates()) };
+}
+
+test('docs copied as encoded from other segments write the same bytes as their texts would, templates included', () => {
+  // Odd texts too: a raw marker keeps a doc whole; first sightings are local to their source's block.
+  const odd = ['', 'a\u0001b 12', 'line one 1\nline two 2', 'z9\ud800', 'ab'.repeat(5000) + '7'];
+  const sources = [logDocs(3, 5000).concat(odd), odd.concat(logDocs(4, 3000)), logDocs(5, 700)];
+  const r = copyAgainstText(sources, 7, 512);
+  assert.equal(r.copied.length, Math.ceil((5005 + 3005 + 700) / 512));
+  assert.deepEqual(r.copied, r.fromText);
+  assert.deepEqual(r.copiedTemplates, r.textTemplates);
+  // And they decode to the interleaved texts (the comparison above would also pass if both were wrong alike).
+  const templates = StoredTemplates.parse(decompress(Buffer.from(r.copiedTemplates)));
+  const all = r.copied.flatMap((b) => new StoredBlock(b, templates).all());
+  assert.equal(all.length, 5005 + 3005 + 700);
+  const asStored = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
+  assert.deepEqual([...all].sort(), sources.flat().map(asStored).sort());
+});
+
+test('copying encoded docs matches writing their texts for any strings (property)', () => {
+  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', ' ', '\u0001', '\u0002', '\n'), maxLength: 30 }));
+  fc.assert(
+    fc.property(fc.array(fc.array(text, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 3 }), fc.integer(), fc.integer({ min: 1, max: 8 }), (sources, seed, blockDocs) => {
+      const r = copyAgainstText(sources, seed, blockDocs);
+      assert.deepEqual(r.copied, r.fromText);
+      assert.deepEqual(r.copiedTemplates, r.textTemplates);
+    }),
+    { numRuns: 200 },
+  );
+});

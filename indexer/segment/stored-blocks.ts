@@ -62,26 +62,65 @@ export class StoredBlocksWriter {
   private digits = new ByteWriter(1 << 16);
   private mixed = new ByteWriter(1 << 14);
   private local = new ByteWriter(1 << 12);
-  /** One doc's UTF-8 text, then its template. */
-  private text = Buffer.alloc(1 << 12);
-  private tpl = Buffer.alloc(1 << 12);
+  /** Docs in the block being written. */
+  private count = 0;
+  /**
+   * One doc's UTF-8 text, then its template: a plain Uint8Array like the templates copied from blocks, so the code
+   * that looks templates up sees one kind of array.
+   */
+  private textBuf = Buffer.alloc(1 << 12);
+  private tpl = new Uint8Array(1 << 12);
 
   constructor(private level: number) {}
 
   /** Encodes one block of docs' JSON texts into the bytes to store (one blob, covered by one CRC). */
   block(docs: readonly string[]): Uint8Array {
+    this.begin();
+    for (const doc of docs) this.text(doc);
+    return this.end();
+  }
+
+  /** Starts a block; `text` and `copy` add its docs in order, `end` gives its bytes. */
+  begin(): void {
     this.ids.len = this.lens.len = this.digits.len = this.mixed.len = this.local.len = 0;
-    for (const doc of docs) this.doc(doc);
+    this.count = 0;
+  }
+
+  end(): Uint8Array {
     const frames = [this.ids, this.lens, this.digits, this.mixed, this.local].map((w) => {
       const b = w.result();
       const level = w === this.digits ? DIGITS_LEVEL : this.level;
       return b.length === 0 ? b : compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: level });
     });
     const out = new ByteWriter(32 + frames.reduce((a, f) => a + f.length, 0));
-    out.varint(docs.length);
+    out.varint(this.count);
     for (const f of frames) out.varint(f.length);
     for (const f of frames) out.bytes(f);
     return out.result();
+  }
+
+  /**
+   * Adds doc `d` of a stored block as it is encoded there (merges): its template is looked up or shared as if its
+   * text had been split again, and its variables are copied, so the bytes written are those `text` would write
+   * for the doc's text, without building that text or scanning it.
+   */
+  copy(from: StoredBlock, d: number): void {
+    from.copyTo(d, this);
+  }
+
+  /** For StoredBlock.copyTo: one doc given as a template and the ranges of its lengths and variables. */
+  putEncoded(t: Template, lens: Uint8Array, l0: number, l1: number, digits: Uint8Array, d0: number, d1: number, mixed: Uint8Array, m0: number, m1: number): void {
+    this.count++;
+    this.lens.range(lens, l0, l1);
+    this.digits.range(digits, d0, d1);
+    this.mixed.range(mixed, m0, m1);
+    this.template(t.bytes, t.bytes.length, t.hash);
+  }
+
+  /** For StoredBlock.copyTo: a doc kept whole. */
+  putWhole(bytes: Uint8Array): void {
+    this.count++;
+    this.keep(LOCAL_VERBATIM, bytes, bytes.length);
   }
 
   /** The shared templates, in id order: the section to store with the blocks (count, byte lengths, bytes). */
@@ -95,10 +134,12 @@ export class StoredBlocksWriter {
     return compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: this.level });
   }
 
-  private doc(s: string): void {
-    if (this.text.length < s.length * 3) this.text = Buffer.alloc(s.length * 3);
-    if (this.tpl.length < s.length * 3) this.tpl = Buffer.alloc(s.length * 3);
-    const text = this.text;
+  /** Adds a doc given as its JSON text. */
+  text(s: string): void {
+    this.count++;
+    if (this.textBuf.length < s.length * 3) this.textBuf = Buffer.alloc(s.length * 3);
+    if (this.tpl.length < s.length * 3) this.tpl = new Uint8Array(s.length * 3);
+    const text = this.textBuf;
     const n = text.write(s, 0, 'utf8');
     const tpl = this.tpl;
     const lensMark = this.lens.len;
@@ -146,8 +187,11 @@ export class StoredBlocksWriter {
       for (let k = start; k < i; k++) wb[wl++] = text[k];
       w.len = wl;
     }
-    let h = 0x811c9dc5;
-    for (let k = 0; k < t; k++) h = Math.imul(h ^ tpl[k], 0x01000193);
+    this.template(tpl, t, templateHash(tpl, t));
+  }
+
+  /** Writes the doc's template id: shared when it is (or just became) a segment template, else the template itself. */
+  private template(tpl: Uint8Array, t: number, h: number): void {
     const id = this.shared.get(h);
     // A hash shared by two templates (rare) leaves the later one local to its blocks: smaller gain, same text.
     if (id !== undefined && this.sameAsShared(id, tpl, t)) {
@@ -189,11 +233,22 @@ export class StoredBlocksWriter {
   }
 }
 
-/** A template: its bytes, the end of each literal part, and the kind of the variable after each part but the last. */
+/**
+ * A template: its bytes, the end of each literal part, the kind of the variable after each part but the last, and
+ * the hash the writer keys templates by.
+ */
 interface Template {
   bytes: Uint8Array;
   ends: Uint32Array;
   kinds: Uint8Array;
+  hash: number;
+}
+
+/** FNV-1a over the template's first `t` bytes. */
+function templateHash(tpl: Uint8Array, t: number): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < t; k++) h = Math.imul(h ^ tpl[k], 0x01000193);
+  return h;
 }
 
 function splitTemplate(bytes: Uint8Array): Template {
@@ -209,7 +264,7 @@ function splitTemplate(bytes: Uint8Array): Template {
     }
   }
   ends[vars] = bytes.length;
-  return { bytes, ends, kinds };
+  return { bytes, ends, kinds, hash: templateHash(bytes, bytes.length) };
 }
 
 /** A segment's shared templates, split on first use. */
@@ -246,9 +301,8 @@ export class StoredBlock {
   private digits: Uint8Array;
   private mixed: Uint8Array;
   /**
-   * Per doc: its template; where its lengths, digits and mixed variables start (the digits and mixed offsets have
-   * one entry more, at the streams' ends, so that a doc's variables end where the next doc's start); a doc kept
-   * whole has none.
+   * Per doc: its template; where its lengths, digits and mixed variables start (each offset array has one entry
+   * more, at the stream's end, so that a doc's bytes end where the next doc's start); a doc kept whole has none.
    */
   private templateOf: Template[];
   private whole: (Uint8Array | undefined)[];
@@ -278,7 +332,7 @@ export class StoredBlock {
     this.mixed = mixed;
     this.templateOf = new Array<Template>(count);
     this.whole = new Array<Uint8Array | undefined>(count);
-    this.lensAt = new Uint32Array(count);
+    this.lensAt = new Uint32Array(count + 1);
     this.digitsAt = new Uint32Array(count + 1);
     this.mixedAt = new Uint32Array(count + 1);
     this.texts = new Array<string | undefined>(count);
@@ -312,8 +366,16 @@ export class StoredBlock {
     if (ir.pos !== ids.length || lr.pos !== lens.length || dp !== digits.length || mp !== mixed.length || lp !== local.length) {
       throw new RangeError('stored block streams do not match its docs');
     }
+    this.lensAt[count] = lr.pos;
     this.digitsAt[count] = dp;
     this.mixedAt[count] = mp;
+  }
+
+  /** Hands doc `d` to a writer as it is encoded here (StoredBlocksWriter.copy). */
+  copyTo(d: number, w: StoredBlocksWriter): void {
+    const whole = this.whole[d];
+    if (whole !== undefined) w.putWhole(whole);
+    else w.putEncoded(this.templateOf[d], this.lens, this.lensAt[d], this.lensAt[d + 1], this.digits, this.digitsAt[d], this.digitsAt[d + 1], this.mixed, this.mixedAt[d], this.mixedAt[d + 1]);
   }
 
   /** The doc's JSON text (`d` from 0, below `count`); kept once built, since pages of hits are read again. */
@@ -370,4 +432,4 @@ export class StoredBlock {
  */
 let scratchText = Buffer.allocUnsafe(1 << 14);
 let scratch = new Uint8Array(scratchText.buffer, scratchText.byteOffset, scratchText.length);
-const NO_TEMPLATE: Template = { bytes: new Uint8Array(0), ends: new Uint32Array(1), kinds: new Uint8Array(0) };
+const NO_TEMPLATE: Template = { bytes: new Uint8Array(0), ends: new Uint32Array(1), kinds: new Uint8Array(0), hash: 0 };

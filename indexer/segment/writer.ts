@@ -48,7 +48,7 @@ export function writeSegment(path: string, src: SegmentSource, opts: { bigrams?:
 
 function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean): SegmentFooter {
   const n = src.ts.length;
-  const stored = writeBlocks(out, n, (i) => src.json[i]);
+  const stored = writeBlocks(out, n, (i, w) => w.text(src.json[i]));
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
   let textChars = 0;
