@@ -5,7 +5,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderMetrics } from './metrics.ts';
 import { newCounters } from './counters.ts';
-import { adminFetch, freePort, LineWriter, startNode, tempDir, waitFor, waitForAll, TEST_AUTH_YAML } from './testing.ts';
+import { adminFetch, freePort, LineWriter, nodeSlot, tempDir, waitFor, waitForAll, TEST_AUTH_YAML } from './testing.ts';
 
 /** `/metrics` and `/health`, scraped from a real agent process while its node is away, then back. */
 
@@ -29,9 +29,8 @@ test('the text format: HELP and TYPE per family, label values escaped', () => {
 
 test('scraping a running agent: lag per file while the node is away, retries, drops by reason, then the lag back to 0', async (t) => {
   const dir = tempDir('metrics');
-  t.after(() => dir.remove());
-  const dataDir = join(dir.path, 'node');
-  const away = await startNode(dataDir);
+  const nodes = nodeSlot(t, dir);
+  const away = await nodes.start();
   const nodePort = away.port;
   await away.close();
   const a = new LineWriter('ma', join(dir.path, 'a.log'));
@@ -63,7 +62,7 @@ metrics: { listen: "127.0.0.1:${metricsPort}" }
   );
   const err: string[] = [];
   const child = spawn(process.execPath, [BIN, 'agent', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
+  nodes.closeFirst({ close: () => void child.kill('SIGKILL') });
   child.stderr.on('data', (c: Buffer) => err.push(c.toString()));
   const base = `http://127.0.0.1:${metricsPort}`;
   const scrape = async () => {
@@ -95,8 +94,7 @@ metrics: { listen: "127.0.0.1:${metricsPort}" }
   assert.ok(sample(text, 'strata_agent_requests_failed_total') >= 2);
   assert.equal(sample(text, 'strata_agent_records_shipped_total'), 0);
 
-  const node = await startNode(dataDir, nodePort);
-  t.after(() => node.close());
+  const node = await nodes.start(nodePort);
   a.write(100);
   await waitForAll(node.url, [a, b], 15_000, 'metrics');
   await waitFor(

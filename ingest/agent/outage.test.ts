@@ -3,16 +3,15 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent } from './agent.ts';
-import { LineWriter, startNode, tempDir, testConfig, waitFor, waitForAll } from './testing.ts';
+import { LineWriter, nodeSlot, tempDir, testConfig, waitFor, waitForAll } from './testing.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KiB = 1024;
 
 test('the node down for a while, then back: the agent stops reading at its memory bound, and every line arrives', async (t) => {
   const dir = tempDir('outage');
-  t.after(() => dir.remove());
-  const dataDir = join(dir.path, 'node');
-  let node = await startNode(dataDir);
+  const nodes = nodeSlot(t, dir);
+  let node = await nodes.start();
   const port = node.port;
   const w = new LineWriter('o', join(dir.path, 'app.log'));
   w.write(1000);
@@ -22,7 +21,7 @@ test('the node down for a while, then back: the agent stops reading at its memor
     testConfig(join(dir.path, 'registry'), [w.path], node.url, { output: { index: 'outage', batch: { max_bytes: 64 * KiB, max_records: 200 } }, memory: { max_pending_bytes: maxPending } }),
     (m) => logs.push(m),
   );
-  t.after(() => agent.close());
+  nodes.closeFirst(agent);
   await waitForAll(node.url, [w], 10_000, 'outage');
   await node.close();
 
@@ -41,8 +40,7 @@ test('the node down for a while, then back: the agent stops reading at its memor
   assert.ok(file.readOffset < statSync(w.path).size / 2, `read ${file.readOffset} of ${statSync(w.path).size} bytes: reading stopped`);
   assert.ok(logs.some((m) => /output: POST .*\/_bulk: .*ECONNREFUSED/.test(m)), logs.join('\n'));
 
-  node = await startNode(dataDir, port);
-  t.after(() => node.close());
+  node = await nodes.start(port);
   const found = await waitForAll(node.url, [w], 20_000, 'outage');
   t.diagnostic(`peak pending ${stats.peakPendingBytes} bytes (bound ${maxPending}); lines ${w.written}, found ${found.perTag.get('o')!.found}, duplicates ${found.duplicates} (batches the node stored but could not answer as it went down)`);
   assert.equal(found.missing, 0);

@@ -34,21 +34,43 @@ export function tempDir(what: string): { path: string; remove(): void } {
 }
 
 /**
- * A node on `DIR/node`, closed and then `dir` removed when test `t` ends. One hook does both in that order:
- * after-hooks run in the order registered, so a removal registered first took the directory from a running node
- * (a seal's log roll then found no directory, the agent crash test's shutdown flake).
+ * Nodes on `DIR/node`, started one after another (a test may stop its node and start another in its place). When
+ * test `t` ends, one hook closes whatever `closeFirst` was given (agents), then the node still running, and only then
+ * removes `dir`: after-hooks run in the order registered, so a removal registered first took the directory from a
+ * running node (a seal's log roll then found no directory, the agent crash test's shutdown flake).
  */
-export async function startNodeIn(t: TestContext, dir: { path: string; remove(): void }): Promise<Node> {
-  let node: Node | undefined;
+export function nodeSlot(t: TestContext, dir: { path: string; remove(): void }): { start(port?: number): Promise<Node>; closeFirst(c: { close(): Promise<void> | void }): void } {
+  let running: Node | undefined;
+  const first: { close(): Promise<void> | void }[] = [];
   t.after(async () => {
     try {
-      await node?.close();
+      for (const c of first) await c.close();
+      await running?.close();
     } finally {
       dir.remove();
     }
   });
-  node = await startNode(join(dir.path, 'node'));
-  return node;
+  return {
+    async start(port = 0) {
+      const node = await startNode(join(dir.path, 'node'), port);
+      running = node;
+      return {
+        ...node,
+        close: async () => {
+          if (running === node) running = undefined;
+          await node.close();
+        },
+      };
+    },
+    closeFirst(c) {
+      first.push(c);
+    },
+  };
+}
+
+/** A node on `DIR/node`, closed and then `dir` removed when test `t` ends (see nodeSlot). */
+export function startNodeIn(t: TestContext, dir: { path: string; remove(): void }): Promise<Node> {
+  return nodeSlot(t, dir).start();
 }
 
 /** A config of file inputs only, as testConfig makes. */
