@@ -106,7 +106,7 @@ function copyAgainstText(sources: string[][], seed: number, blockDocs: number): 
   const heads = sources.map(() => 0);
   const order: [number, number][] = [];
   for (let left = sources.reduce((a, s) => a + s.length, 0); left > 0; left--) {
-    const open = sources.map((s, i) => i).filter((i) => heads[i] < sources[i].length);
+    const open = sources.map((_, i) => i).filter((i) => heads[i] < sources[i].length);
     const i = open[Math.floor(rnd() * open.length)];
     order.push([i, heads[i]++]);
   }
