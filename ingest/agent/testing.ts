@@ -43,11 +43,15 @@ export function nodeSlot(t: TestContext, dir: { path: string; remove(): void }):
   let running: Node | undefined;
   const first: { close(): Promise<void> | void }[] = [];
   t.after(async () => {
+    // Nested so that an agent that fails to close still lets the node close (an open node keeps the test running).
     try {
       for (const c of first) await c.close();
-      await running?.close();
     } finally {
-      dir.remove();
+      try {
+        await running?.close();
+      } finally {
+        dir.remove();
+      }
     }
   });
   return {
