@@ -58,6 +58,14 @@ export const IndexSettingsSchema = z
      * tenth more disk and seal time; fixed at creation.
      */
     phrase_bigrams: z.boolean().default(true),
+    /**
+     * Index the words (tokens without digits) of each field through its patterns: a record's value with every token
+     * that holds a digit replaced by a slot. Log lines repeat a few thousand patterns, so words then cost a two-byte
+     * column per record instead of postings and positions, and phrases of words are matched per pattern. A field
+     * with fewer than four records per pattern in a segment (free text) keeps per-record postings either way; where
+     * patterns apply, bigrams are not needed. Fixed at creation.
+     */
+    word_patterns: z.boolean().default(true),
     /** The ingest pipeline records of this index go through unless a request names another; null: none. */
     default_pipeline: z.string().regex(PIPELINE_NAME_RE, 'a pipeline name (letters, digits, ".", "_", "-")').nullable().default(null),
   })

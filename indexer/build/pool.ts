@@ -42,12 +42,12 @@ export class BuildPool {
   get threads(): { seal: number; merge: number } {
     return { seal: this.sealPool.threads.length, merge: this.mergePool.threads.length };
   }
-  seal(path: string, payload: Buffer, seqs: Float64Array, bigrams = true): Promise<BuildResult> {
+  seal(path: string, payload: Buffer, seqs: Float64Array, bigrams = true, patterns = true): Promise<BuildResult> {
     // Copy into buffers we own outright so they can be transferred, not cloned, to the worker.
     const pl = new Uint8Array(payload.length);
     pl.set(payload);
     const sq = seqs.slice();
-    const task: SealTask = { kind: 'seal', path, payload: pl.buffer, seqs: sq.buffer, bigrams };
+    const task: SealTask = { kind: 'seal', path, payload: pl.buffer, seqs: sq.buffer, bigrams, patterns };
     return this.sealPool.run(task, { transferList: [pl.buffer, sq.buffer] });
   }
   merge(path: string, inputs: string[], bigrams = true): Promise<BuildResult> {

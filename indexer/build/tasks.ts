@@ -8,6 +8,8 @@ export interface SealTask {
   seqs: ArrayBuffer;
   /** Index pairs of common tokens as bigram terms (segment/bigrams.ts). */
   bigrams: boolean;
+  /** Index each field's words through its patterns when they fit (segment/patterns.ts). */
+  patterns: boolean;
 }
 
 /** Merge: several segment files become one; the inputs stay until the caller swaps them out. */

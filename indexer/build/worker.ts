@@ -22,7 +22,7 @@ function seal(task: SealTask): BuildResult {
     json[i] = text.slice(tab + 1, nl < 0 ? text.length : nl);
     pos = nl + 1;
   }
-  return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams });
+  return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams, patterns: task.patterns });
 }
 
 function merge(task: MergeTask): BuildResult {

@@ -1,5 +1,5 @@
 import { TIMESTAMP_FIELD } from '../../lib/record.ts';
-import type { PositionCursor, SegmentReader } from '../segment/reader.ts';
+import type { PositionSource, SegmentReader } from '../segment/reader.ts';
 import type { Query, RangeQuery, TextQuery } from './ast.ts';
 import { Bitset } from './bitset.ts';
 import { matchText } from './match-record.ts';
@@ -51,10 +51,7 @@ function textBits(seg: SegmentReader, q: TextQuery, lo: number, hi: number): Bit
     if (seg.field(f)?.text) {
       if (q.tokens.length === 1) {
         if (q.prefix) seg.prefixDocs(f, q.tokens[0], out, lo, hi);
-        else {
-          const docs = seg.termDocs(f, q.tokens[0], lo, hi);
-          if (docs) out.setAll(docs);
-        }
+        else seg.termInto(f, q.tokens[0], out, lo, hi);
       } else {
         phraseInto(seg, f, q, out, lo, hi);
       }
@@ -74,7 +71,7 @@ function textBits(seg: SegmentReader, q: TextQuery, lo: number, hi: number): Bit
  */
 function phraseByPositions(seg: SegmentReader, field: string, tokens: readonly string[], out: Bitset, lo: number, hi: number): boolean {
   const k = tokens.length;
-  const cursors: PositionCursor[] = [];
+  const cursors: PositionSource[] = [];
   for (const t of tokens) {
     const c = seg.positionCursor(field, t, lo, hi);
     if (c === 'no-positions') return false;
@@ -141,6 +138,8 @@ function gallop(docs: Uint32Array, from: number, doc: number): number {
 }
 
 function phraseInto(seg: SegmentReader, field: string, q: TextQuery, out: Bitset, lo: number, hi: number): void {
+  // Words only: the field's patterns answer it (segment/patterns.ts).
+  if (!q.prefix && seg.phraseInto(field, q.tokens, out, lo, hi)) return;
   if (!q.prefix && q.tokens.length === 2) {
     // Two common tokens: their pair's own postings (segment/bigrams.ts), shorter than either token's.
     const docs = seg.bigramDocs(field, q.tokens[0], q.tokens[1], lo, hi);

@@ -52,8 +52,7 @@ function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number,
   }
   if (field === null) return true;
   const whole = lo === 0 && hi === seg.docs;
-  const inRange = whole ? null : seg.termDocs(field, token, lo, hi)!;
-  addTotal(inRange ? inRange.length : seg.termDf(field, token));
+  addTotal(whole ? seg.termDf(field, token) : seg.termCount(field, token, lo, hi));
   let want = plan.size;
   if (want === 0) return true;
   const { after, order } = plan;

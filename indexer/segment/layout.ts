@@ -2,11 +2,14 @@
 /** The head magic is this prefix and then the version's byte. */
 export const SEG_MAGIC_PREFIX = 'STRSEG\u0000';
 export const SEG_MAGIC_TAIL = 'STRSEGND';
-/** Version 2 stores records as templates and variables (stored-blocks.ts); version 1 as newline-joined JSON. */
-export const SEG_VERSION = 2;
+/**
+ * Version 3 indexes a field's words through its patterns (patterns.ts); version 2 stores records as templates and
+ * variables (stored-blocks.ts); version 1 as newline-joined JSON.
+ */
+export const SEG_VERSION = 3;
 export const SEG_MAGIC_HEAD = SEG_MAGIC_PREFIX + String.fromCharCode(SEG_VERSION);
 /** Versions this build reads. */
-export const SEG_READABLE_VERSIONS: readonly number[] = [1, 2];
+export const SEG_READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 /**
  * Docs per stored block. Measured on the bench corpus as newline-joined JSON (version 1), against raw text: 1024 docs
  * 0.37× at level 3; 4096 docs 0.34× at level 3, 0.32× at 6; 16384 docs 0.29× at 9 but 4× the bytes to decompress for
@@ -51,6 +54,13 @@ export interface FieldMeta {
      * (postings only), complete for this segment. Absent in segments written before bigrams: none are indexed.
      */
     common?: string[];
+    /**
+     * Version 3: the field's patterns (patterns.ts): the patterns as `values` (a JSON array), and each doc's
+     * ordinal (0: no word), either per doc in `ords` (u8 or u16 by `width`) or, when the field has a keyword
+     * column, per keyword ordinal in `byKeyword` (u16): a value's pattern is a function of the value. When
+     * present, the dictionary holds only tokens with a digit; words are found in the patterns.
+     */
+    patterns?: { values: SectionRef; ords?: SectionRef; width?: 1 | 2; byKeyword?: SectionRef };
   };
   /** Float64 per doc, NaN where the doc has no number in this field. */
   number?: SectionRef;

@@ -66,17 +66,17 @@ function records(n: number, seed: number): Rec[] {
   });
 }
 
-function write(path: string, recs: Rec[]): SegmentReader {
+function write(path: string, recs: Rec[], patterns: boolean): SegmentReader {
   const sorted = recs.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-  writeSegment(path, { ts: Float64Array.from(sorted, (r) => r.ts), seq: Float64Array.from(sorted, (r) => r.seq), json: sorted.map((r) => r.json) });
+  writeSegment(path, { ts: Float64Array.from(sorted, (r) => r.ts), seq: Float64Array.from(sorted, (r) => r.seq), json: sorted.map((r) => r.json) }, { patterns });
   return SegmentReader.open(path);
 }
 
 const QUERIES = ['alpha', '"alpha beta"', '"beta gamma delta"', 'conn*', 'error -failed', 'level:error', 'status:500', 'status>=404',
   'mixed:text', 'mixed:3', 'mixed:*', 'ok:true', 'ünïcode', 'x_y', '"failed 1*"', '*', 'NOT level:*'];
 
-for (const mode of ['contiguous', 'interleaved'] as const) {
-  test(`a merge of ${mode} segments equals a segment built from all their records`, () => {
+for (const [mode, patterns] of [['contiguous', true], ['interleaved', true], ['contiguous', false], ['interleaved', false]] as const) {
+  test(`a merge of ${mode} segments equals a segment built from all their records (${patterns ? 'with' : 'without'} patterns)`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-merge-'));
     try {
       const recs = records(6000, mode === 'contiguous' ? 1 : 2);
@@ -85,11 +85,13 @@ for (const mode of ['contiguous', 'interleaved'] as const) {
       // concatenate (and their encoded positions are copied); interleaved: every input spans the whole time range.
       const ordered = mode === 'contiguous' ? recs.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq) : recs;
       const inputs = Array.from({ length: k }, (_, j) =>
-        write(join(dir, `in${j}.seg`), ordered.filter((_, i) => (mode === 'interleaved' ? i % k === j : Math.floor((i * k) / recs.length) === j))),
+        write(join(dir, `in${j}.seg`), ordered.filter((_, i) => (mode === 'interleaved' ? i % k === j : Math.floor((i * k) / recs.length) === j)), patterns),
       );
       mergeSegments(join(dir, 'merged.seg'), inputs);
       const merged = SegmentReader.open(join(dir, 'merged.seg'));
-      const built = write(join(dir, 'built.seg'), recs);
+      const built = write(join(dir, 'built.seg'), recs, patterns);
+      // Fields with few patterns (level, mixed) have them, the message's random word sequences do not fit.
+      for (const r of [...inputs, merged, built]) assert.equal(r.patternsOf('level') !== null, patterns);
       assert.equal(merged.docs, recs.length);
       assert.deepEqual(merged.ts, built.ts);
       assert.deepEqual(merged.seq, built.seq);

@@ -8,8 +8,9 @@ import {
 } from './layout.ts';
 import { keepsTerm, mergedCommon } from './bigrams.ts';
 import { mergeIdIndexes, writeIdIndex } from './id-section.ts';
+import { isWord, patternsFit } from './patterns.ts';
 import type { SegmentReader } from './reader.ts';
-import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writeSegmentFile, writeTsSeq } from './segment-file.ts';
+import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
 /**
  * Merges sealed segments into one without re-reading their text: a k-way merge of the inputs' (ts, seq) order
@@ -98,8 +99,7 @@ function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
   });
   const meta: FieldMeta = { presence: out.writeCompressed(asBytes(presence)), strings };
   if (numbers) meta.number = out.writeCompressed(asBytes(numbers));
-  const text = mergeTerms(out, inputs, maps, name, bigrams);
-  if (text) meta.text = text;
+  let kwOrds: Uint32Array | null = null;
   if (strings && keywordOk && kwValues.size > 0 && kwValues.size <= MAX_KEYWORD_VALUES) {
     const values = [...kwValues].sort();
     const ordOf = new Map(values.map((v, i) => [v, i + 1]));
@@ -115,6 +115,13 @@ function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
       }
     });
     meta.keyword = writeKeyword(out, values, ords, n);
+    kwOrds = ords;
+  }
+  const pats = mergePatterns(inputs, maps, n, name);
+  const text = mergeTerms(out, inputs, maps, name, bigrams && pats === null, pats !== null);
+  if (text) {
+    if (pats) text.patterns = writePatterns(out, pats.values, pats.ords, kwOrds, n);
+    meta.text = text;
   }
   return meta;
 }
@@ -159,7 +166,48 @@ class Parts {
   }
 }
 
-function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string, bigrams: boolean): FieldMeta['text'] | undefined {
+/**
+ * The union of the inputs' patterns of a field, each doc's ordinal remapped; null when some input holding the field's
+ * text indexes it without patterns, or when the union does not fit (then every word is merged per doc, from the
+ * patterned inputs' words as their readers spell them out).
+ */
+function mergePatterns(inputs: readonly SegmentReader[], maps: Uint32Array[], n: number, field: string): { values: string[]; ords: Uint32Array } | null {
+  const values: string[] = [];
+  const ordOf = new Map<string, number>();
+  const remaps: (Uint32Array | null)[] = [];
+  for (const r of inputs) {
+    if (!r.field(field)?.text) {
+      remaps.push(null);
+      continue;
+    }
+    const pi = r.patternsOf(field);
+    if (!pi) return null;
+    const remap = new Uint32Array(pi.values.length + 1);
+    for (let p = 0; p < pi.values.length; p++) {
+      let o = ordOf.get(pi.values[p]);
+      if (o === undefined) {
+        values.push(pi.values[p]);
+        ordOf.set(pi.values[p], (o = values.length));
+      }
+      remap[p + 1] = o;
+    }
+    remaps.push(remap);
+  }
+  if (values.length === 0 && remaps.every((m) => m === null)) return null;
+  if (!patternsFit(values.length, n)) return null;
+  const ords = new Uint32Array(n);
+  inputs.forEach((r, i) => {
+    const remap = remaps[i];
+    if (!remap) return;
+    const src = r.patternsOf(field)!.ords;
+    const map = maps[i];
+    for (let d = 0; d < src.length; d++) ords[map[d]] = remap[src[d]];
+  });
+  return { values, ords };
+}
+
+/** `skipWords`: the output indexes the field's words through patterns, so only tokens with digits are merged. */
+function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string, bigrams: boolean, skipWords: boolean): FieldMeta['text'] | undefined {
   const dicts = inputs.map((r) => r.termsOf(field));
   if (dicts.every((d) => d === null)) return undefined;
   let totalTerms = 0;
@@ -178,7 +226,7 @@ function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
     }
     if (term === null) break;
     // A bigram stays only when both its tokens stay common: then every input holds all of its docs.
-    const keep = keepsTerm(term, commonSet);
+    const keep = skipWords ? !isWord(term) : keepsTerm(term, commonSet);
     parts.n = 0;
     for (let i = 0; i < dicts.length; i++) {
       const d = dicts[i];

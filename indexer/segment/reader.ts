@@ -12,6 +12,7 @@ import { TermDict, expandFrontCoded } from './term-dict.ts';
 import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { StoredBlock, type StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
+import { MAX_PATTERNS, PatternCursor, PatternIndex, isWord } from './patterns.ts';
 import { type FieldMeta, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
@@ -72,6 +73,9 @@ export class SegmentReader {
   readonly ts: Float64Array;
   readonly seq: Float64Array;
   private text = new Map<string, TextIndex>();
+  private patterns = new Map<string, PatternIndex | null>();
+  /** Per patterned field, its dictionary with the words merged in (termsOf), and where each entry comes from. */
+  private virtual = new Map<string, { terms: string[]; from: Int32Array }>();
   private common = new Map<string, Set<string>>();
   private numbers = new Map<string, Float64Array>();
   private keywords = new Map<string, KeywordColumn>();
@@ -229,10 +233,85 @@ export class SegmentReader {
     return this.termDocs(field, bigramTerm(a, b), lo, hi) ?? new Uint32Array(0);
   }
 
+  /** The field's patterns (patterns.ts), or null when its words are indexed per doc. */
+  patternsOf(field: string): PatternIndex | null {
+    let pi = this.patterns.get(field);
+    if (pi !== undefined) return pi;
+    const meta = this.footer.fields[field]?.text?.patterns;
+    pi = null;
+    if (meta) {
+      const values = JSON.parse(Buffer.from(this.section(meta.values)).toString('utf8')) as string[];
+      if (values.length > MAX_PATTERNS) throw corrupt(this.path, `patterns of ${field}: more than ${MAX_PATTERNS}`);
+      let ords: Uint8Array | Uint16Array;
+      if (meta.byKeyword) {
+        // Stored per keyword value: each doc's pattern is its value's.
+        const raw = this.section(meta.byKeyword);
+        const byKw = new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+        const kw = this.keywordColumn(field);
+        if (!kw) throw corrupt(this.path, `patterns of ${field} refer to a keyword column it lacks`);
+        ords = new Uint16Array(this.docs);
+        for (let d = 0; d < ords.length; d++) {
+          const p = byKw[kw.ords[d]];
+          if (p === undefined || p > values.length) throw corrupt(this.path, `patterns of ${field}: keyword ordinal ${kw.ords[d]} has no pattern`);
+          ords[d] = p;
+        }
+      } else if (meta.ords) {
+        const raw = this.section(meta.ords);
+        const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+        ords = meta.width === 1 ? new Uint8Array(ab) : new Uint16Array(ab);
+        if (ords.length !== this.docs) throw corrupt(this.path, `patterns of ${field} cover ${ords.length} docs, not ${this.docs}`);
+        for (let d = 0; d < ords.length; d++) if (ords[d] > values.length) throw corrupt(this.path, `patterns of ${field}: ordinal ${ords[d]} of doc ${d} is past the last`);
+      } else throw corrupt(this.path, `patterns of ${field} have no ordinals`);
+      pi = new PatternIndex(values, ords);
+    }
+    this.patterns.set(field, pi);
+    return pi;
+  }
+
+  /** When the field indexes the token through its patterns: those holding it (possibly none). Else null. */
+  private wordPats(field: string, token: string): { pi: PatternIndex; pats: Uint32Array } | null {
+    if (!this.footer.fields[field]?.text?.patterns || !isWord(token)) return null;
+    const pi = this.patternsOf(field)!;
+    return { pi, pats: pi.patsOf(token) };
+  }
+
   /** How many docs of the segment have the token in the field. */
   termDf(field: string, token: string): number {
+    const w = this.wordPats(field, token);
+    if (w) return w.pi.total(w.pats);
     const f = this.find(field, token);
     return f ? f.ti.df[f.k] : 0;
+  }
+
+  /** How many docs in [lo, hi) have the token in the field. */
+  termCount(field: string, token: string, lo = 0, hi = this.docs): number {
+    const w = this.wordPats(field, token);
+    if (w) return w.pi.count(w.pats, lo, hi);
+    if (lo <= 0 && hi >= this.docs) return this.termDf(field, token);
+    return this.termDocs(field, token, lo, hi)?.length ?? 0;
+  }
+
+  /** Sets the bits of the token's docs in [lo, hi); false when the field never has it. */
+  termInto(field: string, token: string, out: Bitset, lo = 0, hi = this.docs): boolean {
+    const w = this.wordPats(field, token);
+    if (w) {
+      w.pi.setInto(w.pats, out, lo, hi);
+      return w.pats.length > 0;
+    }
+    const docs = this.termDocs(field, token, lo, hi);
+    if (docs) out.setAll(docs);
+    return docs !== null;
+  }
+
+  /**
+   * Sets the bits of docs in [lo, hi) that have the phrase of whole tokens, when the field answers it from its
+   * patterns (every token a word); false when it does not (then positions answer it).
+   */
+  phraseInto(field: string, tokens: readonly string[], out: Bitset, lo = 0, hi = this.docs): boolean {
+    if (!this.footer.fields[field]?.text?.patterns || !tokens.every(isWord)) return false;
+    const pi = this.patternsOf(field)!;
+    pi.setInto(pi.phrasePats(tokens), out, lo, hi);
+    return true;
   }
 
   private blocksOf(ti: TextIndex, k: number): Blocks {
@@ -273,6 +352,8 @@ export class SegmentReader {
 
   /** Docs in [lo, hi) of an exact token in a field, or null when the field never has it. */
   termDocs(field: string, token: string, lo = 0, hi = this.docs): Uint32Array | null {
+    const w = this.wordPats(field, token);
+    if (w) return w.pats.length === 0 ? null : w.pi.docsOf(w.pats, lo, hi, lend);
     const f = this.find(field, token);
     return f ? this.docsInRange(f.ti, f.k, lo, hi) : null;
   }
@@ -309,6 +390,8 @@ export class SegmentReader {
    * block at a time, so the latest hits of a long list cost a block, not the list.
    */
   termDocsDesc(field: string, token: string, hi: number, fn: (doc: number) => boolean): void {
+    const w = this.wordPats(field, token);
+    if (w) return w.pi.eachDesc(w.pats, hi, fn, lend);
     const f = this.find(field, token);
     if (!f) return;
     const { ti, k } = f;
@@ -324,6 +407,8 @@ export class SegmentReader {
 
   /** Calls `fn` with the token's docs from `lo` upwards, one skip block at a time, until it returns false. */
   termDocsAsc(field: string, token: string, lo: number, fn: (doc: number) => boolean): void {
+    const w = this.wordPats(field, token);
+    if (w) return w.pi.eachAsc(w.pats, lo, fn, lend);
     const f = this.find(field, token);
     if (!f) return;
     const { ti, k } = f;
@@ -342,6 +427,21 @@ export class SegmentReader {
    * the segment stores none for it.
    */
   termPositions(field: string, token: string, lo = 0, hi = this.docs): PositionalPostings | null | 'no-positions' {
+    const w = this.wordPats(field, token);
+    if (w) {
+      if (w.pats.length === 0) return null;
+      const c = new PatternCursor(w.pi, token, w.pi.docsOf(w.pats, lo, hi, (n) => new Uint32Array(n)));
+      const start = new Uint32Array(c.docs.length + 1);
+      const pos: number[] = [];
+      const one = { buf: new Uint32Array(16), n: 0 };
+      for (let i = 0; i < c.docs.length; i++) {
+        start[i] = pos.length;
+        c.positions(i, one);
+        for (let j = 0; j < one.n; j++) pos.push(one.buf[j]);
+      }
+      start[c.docs.length] = pos.length;
+      return { docs: c.docs, start, pos: Uint32Array.from(pos) };
+    }
     const f = this.find(field, token);
     if (!f) return null;
     const { ti, k } = f;
@@ -384,7 +484,9 @@ export class SegmentReader {
    * `positions(i, out)` must be called with increasing i and skips the positions of the docs in between without
    * decoding them. Null when the field lacks the token, 'no-positions' when the segment stores none for it.
    */
-  positionCursor(field: string, token: string, lo = 0, hi = this.docs): PositionCursor | null | 'no-positions' {
+  positionCursor(field: string, token: string, lo = 0, hi = this.docs): PositionSource | null | 'no-positions' {
+    const w = this.wordPats(field, token);
+    if (w) return w.pats.length === 0 ? null : new PatternCursor(w.pi, token, w.pi.docsOf(w.pats, lo, hi, lend));
     const f = this.find(field, token);
     if (!f) return null;
     const { ti, k } = f;
@@ -400,14 +502,14 @@ export class SegmentReader {
     return new PositionCursor(all.subarray(first, stop), first, ti.positions, ti.posOffsets[k] + (bl ? bl.qOff[b] : 0));
   }
 
-  private positionsOf(ti: TextIndex, k: number, n: number): { start: Uint32Array; pos: Uint32Array } | null {
-    const from = ti.posOffsets[k];
-    if (from === ti.posOffsets[k + 1]) return null;
+  /** Decodes n docs' position entries from bytes[from, to); null when the span is empty (no positions stored). */
+  private positionsOf(bytes: Uint8Array, from: number, to: number, n: number): { start: Uint32Array; pos: Uint32Array } | null {
+    if (from === to) return null;
     const start = new Uint32Array(n + 1);
-    const r = new ByteReader(ti.positions);
+    const r = new ByteReader(bytes);
     r.pos = from;
     // Each position takes at least one byte, so the span's length bounds how many there are.
-    let pos = new Uint32Array(ti.posOffsets[k + 1] - from);
+    let pos = new Uint32Array(to - from);
     let at = 0;
     for (let i = 0; i < n; i++) {
       start[i] = at;
@@ -420,33 +522,85 @@ export class SegmentReader {
     return { start, pos };
   }
 
-  /** The field's sorted term dictionary, for merging. */
+  /**
+   * The field's sorted term dictionary, for merging and tests. A patterned field's words are merged in, so that
+   * the k-th term's docs and positions (postingsAt, positionBytesAt, …) read the same whichever way it is indexed.
+   */
   termsOf(field: string): readonly string[] | null {
-    return this.textIndex(field)?.terms.all() ?? null;
+    const ti = this.textIndex(field);
+    if (!ti) return null;
+    const v = this.virtualDict(field);
+    return v ? v.terms : ti.terms.all();
   }
 
-  /** Docs of the k-th term of the field's dictionary, for merging: in `out` when it is long enough (see dfAt). */
+  /** A patterned field's dictionary with its words: from[k] ≥ 0 is a dictionary index, -1 - w the w-th word. */
+  private virtualDict(field: string): { terms: string[]; from: Int32Array } | null {
+    const pi = this.patternsOf(field);
+    if (!pi) return null;
+    let v = this.virtual.get(field);
+    if (v) return v;
+    const a = this.textIndex(field)!.terms.all();
+    const b = pi.sortedWords;
+    const terms = new Array<string>(a.length + b.length);
+    const from = new Int32Array(a.length + b.length);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < terms.length; k++) {
+      if (j >= b.length || (i < a.length && a[i] < b[j])) {
+        terms[k] = a[i];
+        from[k] = i++;
+      } else {
+        terms[k] = b[j];
+        from[k] = -1 - j++;
+      }
+    }
+    this.virtual.set(field, (v = { terms, from }));
+    return v;
+  }
+
+  /** The k-th term of termsOf: its dictionary index, or, for a word of a patterned field, the word. */
+  private entryAt(field: string, k: number): { ti: TextIndex; k: number; word: null } | { ti: TextIndex; k: -1; word: string; pi: PatternIndex } {
+    const ti = this.textIndex(field)!;
+    const v = this.virtualDict(field);
+    if (!v) return { ti, k, word: null };
+    const f = v.from[k];
+    return f >= 0 ? { ti, k: f, word: null } : { ti, k: -1, word: v.terms[k], pi: this.patternsOf(field)! };
+  }
+
+  /** Docs of the k-th term of termsOf, for merging: in `out` when it is long enough (see dfAt). */
   postingsAt(field: string, k: number, out?: Uint32Array): Uint32Array {
-    const ti = this.textIndex(field)!;
-    return this.postingsOf(ti, k, out && out.length >= ti.df[k] ? out : undefined);
+    const e = this.entryAt(field, k);
+    if (e.word !== null) {
+      const pats = e.pi.patsOf(e.word);
+      const n = e.pi.total(pats);
+      return e.pi.docsOf(pats, 0, this.docs, (m) => (out && out.length >= n ? out.subarray(0, m) : new Uint32Array(m)));
+    }
+    return this.postingsOf(e.ti, e.k, out && out.length >= e.ti.df[e.k] ? out : undefined);
   }
 
-  /** How many docs hold the k-th term of the field's dictionary. */
+  /** How many docs hold the k-th term of termsOf. */
   dfAt(field: string, k: number): number {
-    return this.textIndex(field)!.df[k];
+    const e = this.entryAt(field, k);
+    return e.word !== null ? e.pi.total(e.pi.patsOf(e.word)) : e.ti.df[e.k];
   }
 
-  /** The encoded positions of the k-th term (every doc's entry, in doc order), or null when it has none. */
+  /** The encoded positions of the k-th term of termsOf (every doc's entry, in doc order), or null when it has none. */
   positionBytesAt(field: string, k: number): Uint8Array | null {
-    const ti = this.textIndex(field)!;
+    const e = this.entryAt(field, k);
+    if (e.word !== null) return e.pi.encodedPositions(e.word, this.postingsAt(field, k));
+    k = e.k;
+    const ti = e.ti;
     const from = ti.posOffsets[k];
     const to = ti.posOffsets[k + 1];
     return from === to ? null : ti.positions.subarray(from, to);
   }
 
-  /** Positions of the k-th term (per doc of its postings), or null when the segment stores none for it. */
+  /** Positions of the k-th term of termsOf (per doc of its postings), or null when the segment stores none for it. */
   positionsAt(field: string, k: number, docCount: number): { start: Uint32Array; pos: Uint32Array } | null {
-    return this.positionsOf(this.textIndex(field)!, k, docCount);
+    const e = this.entryAt(field, k);
+    if (e.word === null) return this.positionsOf(e.ti.positions, e.ti.posOffsets[e.k], e.ti.posOffsets[e.k + 1], docCount);
+    const bytes = this.positionBytesAt(field, k)!;
+    return this.positionsOf(bytes, 0, bytes.length, docCount);
   }
 
   /** ORs into `into` the docs in [lo, hi) of every token of the field that starts with `prefix`; returns how many terms. */
@@ -456,13 +610,17 @@ export class SegmentReader {
     const k = ti.terms.lowerBound(prefix);
     let end = k;
     let words = 0;
+    // A patterned field's words with the prefix are in its patterns; its dictionary holds the tokens with digits.
+    const pi = this.footer.fields[field]?.text?.patterns ? this.patternsOf(field) : null;
+    const wp = pi ? pi.patsWithPrefix(prefix) : null;
+    if (wp) words = wp.words;
     while (end < ti.terms.size && ti.terms.startsWith(end, prefix)) {
       // Bigram terms (`conn refused`) share the prefix but are not words of the field.
-      if (!ti.terms.isBigram(end++) && ++words > MAX_PREFIX_TERMS) {
-        throw new StrataError('invalid_query', `"${prefix.slice(0, 100)}*" matches more than ${MAX_PREFIX_TERMS} different words in field ${field.slice(0, 100)}: make the prefix longer`, { reason: 'too_many_terms' });
-      }
+      if (!ti.terms.isBigram(end++) && ++words > MAX_PREFIX_TERMS) throw tooManyTerms(field, prefix);
     }
+    if (words > MAX_PREFIX_TERMS) throw tooManyTerms(field, prefix);
     for (let t = k; t < end; t++) if (!ti.terms.isBigram(t)) into.setAll(this.docsInRange(ti, t, lo, hi));
+    if (pi && wp) pi.setInto(wp.pats, into, lo, hi);
     return words;
   }
 
@@ -603,8 +761,21 @@ export class SegmentReader {
   }
 }
 
+/** A token's docs in a range, and each one's positions: `positions(i, out)` is called with increasing i. */
+export interface PositionSource {
+  readonly docs: Uint32Array;
+  positions(i: number, out: { buf: Uint32Array; n: number }): void;
+}
+
+/** Query scratch memory (query/scratch.ts), for docs a query reads while it evaluates a segment. */
+const lend = (n: number): Uint32Array => scratch.u32(n);
+
+function tooManyTerms(field: string, prefix: string): StrataError {
+  return new StrataError('invalid_query', `"${prefix.slice(0, 100)}*" matches more than ${MAX_PREFIX_TERMS} different words in field ${field.slice(0, 100)}: make the prefix longer`, { reason: 'too_many_terms' });
+}
+
 /** See SegmentReader.positionCursor. */
-export class PositionCursor {
+export class PositionCursor implements PositionSource {
   private at = -1;
   private p: number;
   constructor(

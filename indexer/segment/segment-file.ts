@@ -237,6 +237,32 @@ export class TermsWriter {
   }
 }
 
+/**
+ * A field's patterns (patterns.ts): per keyword ordinal when the field has a keyword column (`kwOrds`, as written),
+ * since docs with the same value have the same pattern; per doc otherwise.
+ */
+export function writePatterns(out: FileOut, values: string[], ords: ArrayLike<number>, kwOrds: ArrayLike<number> | null, n: number): NonNullable<NonNullable<FieldMeta['text']>['patterns']> {
+  const ref = out.writeCompressed(Buffer.from(JSON.stringify(values), 'utf8'));
+  if (kwOrds !== null) {
+    let max = 0;
+    for (let i = 0; i < n; i++) if (kwOrds[i] > max) max = kwOrds[i];
+    // A value's pattern is a function of the value; checked rather than assumed, since a mismatch would be silent.
+    const seen = new Int32Array(max + 1).fill(-1);
+    seen[0] = 0;
+    let consistent = true;
+    for (let i = 0; i < n && consistent; i++) {
+      const k = kwOrds[i];
+      if (seen[k] < 0) seen[k] = ords[i];
+      consistent = seen[k] === ords[i];
+    }
+    if (consistent) return { values: ref, byKeyword: out.writeCompressed(asBytes(Uint16Array.from(seen, (p) => Math.max(0, p)))) };
+  }
+  const width: 1 | 2 = values.length < 256 ? 1 : 2;
+  const arr = width === 1 ? new Uint8Array(n) : new Uint16Array(n);
+  for (let i = 0; i < n; i++) arr[i] = ords[i];
+  return { values: ref, ords: out.writeCompressed(asBytes(arr)), width };
+}
+
 /** A keyword column: values sorted, ordinals 1-based in that order (0: none). */
 export function writeKeyword(out: FileOut, sortedValues: string[], ords: ArrayLike<number>, n: number): NonNullable<FieldMeta['keyword']> {
   const width: 1 | 2 | 4 = sortedValues.length < 256 ? 1 : sortedValues.length < 65536 ? 2 : 4;

@@ -3,6 +3,7 @@ import { type Fields, recordId } from '../../lib/record.ts';
 import { IdIndexBuilder, writeIdIndex } from './id-section.ts';
 import { TermTable } from './term-table.ts';
 import { addBigrams } from './bigrams.ts';
+import { buildPatterns, isWord } from './patterns.ts';
 import { sortTermIds } from './sort-terms.ts';
 import {
   BLOCK_DOCS,
@@ -12,7 +13,7 @@ import {
   type SegmentFooter,
   ZSTD_LEVEL_SEAL,
 } from './layout.ts';
-import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writeSegmentFile, writeTsSeq } from './segment-file.ts';
+import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
 /** Records to seal, already sorted by (ts, seq). `json[i]` is the stored text of the doc's fields. */
 export interface SegmentSource {
@@ -29,8 +30,13 @@ class FieldBuilder {
   keyword: Map<string, number> | null = new Map();
   keywordOrds: Uint32Array;
   presence: Uint32Array;
+  /** Doc d's tokens are the term table's pairs [from[d], to[d]) (empty when the doc has no string here). */
+  from: Uint32Array;
+  to: Uint32Array;
   constructor(readonly n: number, expectedPairs: number) {
     this.keywordOrds = new Uint32Array(n);
+    this.from = new Uint32Array(n);
+    this.to = new Uint32Array(n);
     this.presence = new Uint32Array((n + 31) >>> 5);
     this.terms = new TermTable(expectedPairs);
   }
@@ -39,14 +45,16 @@ class FieldBuilder {
 /**
  * Builds a segment from records (a seal) and writes it to `path` (see segment-file.ts for the crash-safe write).
  * Runs in a pool worker: it allocates freely per segment, never per token. `bigrams` (default true) adds the
- * bigram terms of common tokens (bigrams.ts). `idHash` is a seam for tests that force hash collisions; segments on
- * disk always use `hashId`.
+ * bigram terms of common tokens (bigrams.ts) to fields that are not indexed through patterns. `patterns` (default
+ * true) indexes a field's words through its patterns when they fit (patterns.ts); false never does (for tests of
+ * segments without them). `idHash` is a seam for tests that force hash collisions; segments on disk always use
+ * `hashId`.
  */
-export function writeSegment(path: string, src: SegmentSource, opts: { bigrams?: boolean; idHash?: IdHasher } = {}): SegmentFooter {
-  return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) => buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true));
+export function writeSegment(path: string, src: SegmentSource, opts: { bigrams?: boolean; patterns?: boolean; idHash?: IdHasher } = {}): SegmentFooter {
+  return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) => buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true));
 }
 
-function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean): SegmentFooter {
+function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean, patterns: boolean): SegmentFooter {
   const n = src.ts.length;
   const stored = writeBlocks(out, n, (i, w) => w.text(src.json[i]));
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
@@ -84,7 +92,9 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
         }
         if (ord !== undefined) fb.keywordOrds[doc] = ord;
       }
+      fb.from[doc] = fb.terms.pairs;
       fb.terms.addText(s.toLowerCase(), doc);
+      fb.to[doc] = fb.terms.pairs;
     }
   }
 
@@ -92,20 +102,31 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
   for (const [name, fb] of [...builders].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const meta: FieldMeta = { presence: out.writeCompressed(asBytes(fb.presence)), strings: fb.strings };
     if (fb.numbers !== null) meta.number = out.writeCompressed(asBytes(fb.numbers));
-    if (fb.terms.size > 0) {
-      const { common, firstBigram } = bigrams ? addBigrams(fb.terms, n) : { common: [], firstBigram: fb.terms.size };
-      meta.text = writeTerms(out, fb.terms, firstBigram);
-      if (common.length > 0) meta.text.common = common;
-    }
+    // Keyword ordinals first: a field's patterns are stored per keyword value when it has a keyword column.
+    let kwOrds: Uint32Array | null = null;
     if (fb.keyword !== null && fb.keyword.size > 0) {
       const values = [...fb.keyword.keys()];
       // Ordinals re-numbered in sorted value order, so results list values in a stable order.
       const order = values.map((_, i) => i).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
       const remap = new Uint32Array(values.length + 1);
       order.forEach((old, k) => (remap[old + 1] = k + 1));
-      const ords = new Uint32Array(n);
-      for (let i = 0; i < n; i++) ords[i] = remap[fb.keywordOrds[i]];
-      meta.keyword = writeKeyword(out, order.map((i) => values[i]), ords, n);
+      kwOrds = new Uint32Array(n);
+      for (let i = 0; i < n; i++) kwOrds[i] = remap[fb.keywordOrds[i]];
+      meta.keyword = writeKeyword(out, order.map((i) => values[i]), kwOrds, n);
+    }
+    if (fb.terms.size > 0) {
+      const pats = patterns ? buildPatterns(fb.terms, fb.from, fb.to, n) : null;
+      if (pats) {
+        // Words live in the patterns: only tokens with digits keep postings, and no bigram is needed.
+        const perDoc = new Uint8Array(fb.terms.size);
+        for (let t = 0; t < perDoc.length; t++) perDoc[t] = isWord(fb.terms.terms[t]) ? 0 : 1;
+        meta.text = writeTerms(out, fb.terms, fb.terms.size, perDoc);
+        meta.text.patterns = writePatterns(out, pats.values, pats.ords, kwOrds, n);
+      } else {
+        const { common, firstBigram } = bigrams ? addBigrams(fb.terms, n) : { common: [], firstBigram: fb.terms.size };
+        meta.text = writeTerms(out, fb.terms, firstBigram, null);
+        if (common.length > 0) meta.text.common = common;
+      }
     }
     fields[name] = meta;
   }
@@ -115,8 +136,8 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
   return footer;
 }
 
-/** Terms from `firstBigram` on are bigram terms: postings without positions. */
-function writeTerms(out: FileOut, tt: TermTable, firstBigram: number): NonNullable<FieldMeta['text']> {
+/** Terms from `firstBigram` on are bigram terms: postings without positions. With `keep`, only terms t with keep[t] === 1. */
+function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, keep: Uint8Array | null): NonNullable<FieldMeta['text']> {
   const terms = tt.terms;
   const nTerms = terms.length;
   // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added.
@@ -139,6 +160,7 @@ function writeTerms(out: FileOut, tt: TermTable, firstBigram: number): NonNullab
 
   const w = new TermsWriter(tt.pairs, nTerms);
   for (const t of sortTermIds(terms)) {
+    if (keep !== null && keep[t] === 0) continue;
     const term = terms[t];
     const lo = counts[t];
     const hi = counts[t + 1];

@@ -239,7 +239,9 @@ describe('engine vs brute-force oracle: search', () => {
           const engine = await openEngine(dir);
           // Phrases of common words come from bigram terms when the index has them, from positions otherwise.
           const bigrams = run.seed % 2 === 0;
-          await engine.indices.create('logs', { shards: run.shards, phrase_bigrams: bigrams });
+          // Words come from patterns when the index has them and a segment's fit (segment/patterns.ts).
+          const patterns = (run.seed >>> 1) % 2 === 0;
+          await engine.indices.create('logs', { shards: run.shards, phrase_bigrams: bigrams, word_patterns: patterns });
           const docs = makeDocs(rng, run.count, run.seconds, ['logs']);
           await ingest(engine, docs, rng);
           learnPlacement(engine, docs);
@@ -267,7 +269,10 @@ describe('engine vs brute-force oracle: search', () => {
           }
           learnPlacement(engine, all);
           checkQueries(engine, all, rng, 'merged', ['logs'], 14);
-          assert.equal(hasBigrams(engine, 'logs'), bigrams, `phrase_bigrams: ${bigrams}`);
+          const segments = engine.indices.get('logs')!.shards.flatMap((s) => s.view().segments.filter((g) => g.field('message')?.text));
+          const patterned = segments.filter((g) => g.patternsOf('message') !== null).length;
+          if (!patterns) assert.equal(patterned, 0, 'word_patterns: false');
+          assert.equal(hasBigrams(engine, 'logs'), bigrams && patterned < segments.length, `phrase_bigrams: ${bigrams}, ${patterned} of ${segments.length} segments with patterns`);
         }),
       ),
       fcOpts(1),

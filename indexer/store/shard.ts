@@ -31,6 +31,11 @@ export interface ShardOptions {
   maxLogFileBytes: number;
   /** Index pairs of common tokens as bigram terms (segment/bigrams.ts); false drops them in merges too. */
   bigrams?: boolean;
+  /**
+   * Index each field's words through its patterns when they fit (segment/patterns.ts). Seals decide; a merge keeps
+   * patterns only when all its inputs have them, so false also keeps merged segments without.
+   */
+  patterns?: boolean;
   merge: MergePolicy;
   retention: Retention;
   fs?: FileSystem;
@@ -285,7 +290,7 @@ export class Shard {
     for (const b of batches) for (let i = 0; i < b.ts.length; i++) seqs[k++] = b.baseOffset + i;
     const name = this.newSegmentName();
     const path = join(this.segDir, name);
-    const built = this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs, this.opts.bigrams ?? true);
+    const built = this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs, this.opts.bigrams ?? true, this.opts.patterns ?? true);
     // It may fail while earlier seals are still building, before anything awaits it: not an unhandled rejection.
     built.catch(() => {});
     const done = this.sealCommits.then(async () => {

@@ -58,6 +58,7 @@ export class LocalIndices {
           sealConcurrency: c.buildThreads,
           maxLogFileBytes: c.maxLogFileBytes,
           bigrams: settings.phrase_bigrams,
+          patterns: settings.word_patterns,
           merge: { minSegments: c.mergeMinSegments, maxMergedDocs: c.maxMergedDocs },
           retention: { maxAgeMs: durationMs(settings.retention), maxBytes: settings.max_shard_bytes },
           warn: this.warn,

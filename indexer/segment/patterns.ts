@@ -1,0 +1,496 @@
+/**
+ * Patterns of a text field (format.md, "patterns"). A doc's pattern is its value's token sequence with every token
+ * that holds an ASCII digit replaced by a slot: `received block blk_1 of size 67108864` has the pattern
+ * `received block ∎ of size ∎`. Log lines are printed by a few thousand statements, so a segment holds few patterns
+ * (about 3,000 in 200k bench lines) while its docs number hundreds of thousands. A token without a digit (a *word*)
+ * is indexed once per pattern it is in, with its positions there; each doc stores only its pattern's id. Tokens with
+ * digits (ids, counters, addresses) are indexed per doc as before. On the bench corpus the words' postings,
+ * positions and bigram terms were 0.2× raw of a 0.6× whole (see DESIGN.md); patterns replace them with a two-byte
+ * column, and a phrase of words is answered by looking at patterns alone.
+ */
+import type { Bitset } from '../query/bitset.ts';
+import type { TermTable } from './term-table.ts';
+
+/** How a digit token is spelled inside a stored pattern: no token can hold it. */
+export const SLOT = '\u0001';
+/** Pattern ordinals fit in two bytes per doc. */
+export const MAX_PATTERNS = 65535;
+
+/** Whether the token is a word (indexed through patterns) rather than a token indexed per doc. */
+export function isWord(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a field with `count` patterns over `docs` docs is indexed through them. A pattern costs its words once;
+ * a doc's words cost a posting and a position each; with fewer than four docs per pattern (free text) the patterns
+ * would save little and cost a scan per query, so such a field keeps per-doc postings for every token.
+ */
+export function patternsFit(count: number, docs: number): boolean {
+  return count <= MAX_PATTERNS && (count <= 256 || count * 4 <= docs);
+}
+
+/**
+ * A seal's patterns of one field, from its term table: doc d's tokens are pairs [from[d], to[d]), in position order.
+ * Returns the patterns (ordinal i + 1 is `values[i]`) and each doc's ordinal (0: no word), or null when the field
+ * does not fit (patternsFit). Docs whose tokens are all digit tokens get ordinal 0: no word is in them.
+ */
+export function buildPatterns(tt: TermTable, from: Uint32Array, to: Uint32Array, n: number): { values: string[]; ords: Uint32Array } | null {
+  const terms = tt.terms;
+  const word = new Uint8Array(terms.length);
+  for (let t = 0; t < terms.length; t++) word[t] = isWord(terms[t]) ? 1 : 0;
+  const NONE = 0xffffffff;
+  const ords = new Uint32Array(n);
+  // Patterns as term-id sequences (NONE for a slot) in one pool; equal hashes chain through `next`.
+  let pool = new Uint32Array(1 << 12);
+  const start: number[] = [0];
+  const next: number[] = [];
+  const byHash = new Map<number, number>();
+  const pt = tt.pairTerm;
+  for (let d = 0; d < n; d++) {
+    const a = from[d];
+    const b = to[d];
+    let h = 0x811c9dc5;
+    let words = 0;
+    for (let i = a; i < b; i++) {
+      const t = pt[i];
+      if (word[t] === 1) words++;
+      h = Math.imul(h ^ (word[t] === 1 ? t : NONE), 0x01000193);
+    }
+    if (words === 0) continue;
+    h >>>= 0;
+    const first = byHash.get(h);
+    let p = first ?? -1;
+    while (p >= 0) {
+      const s = start[p];
+      if (start[p + 1] - s === b - a) {
+        let i = 0;
+        while (i < b - a && pool[s + i] === (word[pt[a + i]] === 1 ? pt[a + i] : NONE)) i++;
+        if (i === b - a) break;
+      }
+      p = next[p];
+    }
+    if (p < 0) {
+      p = next.length;
+      if (p >= MAX_PATTERNS) return null;
+      const s = start[p];
+      if (s + (b - a) > pool.length) {
+        const g = new Uint32Array(Math.max(pool.length * 2, s + (b - a)));
+        g.set(pool);
+        pool = g;
+      }
+      for (let i = a; i < b; i++) pool[s + i - a] = word[pt[i]] === 1 ? pt[i] : NONE;
+      start.push(s + (b - a));
+      next.push(first ?? -1);
+      byHash.set(h, p);
+    }
+    ords[d] = p + 1;
+  }
+  if (!patternsFit(next.length, n)) return null;
+  const values = new Array<string>(next.length);
+  const toks: string[] = [];
+  for (let p = 0; p < next.length; p++) {
+    toks.length = 0;
+    for (let i = start[p]; i < start[p + 1]; i++) toks.push(pool[i] === NONE ? SLOT : terms[pool[i]]);
+    values[p] = toks.join(' ');
+  }
+  return { values, ords };
+}
+
+/** A word's patterns (ascending ordinals) and its positions in each: pattern i's are pos[posStart[i] .. posStart[i + 1]). */
+interface WordEntry {
+  pats: Uint32Array;
+  posStart: Uint32Array;
+  pos: Uint32Array;
+}
+
+const EMPTY = new Uint32Array(0);
+/**
+ * Sets whose docs are under a third of the range read per-pattern doc lists; denser ones scan the column. Measured on
+ * a 4M-doc segment, `conn*` (109 patterns, 267k docs): 14.8 ms scanning, 2.9 ms from the lists; a scan costs about
+ * 3.7 ns a doc, the lists about 10 ns a matching doc.
+ */
+const LISTS_BELOW = 3;
+/** Sparse sets of at most this many patterns are walked in order by merging their lists (see eachDesc). */
+const MERGE_WAYS = 32;
+
+/**
+ * A sealed segment's patterns of one field, as loaded: each doc's ordinal (the stored column) and, built at load,
+ * the words with their patterns and positions, and each pattern's doc count. Sets of patterns (ascending ordinals)
+ * are what words, prefixes and phrases resolve to; their docs come from scanning the column, or, when they are few,
+ * from per-pattern doc lists built on first need.
+ */
+export class PatternIndex {
+  /** Per ordinal (0: none), its tokens; SLOT stands for a digit token. */
+  private tokens: string[][];
+  private words = new Map<string, WordEntry>();
+  /** The words in dictionary (JavaScript string) order, for prefixes. */
+  readonly sortedWords: string[];
+  /** Docs per ordinal. */
+  readonly docCount: Uint32Array;
+  /** Per-pattern doc lists (ordinal p's docs are csrDocs[csrStart[p] .. csrStart[p + 1])), once needed. */
+  private csrStart: Uint32Array | null = null;
+  private csrDocs: Uint32Array | null = null;
+  /** Marks of the ordinals in the set being scanned for; cleared after every scan. */
+  private mark: Uint8Array;
+
+  /** Each doc's ordinal: always two bytes here (at most MAX_PATTERNS), so that the loops over it see one array type. */
+  readonly ords: Uint16Array;
+  /** Where docsOf gathers the docs of several patterns' lists, in doc order; all zero between calls. */
+  private gather: Uint32Array | null = null;
+
+  constructor(readonly values: readonly string[], ords: Uint8Array | Uint16Array) {
+    this.ords = ords instanceof Uint16Array ? ords : Uint16Array.from(ords);
+    const m = values.length + 1;
+    this.tokens = new Array<string[]>(m);
+    this.tokens[0] = [];
+    const lists = new Map<string, number[]>();
+    for (let p = 1; p < m; p++) {
+      const toks = values[p - 1].split(' ');
+      this.tokens[p] = toks;
+      for (let j = 0; j < toks.length; j++) {
+        if (toks[j] === SLOT) continue;
+        let l = lists.get(toks[j]);
+        if (l === undefined) lists.set(toks[j], (l = []));
+        l.push(p, j);
+      }
+    }
+    for (const [w, l] of lists) {
+      // Pairs (pattern, position) in pattern order, then position order within one.
+      let np = 0;
+      for (let i = 0; i < l.length; i += 2) if (i === 0 || l[i] !== l[i - 2]) np++;
+      const pats = new Uint32Array(np);
+      const posStart = new Uint32Array(np + 1);
+      const pos = new Uint32Array(l.length / 2);
+      let k = -1;
+      for (let i = 0; i < l.length; i += 2) {
+        if (i === 0 || l[i] !== l[i - 2]) {
+          pats[++k] = l[i];
+          posStart[k] = i / 2;
+        }
+        pos[i / 2] = l[i + 1];
+      }
+      posStart[np] = pos.length;
+      this.words.set(w, { pats, posStart, pos });
+    }
+    this.sortedWords = [...lists.keys()].sort();
+    this.docCount = new Uint32Array(m);
+    for (let d = 0; d < this.ords.length; d++) this.docCount[this.ords[d]]++;
+    this.mark = new Uint8Array(m);
+  }
+
+  get docs(): number {
+    return this.ords.length;
+  }
+
+  /** The patterns holding the word (empty when none does). */
+  patsOf(word: string): Uint32Array {
+    return this.words.get(word)?.pats ?? EMPTY;
+  }
+
+  /** The patterns holding a word that starts with `prefix`, and how many words that is. */
+  patsWithPrefix(prefix: string): { pats: Uint32Array; words: number } {
+    const ws = this.sortedWords;
+    let a = 0;
+    let z = ws.length;
+    while (a < z) {
+      const mid = (a + z) >>> 1;
+      if (ws[mid] < prefix) a = mid + 1;
+      else z = mid;
+    }
+    let words = 0;
+    for (let i = a; i < ws.length && ws[i].startsWith(prefix); i++) {
+      words++;
+      for (const p of this.words.get(ws[i])!.pats) this.mark[p] = 1;
+    }
+    return { pats: this.takeMarked(), words };
+  }
+
+  /** The patterns where the words follow one another (position p, p + 1, …): a phrase of words, whole. */
+  phrasePats(tokens: readonly string[]): Uint32Array {
+    const first = this.words.get(tokens[0]);
+    if (!first) return EMPTY;
+    for (let j = 1; j < tokens.length; j++) if (!this.words.has(tokens[j])) return EMPTY;
+    const out: number[] = [];
+    for (let i = 0; i < first.pats.length; i++) {
+      const toks = this.tokens[first.pats[i]];
+      for (let m = first.posStart[i]; m < first.posStart[i + 1]; m++) {
+        const p0 = first.pos[m];
+        let j = 1;
+        while (j < tokens.length && toks[p0 + j] === tokens[j]) j++;
+        if (j === tokens.length) {
+          out.push(first.pats[i]);
+          break;
+        }
+      }
+    }
+    return Uint32Array.from(out);
+  }
+
+  /** Positions of the word in pattern `p` (which holds it), into `out`. */
+  positionsIn(word: string, p: number, out: { buf: Uint32Array; n: number }): void {
+    const e = this.words.get(word)!;
+    let a = 0;
+    let z = e.pats.length - 1;
+    while (a < z) {
+      const mid = (a + z) >>> 1;
+      if (e.pats[mid] < p) a = mid + 1;
+      else z = mid;
+    }
+    const s = e.posStart[a];
+    const c = e.posStart[a + 1] - s;
+    if (out.buf.length < c) out.buf = new Uint32Array(c * 2);
+    for (let j = 0; j < c; j++) out.buf[j] = e.pos[s + j];
+    out.n = c;
+  }
+
+  /** An upper bound of the docs of the patterns (exact for the whole segment). */
+  total(pats: Uint32Array): number {
+    let t = 0;
+    for (let i = 0; i < pats.length; i++) t += this.docCount[pats[i]];
+    return t;
+  }
+
+  /** Docs in [lo, hi) whose pattern is in `pats`. */
+  count(pats: Uint32Array, lo: number, hi: number): number {
+    if (pats.length === 0) return 0;
+    if (lo <= 0 && hi >= this.docs) return this.total(pats);
+    const [start, docs] = this.csr();
+    let c = 0;
+    for (let i = 0; i < pats.length; i++) {
+      const p = pats[i];
+      c += lowerBound(docs, start[p], start[p + 1], hi) - lowerBound(docs, start[p], start[p + 1], lo);
+    }
+    return c;
+  }
+
+  /** Sets the bits of docs in [lo, hi) whose pattern is in `pats`. */
+  setInto(pats: Uint32Array, out: Bitset, lo: number, hi: number): void {
+    if (pats.length === 0 || hi <= lo) return;
+    if (this.total(pats) * LISTS_BELOW < hi - lo) return this.listsInto(pats, out.words, lo, hi);
+    const mark = this.markAll(pats);
+    const ords = this.ords;
+    const w = out.words;
+    for (let d = lo; d < hi; d++) if (mark[ords[d]] === 1) w[d >>> 5] |= 1 << (d & 31);
+    this.unmark(pats);
+  }
+
+  /** Sets the bits of the patterns' docs in [lo, hi) from their doc lists. */
+  private listsInto(pats: Uint32Array, w: Uint32Array, lo: number, hi: number): void {
+    const [start, docs] = this.csr();
+    for (let i = 0; i < pats.length; i++) {
+      const p = pats[i];
+      const a = lowerBound(docs, start[p], start[p + 1], lo);
+      const z = lowerBound(docs, a, start[p + 1], hi);
+      for (let k = a; k < z; k++) w[docs[k] >>> 5] |= 1 << (docs[k] & 31);
+    }
+  }
+
+  /** Docs in [lo, hi) whose pattern is in `pats`, ascending, written into `alloc(bound)`. */
+  docsOf(pats: Uint32Array, lo: number, hi: number, alloc: (n: number) => Uint32Array): Uint32Array {
+    if (pats.length === 0 || hi <= lo) return alloc(0);
+    if (this.total(pats) * LISTS_BELOW < hi - lo) {
+      const [start, docs] = this.csr();
+      const out = alloc(Math.min(this.total(pats), hi - lo));
+      if (pats.length === 1) {
+        const a = lowerBound(docs, start[pats[0]], start[pats[0] + 1], lo);
+        const z = lowerBound(docs, a, start[pats[0] + 1], hi);
+        out.set(docs.subarray(a, z));
+        return out.subarray(0, z - a);
+      }
+      // Several lists: their bits set in a bitset of the segment, read back in order (and cleared as read).
+      const w = (this.gather ??= new Uint32Array((this.docs + 31) >>> 5));
+      this.listsInto(pats, w, lo, hi);
+      let n = 0;
+      for (let i = lo >>> 5, end = (hi + 31) >>> 5; i < end; i++) {
+        let x = w[i];
+        if (x === 0) continue;
+        w[i] = 0;
+        while (x !== 0) {
+          const b = 31 - Math.clz32(x & -x);
+          out[n++] = (i << 5) | b;
+          x &= x - 1;
+        }
+      }
+      return out.subarray(0, n);
+    }
+    const out = alloc(Math.min(this.total(pats), hi - lo));
+    const mark = this.markAll(pats);
+    const ords = this.ords;
+    let n = 0;
+    for (let d = lo; d < hi; d++) if (mark[ords[d]] === 1) out[n++] = d;
+    this.unmark(pats);
+    return out.subarray(0, n);
+  }
+
+  /**
+   * Calls fn with docs below `hi` whose pattern is in `pats`, highest first, while it returns true. The latest hits
+   * are what this is for, so it reads no more than it must: dense sets scan the column down from `hi`; sparse ones
+   * merge their patterns' doc lists from the top, or, past MERGE_WAYS patterns, collect and sort them.
+   */
+  eachDesc(pats: Uint32Array, hi: number, fn: (doc: number) => boolean, alloc: (n: number) => Uint32Array): void {
+    if (pats.length === 0) return;
+    if (this.sparse(pats, 0, hi)) {
+      if (pats.length <= MERGE_WAYS) return this.mergeDesc(pats, hi, fn);
+      const docs = this.docsOf(pats, 0, hi, alloc);
+      for (let i = docs.length - 1; i >= 0; i--) if (!fn(docs[i])) return;
+      return;
+    }
+    const mark = this.markAll(pats);
+    const ords = this.ords;
+    try {
+      for (let d = hi - 1; d >= 0; d--) if (mark[ords[d]] === 1 && !fn(d)) return;
+    } finally {
+      this.unmark(pats);
+    }
+  }
+
+  /** Calls fn with docs from `lo` up whose pattern is in `pats`, lowest first, while it returns true. */
+  eachAsc(pats: Uint32Array, lo: number, fn: (doc: number) => boolean, alloc: (n: number) => Uint32Array): void {
+    if (pats.length === 0) return;
+    const n = this.docs;
+    if (this.sparse(pats, lo, n)) {
+      if (pats.length <= MERGE_WAYS) return this.mergeAsc(pats, lo, fn);
+      const docs = this.docsOf(pats, lo, n, alloc);
+      for (let i = 0; i < docs.length; i++) if (!fn(docs[i])) return;
+      return;
+    }
+    const mark = this.markAll(pats);
+    const ords = this.ords;
+    try {
+      for (let d = lo; d < n; d++) if (mark[ords[d]] === 1 && !fn(d)) return;
+    } finally {
+      this.unmark(pats);
+    }
+  }
+
+  /** A word's docs and positions, encoded as a term's are in the postings and positions sections (for merges). */
+  encodedPositions(word: string, docs: Uint32Array): Uint8Array {
+    const e = this.words.get(word)!;
+    const bytes: number[] = [];
+    const put = (v: number) => {
+      while (v >= 0x80) {
+        bytes.push((v & 0x7f) | 0x80);
+        v >>>= 7;
+      }
+      bytes.push(v);
+    };
+    let last = -1;
+    let k = 0;
+    for (let i = 0; i < docs.length; i++) {
+      const p = this.ords[docs[i]];
+      if (p !== last) {
+        k = lowerBound(e.pats, 0, e.pats.length, p);
+        last = p;
+      }
+      const s = e.posStart[k];
+      const c = e.posStart[k + 1] - s;
+      put(c);
+      let prev = 0;
+      for (let j = 0; j < c; j++) {
+        put(e.pos[s + j] - prev);
+        prev = e.pos[s + j];
+      }
+    }
+    return Uint8Array.from(bytes);
+  }
+
+  /** The docs below `hi` of a few patterns' lists, highest first: one step per doc over every list's top. */
+  private mergeDesc(pats: Uint32Array, hi: number, fn: (doc: number) => boolean): void {
+    const [start, docs] = this.csr();
+    const m = pats.length;
+    // at[i]: the next doc of pattern i's list to give (its index in csrDocs), below start[pats[i]] once done.
+    const at = new Int32Array(m);
+    for (let i = 0; i < m; i++) at[i] = lowerBound(docs, start[pats[i]], start[pats[i] + 1], hi) - 1;
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < m; i++) if (at[i] >= start[pats[i]] && (best < 0 || docs[at[i]] > docs[at[best]])) best = i;
+      if (best < 0 || !fn(docs[at[best]--])) return;
+    }
+  }
+
+  /** The docs from `lo` up of a few patterns' lists, lowest first. */
+  private mergeAsc(pats: Uint32Array, lo: number, fn: (doc: number) => boolean): void {
+    const [start, docs] = this.csr();
+    const m = pats.length;
+    const at = new Int32Array(m);
+    for (let i = 0; i < m; i++) at[i] = lowerBound(docs, start[pats[i]], start[pats[i] + 1], lo);
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < m; i++) if (at[i] < start[pats[i] + 1] && (best < 0 || docs[at[i]] < docs[at[best]])) best = i;
+      if (best < 0 || !fn(docs[at[best]++])) return;
+    }
+  }
+
+  /** Whether the set's docs are few enough in [lo, hi) that per-pattern lists beat scanning the column. */
+  private sparse(pats: Uint32Array, lo: number, hi: number): boolean {
+    return this.total(pats) * 16 < hi - lo;
+  }
+
+  private markAll(pats: Uint32Array): Uint8Array {
+    for (let i = 0; i < pats.length; i++) this.mark[pats[i]] = 1;
+    return this.mark;
+  }
+
+  private unmark(pats: Uint32Array): void {
+    for (let i = 0; i < pats.length; i++) this.mark[pats[i]] = 0;
+  }
+
+  /** The marked ordinals, ascending, unmarked again. */
+  private takeMarked(): Uint32Array {
+    let n = 0;
+    for (let p = 1; p < this.mark.length; p++) n += this.mark[p];
+    const out = new Uint32Array(n);
+    let k = 0;
+    for (let p = 1; p < this.mark.length; p++) {
+      if (this.mark[p] === 1) {
+        out[k++] = p;
+        this.mark[p] = 0;
+      }
+    }
+    return out;
+  }
+
+  private csr(): [Uint32Array, Uint32Array] {
+    if (this.csrStart === null || this.csrDocs === null) {
+      const m = this.docCount.length;
+      const start = new Uint32Array(m + 1);
+      for (let p = 0; p < m; p++) start[p + 1] = start[p] + this.docCount[p];
+      const at = start.slice(0, m);
+      const docs = new Uint32Array(this.docs);
+      const ords = this.ords;
+      for (let d = 0; d < ords.length; d++) docs[at[ords[d]]++] = d;
+      this.csrStart = start;
+      this.csrDocs = docs;
+    }
+    return [this.csrStart, this.csrDocs];
+  }
+}
+
+/** First index in a[from, to) whose value is at least v (a is ascending there). */
+function lowerBound(a: Uint32Array, from: number, to: number, v: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A word's docs in a range and its positions in each, for phrases mixing words with digit tokens. */
+export class PatternCursor {
+  constructor(
+    private pi: PatternIndex,
+    private word: string,
+    readonly docs: Uint32Array,
+  ) {}
+  positions(i: number, out: { buf: Uint32Array; n: number }): void {
+    this.pi.positionsIn(this.word, this.pi.ords[this.docs[i]], out);
+  }
+}
