@@ -95,14 +95,16 @@ export class Bitset {
   countRange(lo: number, hi: number): number {
     if (hi <= lo) return 0;
     const a = this.words;
-    let c = 0;
     const loW = lo >>> 5;
     const hiW = (hi - 1) >>> 5;
-    for (let w = loW; w <= hiW; w++) {
-      let x = a[w];
-      if (w === loW && (lo & 31) !== 0) x &= ~((1 << (lo & 31)) - 1);
-      if (w === hiW && (hi & 31) !== 0) x &= (1 << (hi & 31)) - 1;
-      c += popcount(x);
+    const loMask = (lo & 31) === 0 ? -1 : ~((1 << (lo & 31)) - 1);
+    const hiMask = (hi & 31) === 0 ? -1 : (1 << (hi & 31)) - 1;
+    if (loW === hiW) return popcount(a[loW] & loMask & hiMask);
+    // The edge words masked, the ones between counted in a loop without them; match sets are mostly zero words.
+    let c = popcount(a[loW] & loMask) + popcount(a[hiW] & hiMask);
+    for (let w = loW + 1; w < hiW; w++) {
+      const x = a[w];
+      if (x !== 0) c += popcount(x);
     }
     return c;
   }
