@@ -3,7 +3,9 @@ import type { SegmentReader } from '../segment/reader.ts';
 import type { ShardView } from '../store/shard.ts';
 import type { Query } from './ast.ts';
 import type { AggCollector } from './aggs/collector.ts';
+import { Bitset } from './bitset.ts';
 import { evalSegment } from './exec-segment.ts';
+import { type PatternMatch, matchPatterns } from './pattern-eval.ts';
 import { scratch } from './scratch.ts';
 import type { RecordMatcher } from './match-record.ts';
 
@@ -70,6 +72,31 @@ function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number,
   return true;
 }
 
+/**
+ * A query that one field's patterns answer (pattern-eval.ts) needs no bitset: the total is a sum over its patterns'
+ * doc lists, and the newest hits are walked from the field's pattern column. Returns the count.
+ */
+function patternSearch(seg: SegmentReader, plan: ShardSearchPlan, pm: PatternMatch, lo: number, hi: number, hits: ShardCandidate[]): number {
+  const { pi, pats } = pm;
+  const count = pi.count(pats, lo, hi);
+  let want = plan.size;
+  if (want === 0 || count === 0) return count;
+  const { after, order } = plan;
+  const take = (d: number) => {
+    hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
+    return --want > 0;
+  };
+  const lend = (n: number) => scratch.u32(n);
+  if (order === 'desc') {
+    const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
+    if (top > lo) pi.eachDesc(pats, top, (d) => d >= lo && take(d), lend);
+  } else {
+    const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
+    if (bottom < hi) pi.eachAsc(pats, bottom, (d) => d < hi && take(d), lend);
+  }
+  return count;
+}
+
 /** First doc whose (ts, seq) is greater than the key. */
 function upperBoundKey(seg: SegmentReader, ts: number, seq: number): number {
   let lo = 0;
@@ -83,9 +110,13 @@ function upperBoundKey(seg: SegmentReader, ts: number, seq: number): number {
 }
 
 /** A segment's matches through its index: feeds the collectors, adds hits (unless `full`), returns the count. */
-function evalSegmentInto(seg: SegmentReader, plan: ShardSearchPlan, lo: number, hi: number, full: boolean, hits: ShardCandidate[]): number {
+function evalSegmentInto(seg: SegmentReader, plan: ShardSearchPlan, lo: number, hi: number, full: boolean, hits: ShardCandidate[], pm: PatternMatch | null): number {
   const { size, order, after } = plan;
-  const bits = evalSegment(seg, plan.query, lo, hi);
+  let bits: Bitset;
+  if (pm) {
+    bits = Bitset.scratch(seg.docs);
+    pm.pi.setInto(pm.pats, bits, lo, hi);
+  } else bits = evalSegment(seg, plan.query, lo, hi);
   const count = bits.countRange(lo, hi);
   for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
   if (size === 0 || full) return count;
@@ -131,8 +162,13 @@ export function searchShard(view: ShardView, plan: ShardSearchPlan): ShardResult
     const full = size > 0 && hits.length === size && (order === 'desc' ? seg.maxTs < hits[size - 1].ts : seg.minTs > hits[size - 1].ts);
     const segPlan = full ? { ...plan, size: 0 } : plan;
     try {
+      const pm = matchPatterns(seg, plan.query);
+      if (pm && plan.collectors.length === 0) {
+        total += patternSearch(seg, segPlan, pm, lo, hi, hits);
+        continue;
+      }
       if (plan.collectors.length === 0 && singleTermSearch(seg, segPlan, lo, hi, hits, (n) => (total += n))) continue;
-      total += evalSegmentInto(seg, plan, lo, hi, full, hits);
+      total += evalSegmentInto(seg, plan, lo, hi, full, hits, pm);
     } finally {
       // Bitsets and decoded postings of this segment are dead now (hits keep only doc numbers): lend them again.
       scratch.release();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { evalSegment } from '../query/exec-segment.ts';
 import { parseQuery } from '../query/parser.ts';
+import { matchPatterns } from '../query/pattern-eval.ts';
 import { scratch } from '../query/scratch.ts';
 import { Bitset } from '../query/bitset.ts';
 import { mergeSegments } from './merger.ts';
@@ -91,15 +92,27 @@ const docArb = fc.oneof(
 const QUERIES = [
   ...VOCAB.map((t) => `message:${JSON.stringify(t)}`),
   'alpha', 'rare', 'conn*', 'con*', 'message:c*', 'bl*', 'i*', '"alpha beta"', '"beta alpha gamma"', '"error failed"', '"conn 42"', '"id7 alpha"',
-  '"alpha 0 beta"', '"connection blk_3"', 'alpha.bet*', 'rare-con*', 'x_y.i*', 'alpha AND NOT beta', 'error OR 42', 'level:error', '"x_y alpha"',
+  '"alpha 0 beta"', '"connection blk_3"', 'alpha.bet*', 'rare-con*', 'x_y.i*', 'alpha beta -gamma', '(rare OR ünï) NOT message:"alpha beta"', 'NOT conn', 'alp* AND NOT id7', 'alpha AND NOT beta', 'error OR 42', 'level:error', '"x_y alpha"',
 ];
 
-function sameAnswers(a: SegmentReader, b: SegmentReader, ranges: readonly [number, number][]): void {
+/** Compares `a` (with patterns) against `b` (the same docs without); returns how many queries `a` answered per pattern. */
+function sameAnswers(a: SegmentReader, b: SegmentReader, ranges: readonly [number, number][]): number {
+  let perPattern = 0;
   for (const [lo, hi] of ranges) {
     for (const q of QUERIES) {
       const x = evalSegment(a, parseQuery(q), lo, hi).clipTo(lo, hi);
       const y = evalSegment(b, parseQuery(q), lo, hi).clipTo(lo, hi);
       assert.deepEqual(x.words, y.words, `${q} in [${lo}, ${hi})`);
+      // A query answered per pattern (the shard search's shortcut) selects the same docs, and counts them alike.
+      const pm = matchPatterns(a, parseQuery(q));
+      if (pm) {
+        perPattern++;
+        const z = new Bitset(a.docs);
+        pm.pi.setInto(pm.pats, z, lo, hi);
+        assert.deepEqual(z.words, y.words, `${q} per pattern in [${lo}, ${hi})`);
+        assert.equal(pm.pi.count(pm.pats, lo, hi), y.countRange(lo, hi), `${q}: count per pattern`);
+      }
+      assert.equal(matchPatterns(b, parseQuery(q)), null, 'no patterns, no shortcut');
       scratch.release();
     }
     for (const t of VOCAB.map((v) => v.toLowerCase())) {
@@ -122,6 +135,7 @@ function sameAnswers(a: SegmentReader, b: SegmentReader, ranges: readonly [numbe
       scratch.release();
     }
   }
+  return perPattern;
 }
 
 /** Every token's docs and encoded positions, as termsOf spells them out (bigram terms left aside). */
@@ -154,7 +168,9 @@ test('a segment with patterns answers every read and query as one without them (
           assert.equal(q.patternsOf('message'), null);
           const n = docs.length;
           const mid = cut % n;
-          sameAnswers(p, q, [[0, n], [mid, n], [0, mid + 1], [mid >> 1, mid + 1]]);
+          const perPattern = sameAnswers(p, q, [[0, n], [mid, n], [0, mid + 1], [mid >> 1, mid + 1]]);
+          // `alpha` is only ever in the message, so where it occurs the query `alpha` is answered per pattern.
+          if (p.patternsOf('message') && p.termDf('message', 'alpha') > 0) assert.ok(perPattern > 0, 'some queries are answered per pattern');
           for (const f of ['message', 'level']) sameTerms(p, q, f);
         } finally {
           p.close();
@@ -212,7 +228,8 @@ test('merges keep patterns when every input has them and their union fits, and s
             assert.deepEqual(new Set(m.patternsOf('message')!.values), union, `${name}: the union of the inputs' patterns`);
           }
           sameTerms(m, built, 'message');
-          sameAnswers(m, built, [[0, m.docs], [1500, 4700], [3000, 3100]]);
+          const perPattern = sameAnswers(m, built, [[0, m.docs], [1500, 4700], [3000, 3100]]);
+          assert.equal(perPattern > 0, patterned, `${name}: queries answered per pattern`);
         } finally {
           m.close();
         }

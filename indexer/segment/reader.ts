@@ -77,6 +77,7 @@ export class SegmentReader {
   /** Per patterned field, its dictionary with the words merged in (termsOf), and where each entry comes from. */
   private virtual = new Map<string, { terms: string[]; from: Int32Array }>();
   private common = new Map<string, Set<string>>();
+  private textFields: string[] | undefined;
   private numbers = new Map<string, Float64Array>();
   private keywords = new Map<string, KeywordColumn>();
   private presence = new Map<string, Bitset>();
@@ -146,8 +147,9 @@ export class SegmentReader {
   field(name: string): FieldMeta | undefined {
     return this.footer.fields[name];
   }
-  textFieldNames(): string[] {
-    return Object.keys(this.footer.fields).filter((f) => this.footer.fields[f].text !== undefined);
+  /** The fields with an inverted index (the footer never changes, so the list is built once). */
+  textFieldNames(): readonly string[] {
+    return (this.textFields ??= Object.keys(this.footer.fields).filter((f) => this.footer.fields[f].text !== undefined));
   }
 
   private section(ref: SectionRef): Uint8Array {
@@ -301,6 +303,24 @@ export class SegmentReader {
     const docs = this.termDocs(field, token, lo, hi);
     if (docs) out.setAll(docs);
     return docs !== null;
+  }
+
+  /**
+   * The patterns whose docs are exactly those matching a text clause (a word, a phrase of words, or a one-token
+   * prefix) in the field; null when patterns alone cannot say (no patterns, a token with a digit, a phrase ending
+   * in a prefix, or a prefix that also reaches tokens with digits in the dictionary).
+   */
+  patternSet(field: string, tokens: readonly string[], prefix: boolean): Uint32Array | null {
+    if (!this.footer.fields[field]?.text?.patterns || !tokens.every(isWord)) return null;
+    const pi = this.patternsOf(field)!;
+    if (!prefix) return tokens.length === 1 ? pi.patsOf(tokens[0]) : pi.phrasePats(tokens);
+    if (tokens.length !== 1) return null;
+    const ti = this.textIndex(field)!;
+    const k = ti.terms.lowerBound(tokens[0]);
+    if (k < ti.terms.size && ti.terms.startsWith(k, tokens[0])) return null;
+    const wp = pi.patsWithPrefix(tokens[0]);
+    if (wp.words > MAX_PREFIX_TERMS) throw tooManyTerms(field, tokens[0]);
+    return wp.pats;
   }
 
   /**
