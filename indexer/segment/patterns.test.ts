@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -10,8 +10,7 @@ import { matchPatterns } from '../query/pattern-eval.ts';
 import { scratch } from '../query/scratch.ts';
 import { Bitset } from '../query/bitset.ts';
 import { mergeSegments } from './merger.ts';
-import { crc32c } from '../log/crc.ts';
-import type { SegmentFooter } from './layout.ts';
+import { readSegmentFile, withFooter } from './testing.ts';
 import { SLOT, isWord } from './patterns.ts';
 import { SegmentReader } from './reader.ts';
 import { writeSegment } from './writer.ts';
@@ -267,19 +266,10 @@ test('a merge whose union of patterns does not fit indexes the field per doc', (
 
 /** Marks a segment written without patterns as version 2, whose layout it then has exactly. */
 function asVersion2(path: string): void {
-  const file = readFileSync(path);
-  const flen = file.readUInt32LE(file.length - 16);
-  const footer = JSON.parse(file.toString('utf8', file.length - 16 - flen, file.length - 16)) as SegmentFooter;
+  const { body, footer } = readSegmentFile(path);
   for (const f of Object.values(footer.fields)) assert.equal(f.text?.patterns, undefined);
   footer.version = 2;
-  const fj = Buffer.from(JSON.stringify(footer));
-  const tail = Buffer.alloc(16);
-  tail.writeUInt32LE(fj.length, 0);
-  tail.writeUInt32LE(crc32c(fj), 4);
-  tail.write('STRSEGND', 8, 'latin1');
-  const out = Buffer.concat([file.subarray(0, file.length - 16 - flen), fj, tail]);
-  out[7] = 2;
-  writeFileSync(path, out);
+  writeFileSync(path, withFooter([body], footer));
 }
 
 test('version-2 segments (written before patterns) read as before and merge with segments that have them', () => {

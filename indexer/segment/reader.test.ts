@@ -8,7 +8,8 @@ import { evalSegment } from '../query/exec-segment.ts';
 import { parseQuery } from '../query/parser.ts';
 import { compress } from 'zstd-napi';
 import { crc32c } from '../log/crc.ts';
-import { SEG_VERSION, type SectionRef, type SegmentFooter } from './layout.ts';
+import { SEG_VERSION, type SectionRef } from './layout.ts';
+import { readSegmentFile, withFooter } from './testing.ts';
 import { mergeSegments } from './merger.ts';
 import { SegmentReader } from './reader.ts';
 import { writeSegment } from './writer.ts';
@@ -170,10 +171,8 @@ function asVersion1(seg: SegmentReader): void {
   const docs = Array.from({ length: seg.docs }, (_, d) => seg.docJson(d));
   const dicts = new Map(seg.textFieldNames().map((f) => [f, seg.termsOf(f) ?? []]));
   seg.close();
-  const file = readFileSync(path);
-  const flen = file.readUInt32LE(file.length - 16);
-  const footer = JSON.parse(file.toString('utf8', file.length - 16 - flen, file.length - 16)) as SegmentFooter;
-  const parts: Buffer[] = [file.subarray(0, file.length - 16 - flen)];
+  const { body, footer } = readSegmentFile(path);
+  const parts: Buffer[] = [body];
   let pos = parts[0].length;
   const add = (b: Uint8Array): SectionRef => {
     parts.push(Buffer.from(b));
@@ -186,14 +185,7 @@ function asVersion1(seg: SegmentReader): void {
   footer.blocks = add(compress(Buffer.from(new Float64Array(refs).buffer)));
   delete footer.templates;
   footer.version = 1;
-  const fj = Buffer.from(JSON.stringify(footer));
-  const tail = Buffer.alloc(16);
-  tail.writeUInt32LE(fj.length, 0);
-  tail.writeUInt32LE(crc32c(fj), 4);
-  tail.write('STRSEGND', 8, 'latin1');
-  const out = Buffer.concat([...parts, fj, tail]);
-  out[7] = 1; // the head magic's version byte
-  writeFileSync(path, out);
+  writeFileSync(path, withFooter(parts, footer));
 }
 
 test('segments written by version 1 (stored blocks as joined JSON) read and merge as before', () => {

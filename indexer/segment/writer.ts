@@ -46,8 +46,8 @@ class FieldBuilder {
  * Builds a segment from records (a seal) and writes it to `path` (see segment-file.ts for the crash-safe write).
  * Runs in a pool worker: it allocates freely per segment, never per token. `bigrams` (default true) adds the
  * bigram terms of common tokens (bigrams.ts) to fields that are not indexed through patterns. `patterns` (default
- * true) indexes a field's words through its patterns when they fit (patterns.ts); false never does (for tests of
- * segments without them). `idHash` is a seam for tests that force hash collisions; segments on disk always use
+ * true) indexes a field's words through its patterns when they fit (patterns.ts); false never does (the index
+ * setting `word_patterns: false`, and tests). `idHash` is a seam for tests that force hash collisions; segments on disk always use
  * `hashId`.
  */
 export function writeSegment(path: string, src: SegmentSource, opts: { bigrams?: boolean; patterns?: boolean; idHash?: IdHasher } = {}): SegmentFooter {
