@@ -37,12 +37,8 @@ export function matchPatterns(seg: SegmentReader, q: Query): PatternMatch | null
   const pi = seg.patternsOf(field)!;
   // One clause (the commonest query): its set, ascending, as it is.
   if (q.type === 'text') return { pi, pats: sets.get(q)! };
-  const truth = evalMarks(q, sets, pi.values.length + 1);
-  let n = 0;
-  for (let p = 0; p < truth.length; p++) n += truth[p];
-  const pats = new Uint32Array(n);
-  for (let p = 0, k = 0; p < truth.length; p++) if (truth[p] === 1) pats[k++] = p;
-  return { pi, pats };
+  const r = evalSet(q, sets);
+  return { pi, pats: r.not ? complement(r.set, pi.values.length + 1) : r.set };
 }
 
 function collectLeaves(q: Query, out: TextQuery[]): boolean {
@@ -60,31 +56,80 @@ function collectLeaves(q: Query, out: TextQuery[]): boolean {
   }
 }
 
-/** The query's truth per pattern ordinal (1 or 0); a leaf without a set here matches no doc of the segment. */
-function evalMarks(q: Query, sets: Map<TextQuery, Uint32Array>, m: number): Uint8Array {
+/**
+ * A set of ordinals, ascending, or (`not`) every ordinal but those. Kept as sorted lists so that evaluating costs
+ * what the words' pattern lists hold, not the number of patterns (a pass over thousands of ordinals per segment and
+ * query measured 11 µs here, more than the rest of a query's work); only a negated result is expanded, at the end.
+ */
+interface OrdSet {
+  set: Uint32Array;
+  not: boolean;
+}
+
+function evalSet(q: Query, sets: Map<TextQuery, Uint32Array>): OrdSet {
   switch (q.type) {
-    case 'text': {
-      const t = new Uint8Array(m);
-      const set = sets.get(q);
-      if (set) for (let i = 0; i < set.length; i++) t[set[i]] = 1;
-      return t;
+    case 'text':
+      return { set: sets.get(q) ?? EMPTY, not: false };
+    case 'not': {
+      const x = evalSet(q.clause, sets);
+      return { set: x.set, not: !x.not };
     }
     case 'and':
     case 'or': {
-      const acc = evalMarks(q.clauses[0], sets, m);
-      for (let c = 1; c < q.clauses.length; c++) {
-        const x = evalMarks(q.clauses[c], sets, m);
-        if (q.type === 'and') for (let p = 0; p < m; p++) acc[p] &= x[p];
-        else for (let p = 0; p < m; p++) acc[p] |= x[p];
-      }
+      let acc = evalSet(q.clauses[0], sets);
+      for (let c = 1; c < q.clauses.length; c++) acc = q.type === 'and' ? and(acc, evalSet(q.clauses[c], sets)) : or(acc, evalSet(q.clauses[c], sets));
       return acc;
-    }
-    case 'not': {
-      const x = evalMarks(q.clause, sets, m);
-      for (let p = 0; p < m; p++) x[p] ^= 1;
-      return x;
     }
     default:
       throw new Error(`matchPatterns: ${q.type} has no pattern evaluation`);
   }
+}
+
+const EMPTY = new Uint32Array(0);
+
+function and(a: OrdSet, b: OrdSet): OrdSet {
+  if (!a.not && !b.not) return { set: merge(a.set, b.set, 'both'), not: false };
+  if (!a.not) return { set: merge(a.set, b.set, 'first'), not: false };
+  if (!b.not) return { set: merge(b.set, a.set, 'first'), not: false };
+  return { set: merge(a.set, b.set, 'either'), not: true };
+}
+
+/** A ∪ B = ¬(¬A ∩ ¬B). */
+function or(a: OrdSet, b: OrdSet): OrdSet {
+  const r = and({ set: a.set, not: !a.not }, { set: b.set, not: !b.not });
+  return { set: r.set, not: !r.not };
+}
+
+/** Ordinals in both lists, in the first only, or in either: one merge of the two ascending lists. */
+function merge(a: Uint32Array, b: Uint32Array, keep: 'both' | 'first' | 'either'): Uint32Array {
+  const out = new Uint32Array(keep === 'either' ? a.length + b.length : a.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i] < b[j])) {
+      if (keep !== 'both') out[n++] = a[i];
+      i++;
+    } else if (i >= a.length || b[j] < a[i]) {
+      if (keep === 'either') out[n++] = b[j];
+      j++;
+    } else {
+      if (keep !== 'first') out[n++] = a[i];
+      i++;
+      j++;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** Every ordinal below m but those of the ascending list. */
+function complement(set: Uint32Array, m: number): Uint32Array {
+  const out = new Uint32Array(m - set.length);
+  let n = 0;
+  let j = 0;
+  for (let p = 0; p < m; p++) {
+    if (j < set.length && set[j] === p) j++;
+    else out[n++] = p;
+  }
+  return out;
 }

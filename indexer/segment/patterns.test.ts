@@ -91,7 +91,7 @@ const docArb = fc.oneof(
 const QUERIES = [
   ...VOCAB.map((t) => `message:${JSON.stringify(t)}`),
   'alpha', 'rare', 'conn*', 'con*', 'message:c*', 'bl*', 'i*', '"alpha beta"', '"beta alpha gamma"', '"error failed"', '"conn 42"', '"id7 alpha"',
-  '"alpha 0 beta"', '"connection blk_3"', 'alpha.bet*', 'rare-con*', 'x_y.i*', 'alpha beta -gamma', '(rare OR ünï) NOT message:"alpha beta"', 'NOT conn', 'alp* AND NOT id7', 'alpha AND NOT beta', 'error OR 42', 'level:error', '"x_y alpha"',
+  '"alpha 0 beta"', '"connection blk_3"', 'alpha.bet*', 'rare-con*', 'x_y.i*', 'alpha beta -gamma', '-gamma alpha', 'NOT beta AND (alpha OR rare)', 'NOT (alpha OR beta) OR NOT gamma', '"alpha rare"', '"gamma ünï beta"', '(rare OR ünï) NOT message:"alpha beta"', 'NOT conn', 'alp* AND NOT id7', 'alpha AND NOT beta', 'error OR 42', 'level:error', '"x_y alpha"',
 ];
 
 /** Compares `a` (with patterns) against `b` (the same docs without); returns how many queries `a` answered per pattern. */

@@ -103,6 +103,8 @@ export function buildPatterns(tt: TermTable, from: Uint32Array, to: Uint32Array,
 
 /** A word's patterns (ascending ordinals) and its positions in each: pattern i's are pos[posStart[i] .. posStart[i + 1]). */
 interface WordEntry {
+  /** The word's number in tokenIds. */
+  id: number;
   pats: Uint32Array;
   posStart: Uint32Array;
   pos: Uint32Array;
@@ -125,8 +127,12 @@ const MERGE_WAYS = 32;
  * from per-pattern doc lists built on first need.
  */
 export class PatternIndex {
-  /** Per ordinal (0: none), its tokens; SLOT stands for a digit token. */
-  private tokens: string[][];
+  /**
+   * Each pattern's tokens as word ids (-1 for a slot), one pattern after another: ordinal p's are
+   * tokenIds[tokenStart[p] .. tokenStart[p + 1]). Phrases compare these numbers, not strings.
+   */
+  private tokenIds: Int32Array;
+  private tokenStart: Uint32Array;
   private words = new Map<string, WordEntry>();
   /** The words in dictionary (JavaScript string) order, for prefixes. */
   readonly sortedWords: string[];
@@ -138,6 +144,7 @@ export class PatternIndex {
   /** Marks of the ordinals in the set being scanned for; cleared after every scan. */
   private mark: Uint8Array;
 
+
   /** Each doc's ordinal: always two bytes here (at most MAX_PATTERNS), so that the loops over it see one array type. */
   readonly ords: Uint16Array;
   /** Where docsOf gathers the docs of several patterns' lists, in doc order; all zero between calls. */
@@ -146,20 +153,26 @@ export class PatternIndex {
   constructor(readonly values: readonly string[], ords: Uint8Array | Uint16Array) {
     this.ords = ords instanceof Uint16Array ? ords : Uint16Array.from(ords);
     const m = values.length + 1;
-    this.tokens = new Array<string[]>(m);
-    this.tokens[0] = [];
-    const lists = new Map<string, number[]>();
+    // Per word, its id (the order of first sightings) and its (pattern, position) pairs.
+    const lists = new Map<string, { id: number; l: number[] }>();
+    const ids: number[] = [];
+    this.tokenStart = new Uint32Array(m + 1);
     for (let p = 1; p < m; p++) {
       const toks = values[p - 1].split(' ');
-      this.tokens[p] = toks;
       for (let j = 0; j < toks.length; j++) {
-        if (toks[j] === SLOT) continue;
-        let l = lists.get(toks[j]);
-        if (l === undefined) lists.set(toks[j], (l = []));
-        l.push(p, j);
+        if (toks[j] === SLOT) {
+          ids.push(-1);
+          continue;
+        }
+        let e = lists.get(toks[j]);
+        if (e === undefined) lists.set(toks[j], (e = { id: lists.size, l: [] }));
+        ids.push(e.id);
+        e.l.push(p, j);
       }
+      this.tokenStart[p + 1] = ids.length;
     }
-    for (const [w, l] of lists) {
+    this.tokenIds = Int32Array.from(ids);
+    for (const [w, { id, l }] of lists) {
       // Pairs (pattern, position) in pattern order, then position order within one.
       let np = 0;
       for (let i = 0; i < l.length; i += 2) if (i === 0 || l[i] !== l[i - 2]) np++;
@@ -175,7 +188,7 @@ export class PatternIndex {
         pos[i / 2] = l[i + 1];
       }
       posStart[np] = pos.length;
-      this.words.set(w, { pats, posStart, pos });
+      this.words.set(w, { id, pats, posStart, pos });
     }
     this.sortedWords = [...lists.keys()].sort();
     this.docCount = new Uint32Array(m);
@@ -202,28 +215,52 @@ export class PatternIndex {
       if (ws[mid] < prefix) a = mid + 1;
       else z = mid;
     }
+    // The words' lists, gathered, sorted and deduplicated: proportional to what they hold, not to the patterns.
+    const all: number[] = [];
     let words = 0;
     for (let i = a; i < ws.length && ws[i].startsWith(prefix); i++) {
       words++;
-      for (const p of this.words.get(ws[i])!.pats) this.mark[p] = 1;
+      for (const p of this.words.get(ws[i])!.pats) all.push(p);
     }
-    return { pats: this.takeMarked(), words };
+    if (words === 1) return { pats: this.words.get(ws[a])!.pats, words };
+    const sorted = Uint32Array.from(all).sort();
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i];
+    return { pats: sorted.subarray(0, n), words };
   }
 
-  /** The patterns where the words follow one another (position p, p + 1, …): a phrase of words, whole. */
+  /**
+   * The patterns where the words follow one another (position p, p + 1, …): a phrase of words, whole. The word in
+   * the fewest patterns drives; the others are compared as word ids at their offsets from it.
+   */
   phrasePats(tokens: readonly string[]): Uint32Array {
-    const first = this.words.get(tokens[0]);
-    if (!first) return EMPTY;
-    for (let j = 1; j < tokens.length; j++) if (!this.words.has(tokens[j])) return EMPTY;
+    const k = tokens.length;
+    const want = new Int32Array(k);
+    let driver: WordEntry | null = null;
+    let at = 0;
+    for (let j = 0; j < k; j++) {
+      const e = this.words.get(tokens[j]);
+      if (!e) return EMPTY;
+      want[j] = e.id;
+      if (driver === null || e.pats.length < driver.pats.length) {
+        driver = e;
+        at = j;
+      }
+    }
+    const d = driver!;
+    const ids = this.tokenIds;
     const out: number[] = [];
-    for (let i = 0; i < first.pats.length; i++) {
-      const toks = this.tokens[first.pats[i]];
-      for (let m = first.posStart[i]; m < first.posStart[i + 1]; m++) {
-        const p0 = first.pos[m];
-        let j = 1;
-        while (j < tokens.length && toks[p0 + j] === tokens[j]) j++;
-        if (j === tokens.length) {
-          out.push(first.pats[i]);
+    for (let i = 0; i < d.pats.length; i++) {
+      const p = d.pats[i];
+      const a = this.tokenStart[p];
+      const len = this.tokenStart[p + 1] - a;
+      for (let m = d.posStart[i]; m < d.posStart[i + 1]; m++) {
+        const s = d.pos[m] - at;
+        if (s < 0 || s + k > len) continue;
+        let j = 0;
+        while (j < k && ids[a + s + j] === want[j]) j++;
+        if (j === k) {
+          out.push(p);
           break;
         }
       }
@@ -438,21 +475,6 @@ export class PatternIndex {
 
   private unmark(pats: Uint32Array): void {
     for (let i = 0; i < pats.length; i++) this.mark[pats[i]] = 0;
-  }
-
-  /** The marked ordinals, ascending, unmarked again. */
-  private takeMarked(): Uint32Array {
-    let n = 0;
-    for (let p = 1; p < this.mark.length; p++) n += this.mark[p];
-    const out = new Uint32Array(n);
-    let k = 0;
-    for (let p = 1; p < this.mark.length; p++) {
-      if (this.mark[p] === 1) {
-        out[k++] = p;
-        this.mark[p] = 0;
-      }
-    }
-    return out;
   }
 
   private csr(): [Uint32Array, Uint32Array] {
