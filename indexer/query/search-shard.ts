@@ -55,8 +55,26 @@ function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number,
   if (field === null) return true;
   const whole = lo === 0 && hi === seg.docs;
   addTotal(whole ? seg.termDf(field, token) : seg.termCount(field, token, lo, hi));
+  const f = field;
+  takeHits(seg, plan, lo, hi, hits, (top, fn) => seg.termDocsDesc(f, token, top, fn), (bottom, fn) => seg.termDocsAsc(f, token, bottom, fn));
+  return true;
+}
+
+/**
+ * Adds up to `plan.size` hits in [lo, hi) past the cursor, from walks of a segment's matching docs: `desc(top, fn)`
+ * calls fn with docs below top, highest first, and `asc(bottom, fn)` with docs from bottom up, while fn returns true.
+ */
+function takeHits(
+  seg: SegmentReader,
+  plan: ShardSearchPlan,
+  lo: number,
+  hi: number,
+  hits: ShardCandidate[],
+  desc: (top: number, fn: (doc: number) => boolean) => void,
+  asc: (bottom: number, fn: (doc: number) => boolean) => void,
+): void {
   let want = plan.size;
-  if (want === 0) return true;
+  if (want === 0) return;
   const { after, order } = plan;
   const take = (d: number) => {
     hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
@@ -64,12 +82,11 @@ function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number,
   };
   if (order === 'desc') {
     const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
-    if (top > lo) seg.termDocsDesc(field, token, top, (d) => d >= lo && take(d));
+    if (top > lo) desc(top, (d) => d >= lo && take(d));
   } else {
     const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
-    if (bottom < hi) seg.termDocsAsc(field, token, bottom, (d) => d < hi && take(d));
+    if (bottom < hi) asc(bottom, (d) => d < hi && take(d));
   }
-  return true;
 }
 
 /**
@@ -79,21 +96,9 @@ function singleTermSearch(seg: SegmentReader, plan: ShardSearchPlan, lo: number,
 function patternSearch(seg: SegmentReader, plan: ShardSearchPlan, pm: PatternMatch, lo: number, hi: number, hits: ShardCandidate[]): number {
   const { pi, pats } = pm;
   const count = pi.count(pats, lo, hi);
-  let want = plan.size;
-  if (want === 0 || count === 0) return count;
-  const { after, order } = plan;
-  const take = (d: number) => {
-    hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
-    return --want > 0;
-  };
+  if (count === 0) return 0;
   const lend = (n: number) => scratch.u32(n);
-  if (order === 'desc') {
-    const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
-    if (top > lo) pi.eachDesc(pats, top, (d) => d >= lo && take(d), lend);
-  } else {
-    const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
-    if (bottom < hi) pi.eachAsc(pats, bottom, (d) => d < hi && take(d), lend);
-  }
+  takeHits(seg, plan, lo, hi, hits, (top, fn) => pi.eachDesc(pats, top, fn, lend), (bottom, fn) => pi.eachAsc(pats, bottom, fn, lend));
   return count;
 }
 
@@ -111,7 +116,7 @@ function upperBoundKey(seg: SegmentReader, ts: number, seq: number): number {
 
 /** A segment's matches through its index: feeds the collectors, adds hits (unless `full`), returns the count. */
 function evalSegmentInto(seg: SegmentReader, plan: ShardSearchPlan, lo: number, hi: number, full: boolean, hits: ShardCandidate[], pm: PatternMatch | null): number {
-  const { size, order, after } = plan;
+  const { size } = plan;
   let bits: Bitset;
   if (pm) {
     bits = Bitset.scratch(seg.docs);
@@ -120,18 +125,7 @@ function evalSegmentInto(seg: SegmentReader, plan: ShardSearchPlan, lo: number, 
   const count = bits.countRange(lo, hi);
   for (const c of plan.collectors) c.segment(seg, bits, lo, hi);
   if (size === 0 || full) return count;
-  const take = (d: number) => {
-    hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
-    return --got > 0;
-  };
-  let got = size;
-  if (order === 'desc') {
-    const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
-    if (top > lo) bits.forEachDesc((d) => (d < lo ? false : take(d)), top);
-  } else {
-    const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
-    if (bottom < hi) bits.forEachAsc((d) => (d >= hi ? false : take(d)), bottom);
-  }
+  takeHits(seg, plan, lo, hi, hits, (top, fn) => bits.forEachDesc(fn, top), (bottom, fn) => bits.forEachAsc(fn, bottom));
   return count;
 }
 
