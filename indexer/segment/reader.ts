@@ -103,8 +103,7 @@ export class SegmentReader {
       this.ts[i] = t;
       this.seq[i] = s;
     }
-    const br = this.section(footer.blocks);
-    this.blockRefs = new Float64Array(br.buffer.slice(br.byteOffset, br.byteOffset + br.byteLength));
+    this.blockRefs = new Float64Array(this.sectionBuffer(footer.blocks));
   }
 
   static open(path: string): SegmentReader {
@@ -155,6 +154,17 @@ export class SegmentReader {
   private section(ref: SectionRef): Uint8Array {
     const raw = this.rawSection(ref);
     return decompress(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+  }
+
+  /** A section's bytes, decompressed, in an ArrayBuffer of their own (aligned for any typed array over it). */
+  private sectionBuffer(ref: SectionRef): ArrayBuffer {
+    const raw = this.section(ref);
+    return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+  }
+
+  /** A section holding JSON (keyword values, patterns). */
+  private jsonSection<T>(ref: SectionRef): T {
+    return JSON.parse(Buffer.from(this.section(ref)).toString('utf8')) as T;
   }
 
   /** A section's bytes as stored, CRC checked. */
@@ -242,28 +252,25 @@ export class SegmentReader {
     const meta = this.footer.fields[field]?.text?.patterns;
     pi = null;
     if (meta) {
-      const values = JSON.parse(Buffer.from(this.section(meta.values)).toString('utf8')) as string[];
+      const values = this.jsonSection<string[]>(meta.values);
       if (values.length > MAX_PATTERNS) throw corrupt(this.path, `patterns of ${field}: more than ${MAX_PATTERNS}`);
       let ords: Uint8Array | Uint16Array;
       if (meta.byKeyword) {
         // Stored per keyword value: each doc's pattern is its value's.
-        const raw = this.section(meta.byKeyword);
-        const byKw = new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+        const byKw = new Uint16Array(this.sectionBuffer(meta.byKeyword));
         const kw = this.keywordColumn(field);
         if (!kw) throw corrupt(this.path, `patterns of ${field} refer to a keyword column it lacks`);
         ords = new Uint16Array(this.docs);
         for (let d = 0; d < ords.length; d++) {
-          const p = byKw[kw.ords[d]];
-          if (p === undefined || p > values.length) throw corrupt(this.path, `patterns of ${field}: keyword ordinal ${kw.ords[d]} has no pattern`);
-          ords[d] = p;
+          if (kw.ords[d] >= byKw.length) throw corrupt(this.path, `patterns of ${field}: keyword ordinal ${kw.ords[d]} has no pattern`);
+          ords[d] = byKw[kw.ords[d]];
         }
       } else if (meta.ords) {
-        const raw = this.section(meta.ords);
-        const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+        const ab = this.sectionBuffer(meta.ords);
         ords = meta.width === 1 ? new Uint8Array(ab) : new Uint16Array(ab);
-        if (ords.length !== this.docs) throw corrupt(this.path, `patterns of ${field} cover ${ords.length} docs, not ${this.docs}`);
-        for (let d = 0; d < ords.length; d++) if (ords[d] > values.length) throw corrupt(this.path, `patterns of ${field}: ordinal ${ords[d]} of doc ${d} is past the last`);
       } else throw corrupt(this.path, `patterns of ${field} have no ordinals`);
+      if (ords.length !== this.docs) throw corrupt(this.path, `patterns of ${field} cover ${ords.length} docs, not ${this.docs}`);
+      for (let d = 0; d < ords.length; d++) if (ords[d] > values.length) throw corrupt(this.path, `patterns of ${field}: ordinal ${ords[d]} of doc ${d} is past the last`);
       pi = new PatternIndex(values, ords);
     }
     this.patterns.set(field, pi);
@@ -272,9 +279,8 @@ export class SegmentReader {
 
   /** When the field indexes the token through its patterns: those holding it (possibly none). Else null. */
   private wordPats(field: string, token: string): { pi: PatternIndex; pats: Uint32Array } | null {
-    if (!this.footer.fields[field]?.text?.patterns || !isWord(token)) return null;
-    const pi = this.patternsOf(field)!;
-    return { pi, pats: pi.patsOf(token) };
+    const pi = isWord(token) ? this.patternsOf(field) : null;
+    return pi && { pi, pats: pi.patsOf(token) };
   }
 
   /** How many docs of the segment have the token in the field. */
@@ -311,8 +317,8 @@ export class SegmentReader {
    * in a prefix, or a prefix that also reaches tokens with digits in the dictionary).
    */
   patternSet(field: string, tokens: readonly string[], prefix: boolean): Uint32Array | null {
-    if (!this.footer.fields[field]?.text?.patterns || !tokens.every(isWord)) return null;
-    const pi = this.patternsOf(field)!;
+    const pi = tokens.every(isWord) ? this.patternsOf(field) : null;
+    if (!pi) return null;
     if (!prefix) return tokens.length === 1 ? pi.patsOf(tokens[0]) : pi.phrasePats(tokens);
     if (tokens.length !== 1) return null;
     const ti = this.textIndex(field)!;
@@ -328,9 +334,9 @@ export class SegmentReader {
    * patterns (every token a word); false when it does not (then positions answer it).
    */
   phraseInto(field: string, tokens: readonly string[], out: Bitset, lo = 0, hi = this.docs): boolean {
-    if (!this.footer.fields[field]?.text?.patterns || !tokens.every(isWord)) return false;
-    const pi = this.patternsOf(field)!;
-    pi.setInto(pi.phrasePats(tokens), out, lo, hi);
+    const pats = this.patternSet(field, tokens, false);
+    if (pats === null) return false;
+    this.patternsOf(field)!.setInto(pats, out, lo, hi);
     return true;
   }
 
@@ -631,7 +637,7 @@ export class SegmentReader {
     let end = k;
     let words = 0;
     // A patterned field's words with the prefix are in its patterns; its dictionary holds the tokens with digits.
-    const pi = this.footer.fields[field]?.text?.patterns ? this.patternsOf(field) : null;
+    const pi = this.patternsOf(field);
     const wp = pi ? pi.patsWithPrefix(prefix) : null;
     if (wp) words = wp.words;
     while (end < ti.terms.size && ti.terms.startsWith(end, prefix)) {
@@ -649,8 +655,7 @@ export class SegmentReader {
     if (c) return c;
     const ref = this.footer.fields[field]?.number;
     if (!ref) return null;
-    const raw = this.section(ref);
-    c = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    c = new Float64Array(this.sectionBuffer(ref));
     this.numbers.set(field, c);
     return c;
   }
@@ -660,9 +665,8 @@ export class SegmentReader {
     if (c) return c;
     const meta = this.footer.fields[field]?.keyword;
     if (!meta) return null;
-    const values = JSON.parse(Buffer.from(this.section(meta.values)).toString('utf8')) as string[];
-    const raw = this.section(meta.ords);
-    const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+    const values = this.jsonSection<string[]>(meta.values);
+    const ab = this.sectionBuffer(meta.ords);
     const ords = meta.width === 1 ? new Uint8Array(ab) : meta.width === 2 ? new Uint16Array(ab) : new Uint32Array(ab);
     c = { values, ords };
     this.keywords.set(field, c);
@@ -675,7 +679,7 @@ export class SegmentReader {
     if (cached) return cached.values;
     const meta = this.footer.fields[field]?.keyword;
     if (!meta) return null;
-    return JSON.parse(Buffer.from(this.section(meta.values)).toString('utf8')) as string[];
+    return this.jsonSection<string[]>(meta.values);
   }
 
   presenceOf(field: string): Bitset | null {
@@ -683,8 +687,7 @@ export class SegmentReader {
     if (b) return b;
     const ref = this.footer.fields[field]?.presence;
     if (!ref) return null;
-    const raw = this.section(ref);
-    b = new Bitset(this.docs, new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+    b = new Bitset(this.docs, new Uint32Array(this.sectionBuffer(ref)));
     this.presence.set(field, b);
     return b;
   }

@@ -257,20 +257,20 @@ export function writePatterns(out: FileOut, values: string[], ords: ArrayLike<nu
     }
     if (consistent) return { values: ref, byKeyword: out.writeCompressed(asBytes(Uint16Array.from(seen, (p) => Math.max(0, p)))) };
   }
-  const width: 1 | 2 = values.length < 256 ? 1 : 2;
-  const arr = width === 1 ? new Uint8Array(n) : new Uint16Array(n);
+  const { bytes, width } = narrowOrds(values.length, ords, n);
+  return { values: ref, ords: out.writeCompressed(bytes), width: width as 1 | 2 };
+}
+
+/** Ordinals 0..count in the narrowest unsigned width that holds them, as bytes. */
+function narrowOrds(count: number, ords: ArrayLike<number>, n: number): { bytes: Uint8Array; width: 1 | 2 | 4 } {
+  const width: 1 | 2 | 4 = count < 256 ? 1 : count < 65536 ? 2 : 4;
+  const arr = width === 1 ? new Uint8Array(n) : width === 2 ? new Uint16Array(n) : new Uint32Array(n);
   for (let i = 0; i < n; i++) arr[i] = ords[i];
-  return { values: ref, ords: out.writeCompressed(asBytes(arr)), width };
+  return { bytes: asBytes(arr), width };
 }
 
 /** A keyword column: values sorted, ordinals 1-based in that order (0: none). */
 export function writeKeyword(out: FileOut, sortedValues: string[], ords: ArrayLike<number>, n: number): NonNullable<FieldMeta['keyword']> {
-  const width: 1 | 2 | 4 = sortedValues.length < 256 ? 1 : sortedValues.length < 65536 ? 2 : 4;
-  const arr = width === 1 ? new Uint8Array(n) : width === 2 ? new Uint16Array(n) : new Uint32Array(n);
-  for (let i = 0; i < n; i++) arr[i] = ords[i];
-  return {
-    values: out.writeCompressed(Buffer.from(JSON.stringify(sortedValues), 'utf8')),
-    ords: out.writeCompressed(asBytes(arr)),
-    width,
-  };
+  const { bytes, width } = narrowOrds(sortedValues.length, ords, n);
+  return { values: out.writeCompressed(Buffer.from(JSON.stringify(sortedValues), 'utf8')), ords: out.writeCompressed(bytes), width };
 }

@@ -3,7 +3,7 @@ import { type Fields, recordId } from '../../lib/record.ts';
 import { IdIndexBuilder, writeIdIndex } from './id-section.ts';
 import { TermTable } from './term-table.ts';
 import { addBigrams } from './bigrams.ts';
-import { buildPatterns, isWord } from './patterns.ts';
+import { buildPatterns, wordFlags } from './patterns.ts';
 import { sortTermIds } from './sort-terms.ts';
 import {
   BLOCK_DOCS,
@@ -115,12 +115,11 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
       meta.keyword = writeKeyword(out, order.map((i) => values[i]), kwOrds, n);
     }
     if (fb.terms.size > 0) {
-      const pats = patterns ? buildPatterns(fb.terms, fb.from, fb.to, n) : null;
+      const word = patterns ? wordFlags(fb.terms.terms) : null;
+      const pats = word ? buildPatterns(fb.terms, word, fb.from, fb.to, n) : null;
       if (pats) {
         // Words live in the patterns: only tokens with digits keep postings, and no bigram is needed.
-        const perDoc = new Uint8Array(fb.terms.size);
-        for (let t = 0; t < perDoc.length; t++) perDoc[t] = isWord(fb.terms.terms[t]) ? 0 : 1;
-        meta.text = writeTerms(out, fb.terms, fb.terms.size, perDoc);
+        meta.text = writeTerms(out, fb.terms, fb.terms.size, word);
         meta.text.patterns = writePatterns(out, pats.values, pats.ords, kwOrds, n);
       } else {
         const { common, firstBigram } = bigrams ? addBigrams(fb.terms, n) : { common: [], firstBigram: fb.terms.size };
@@ -136,8 +135,8 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
   return footer;
 }
 
-/** Terms from `firstBigram` on are bigram terms: postings without positions. With `keep`, only terms t with keep[t] === 1. */
-function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, keep: Uint8Array | null): NonNullable<FieldMeta['text']> {
+/** Terms from `firstBigram` on are bigram terms: postings without positions. Terms t with skip[t] === 1 are left out. */
+function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint8Array | null): NonNullable<FieldMeta['text']> {
   const terms = tt.terms;
   const nTerms = terms.length;
   // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added.
@@ -160,7 +159,7 @@ function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, keep: Uint
 
   const w = new TermsWriter(tt.pairs, nTerms);
   for (const t of sortTermIds(terms)) {
-    if (keep !== null && keep[t] === 0) continue;
+    if (skip !== null && skip[t] === 1) continue;
     const term = terms[t];
     const lo = counts[t];
     const hi = counts[t + 1];
