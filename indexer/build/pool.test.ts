@@ -26,9 +26,11 @@ describe('BuildPool', () => {
     try {
       assert.deepEqual(pool.threads, { seal: 0, merge: 0 }, 'no thread before the first task');
       const a = payload(['alpha one', 'alpha two'], 0);
-      await pool.seal(join(dir.path, 'a.seg'), a.payload, a.seqs);
+      // Given as the head's batches are: one payload per batch, joined by the pool.
+      const cut = a.payload.indexOf(10) + 1;
+      await pool.seal(join(dir.path, 'a.seg'), [a.payload.subarray(0, cut), a.payload.subarray(cut)], a.seqs);
       const b = payload(['beta three'], 2);
-      await pool.seal(join(dir.path, 'b.seg'), b.payload, b.seqs);
+      await pool.seal(join(dir.path, 'b.seg'), [b.payload], b.seqs);
       assert.equal(pool.threads.seal, 1, 'the seal ran on a thread');
       await pool.merge(join(dir.path, 'ab.seg'), [join(dir.path, 'a.seg'), join(dir.path, 'b.seg')]);
       assert.equal(pool.threads.merge, 1, 'the merge ran on a thread');
@@ -36,7 +38,7 @@ describe('BuildPool', () => {
 
       // A thread started afresh builds the same as before.
       const c = payload(['gamma four'], 3);
-      await pool.seal(join(dir.path, 'c.seg'), c.payload, c.seqs);
+      await pool.seal(join(dir.path, 'c.seg'), [c.payload], c.seqs);
       await pool.merge(join(dir.path, 'abc.seg'), [join(dir.path, 'ab.seg'), join(dir.path, 'c.seg')]);
       const r = SegmentReader.open(join(dir.path, 'abc.seg'));
       try {

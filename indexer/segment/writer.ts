@@ -139,17 +139,23 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
 function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint8Array | null): NonNullable<FieldMeta['text']> {
   const terms = tt.terms;
   const nTerms = terms.length;
-  // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added.
+  // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added. Skipped
+  // terms (the words of a field with patterns, about half its occurrences) are left out of the scatter, whose
+  // random writes are most of this function's time.
   const counts = new Uint32Array(nTerms + 1);
-  for (let i = 0; i < tt.pairs; i++) counts[tt.pairTerm[i] + 1]++;
+  const { pairTerm, pairDoc, pairPos } = tt;
+  for (let i = 0; i < tt.pairs; i++) counts[pairTerm[i] + 1]++;
+  if (skip !== null) for (let t = 0; t < nTerms; t++) if (skip[t] === 1) counts[t + 1] = 0;
   for (let t = 0; t < nTerms; t++) counts[t + 1] += counts[t];
   const cursor = counts.slice(0, nTerms);
-  const occDoc = new Uint32Array(tt.pairs);
-  const occPos = new Uint32Array(tt.pairs);
+  const occDoc = new Uint32Array(counts[nTerms]);
+  const occPos = new Uint32Array(counts[nTerms]);
   for (let i = 0; i < tt.pairs; i++) {
-    const at = cursor[tt.pairTerm[i]]++;
-    occDoc[at] = tt.pairDoc[i];
-    occPos[at] = tt.pairPos[i];
+    const t = pairTerm[i];
+    if (skip !== null && skip[t] === 1) continue;
+    const at = cursor[t]++;
+    occDoc[at] = pairDoc[i];
+    occPos[at] = pairPos[i];
   }
   let maxOcc = 0;
   for (let t = 0; t < nTerms; t++) maxOcc = Math.max(maxOcc, counts[t + 1] - counts[t]);
@@ -157,7 +163,7 @@ function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint
   const docs = new Uint32Array(maxOcc);
   const posStart = new Uint32Array(maxOcc + 1);
 
-  const w = new TermsWriter(tt.pairs, nTerms);
+  const w = new TermsWriter(counts[nTerms], nTerms);
   for (const t of sortTermIds(terms)) {
     if (skip !== null && skip[t] === 1) continue;
     const term = terms[t];

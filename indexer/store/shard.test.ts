@@ -24,7 +24,7 @@ class GatedPool {
   private secondReported = new Promise<void>((ok) => (this.releaseFirst = ok));
   constructor(private real: BuildPool, private plan: { holdFirst?: boolean; failFirst?: boolean; failSecond?: boolean }) {}
 
-  async seal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
+  async seal(path: string, payload: readonly Uint8Array[], seqs: Float64Array): Promise<BuildResult> {
     try {
       return await this.gatedSeal(path, payload, seqs);
     } finally {
@@ -32,7 +32,7 @@ class GatedPool {
     }
   }
 
-  private async gatedSeal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
+  private async gatedSeal(path: string, payload: readonly Uint8Array[], seqs: Float64Array): Promise<BuildResult> {
     const call = this.calls++;
     const result = await this.real.seal(path, payload, seqs);
     if (call === 0 && (this.plan.holdFirst || this.plan.failFirst || this.plan.failSecond)) {
@@ -229,7 +229,7 @@ class HoldingPool {
   release(n: number): void {
     this.gates.get(n)!.open();
   }
-  async seal(path: string, payload: Buffer, seqs: Float64Array): Promise<BuildResult> {
+  async seal(path: string, payload: readonly Uint8Array[], seqs: Float64Array): Promise<BuildResult> {
     const gate = this.gates.get(this.seals++);
     this.sealing++;
     try {

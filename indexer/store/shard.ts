@@ -290,7 +290,7 @@ export class Shard {
     for (const b of batches) for (let i = 0; i < b.ts.length; i++) seqs[k++] = b.baseOffset + i;
     const name = this.newSegmentName();
     const path = join(this.segDir, name);
-    const built = this.opts.pool.seal(path, Buffer.concat(batches.map((b) => b.payload)), seqs, this.opts.bigrams ?? true, this.opts.patterns ?? true);
+    const built = this.opts.pool.seal(path, batches.map((b) => b.payload), seqs, this.opts.bigrams ?? true, this.opts.patterns ?? true);
     // It may fail while earlier seals are still building, before anything awaits it: not an unhandled rejection.
     built.catch(() => {});
     const done = this.sealCommits.then(async () => {
