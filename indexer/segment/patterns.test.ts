@@ -11,6 +11,7 @@ import { scratch } from '../query/scratch.ts';
 import { Bitset } from '../query/bitset.ts';
 import { mergeSegments } from './merger.ts';
 import { readSegmentFile, withFooter } from './testing.ts';
+import { SEG_VERSION } from './layout.ts';
 import { SLOT, isWord } from './patterns.ts';
 import { SegmentReader } from './reader.ts';
 import { writeSegment } from './writer.ts';
@@ -25,7 +26,7 @@ function withDir(fn: (dir: string) => void): void {
 }
 
 /** Docs' field JSON in time order (ts = seq = index + base). */
-function write(path: string, docs: readonly object[], opts: { patterns?: boolean } = {}, base = 0): SegmentReader {
+function write(path: string, docs: readonly object[], opts: { patterns?: boolean; countedPositions?: boolean } = {}, base = 0): SegmentReader {
   const n = docs.length;
   writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => base + i), seq: Float64Array.from({ length: n }, (_, i) => base + i), json: docs.map((d) => JSON.stringify(d)) }, opts);
   return SegmentReader.open(path);
@@ -181,20 +182,25 @@ test('a segment with patterns answers every read and query as one without them (
   );
 });
 
+/**
+ * Log-like docs: 40 statements, their digit tokens filled with random numbers, so that a union of patterns fits.
+ * Numbers come from a wide range: more distinct messages than a keyword column holds, so that each doc's pattern is
+ * stored per doc, while `level`'s are stored per keyword value.
+ */
+function logLike(n: number, seed: number): object[] {
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const pick = <T>(a: readonly T[]) => a[Math.floor(rnd() * a.length)];
+  const statements = Array.from({ length: 40 }, () => Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick(VOCAB)));
+  return Array.from({ length: n }, () => {
+    const st = pick(statements);
+    if (rnd() < 0.05) return { level: pick(['info', 'warn']) };
+    return { message: st.map((t) => (isWord(t) ? t : `${t.replace(/[0-9]+/g, '')}${Math.floor(rnd() * 1e6)}`) + pick(SEPS)).join(''), level: pick(['info', 'warn', 'ERROR']) };
+  });
+}
+
 test('merges keep patterns when every input has them and their union fits, and spell words out per doc otherwise', () => {
   withDir((dir) => {
-    // Log-like: 40 statements, their digit tokens filled with random numbers, so that the union of patterns fits.
-    let seed = 7;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const pick = <T>(a: readonly T[]) => a[Math.floor(rnd() * a.length)];
-    const statements = Array.from({ length: 40 }, () => Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick(VOCAB)));
-    // Numbers from a wide range: more distinct messages than a keyword column holds, so that each doc's pattern is
-    // stored per doc, while `level`'s are stored per keyword value.
-    const docs = Array.from({ length: 6000 }, () => {
-      const st = pick(statements);
-      if (rnd() < 0.05) return { level: pick(['info', 'warn']) };
-      return { message: st.map((t) => (isWord(t) ? t : `${t.replace(/[0-9]+/g, '')}${Math.floor(rnd() * 1e6)}`) + pick(SEPS)).join(''), level: pick(['info', 'warn', 'ERROR']) };
-    });
+    const docs = logLike(6000, 7);
     const parts = [docs.slice(0, 2000), docs.slice(2000, 4000), docs.slice(4000)];
     const withP = parts.map((p, i) => write(join(dir, `p${i}.seg`), p, {}, i * 2000));
     const without = write(join(dir, 'q1.seg'), parts[1], { patterns: false }, 2000);
@@ -264,30 +270,37 @@ test('a merge whose union of patterns does not fit indexes the field per doc', (
   });
 });
 
-/** Marks a segment written without patterns as version 2, whose layout it then has exactly. */
-function asVersion2(path: string): void {
+/**
+ * Marks a segment written with counted positions entries as version 2 or 3, whose layout it then has exactly (for
+ * version 2, without patterns).
+ */
+function asVersion(path: string, version: 2 | 3): void {
   const { body, footer } = readSegmentFile(path);
-  for (const f of Object.values(footer.fields)) assert.equal(f.text?.patterns, undefined);
-  footer.version = 2;
+  if (version === 2) for (const f of Object.values(footer.fields)) assert.equal(f.text?.patterns, undefined);
+  footer.version = version;
   writeFileSync(path, withFooter([body], footer));
 }
 
 test('version-2 segments (written before patterns) read as before and merge with segments that have them', () => {
   withDir((dir) => {
     const docs = fc.sample(docArb, { numRuns: 600, seed: 11 });
-    const a = write(join(dir, 'a.seg'), docs.slice(0, 300), { patterns: false });
+    const a = write(join(dir, 'a.seg'), docs.slice(0, 300), { patterns: false, countedPositions: true });
     a.close();
-    asVersion2(join(dir, 'a.seg'));
+    asVersion(join(dir, 'a.seg'), 2);
     const old = SegmentReader.open(join(dir, 'a.seg'));
     const b = write(join(dir, 'b.seg'), docs.slice(300), {}, 300);
     const built = write(join(dir, 'all.seg'), docs, { patterns: false });
+    const first = write(join(dir, 'first.seg'), docs.slice(0, 300), { patterns: false });
     try {
       assert.equal(old.footer.version, 2);
+      // Counted positions entries read as the packed ones of the same docs, and are handed to merges packed.
+      sameTerms(old, first, 'message');
+      sameAnswers(first, old, [[0, 300], [40, 210]]);
       assert.ok(b.patternsOf('message'));
       mergeSegments(join(dir, 'm.seg'), [old, b]);
       const m = SegmentReader.open(join(dir, 'm.seg'));
       try {
-        assert.equal(m.footer.version, 3);
+        assert.equal(m.footer.version, SEG_VERSION);
         assert.equal(m.patternsOf('message'), null, 'an input without patterns: words per doc');
         sameTerms(m, built, 'message');
         sameAnswers(m, built, [[0, m.docs], [100, 450]]);
@@ -295,7 +308,45 @@ test('version-2 segments (written before patterns) read as before and merge with
         m.close();
       }
     } finally {
-      for (const r of [old, b, built]) r.close();
+      for (const r of [old, b, built, first]) r.close();
+    }
+  });
+});
+
+test('version-3 segments (patterns, counted positions entries) read as before and merge into packed ones', () => {
+  withDir((dir) => {
+    const docs = logLike(2000, 12);
+    const a = write(join(dir, 'a.seg'), docs.slice(0, 300), { countedPositions: true });
+    a.close();
+    asVersion(join(dir, 'a.seg'), 3);
+    const old = SegmentReader.open(join(dir, 'a.seg'));
+    const first = write(join(dir, 'first.seg'), docs.slice(0, 300));
+    const plain = write(join(dir, 'plain.seg'), docs.slice(0, 300), { patterns: false });
+    const b = write(join(dir, 'b.seg'), docs.slice(300), {}, 300);
+    const built = write(join(dir, 'all.seg'), docs, { patterns: false });
+    try {
+      assert.equal(old.footer.version, 3);
+      assert.ok(old.patternsOf('message'));
+      sameTerms(old, first, 'message');
+      // What a merge decodes when its inputs interleave: a number's entries counted on disk, a word's from its patterns.
+      const terms = old.termsOf('message')!;
+      assert.ok(terms.some((t) => isWord(t)) && terms.some((t) => !isWord(t)));
+      for (let k = 0; k < terms.length; k++) {
+        assert.deepEqual(old.positionsAt('message', k, old.dfAt('message', k)), first.positionsAt('message', k, first.dfAt('message', k)), `positions of ${terms[k]}`);
+      }
+      sameAnswers(old, plain, [[0, 300], [17, 260]]);
+      mergeSegments(join(dir, 'm.seg'), [old, b]);
+      const m = SegmentReader.open(join(dir, 'm.seg'));
+      try {
+        assert.equal(m.footer.version, SEG_VERSION);
+        assert.ok(m.patternsOf('message'), 'both inputs have patterns: the merge keeps them');
+        sameTerms(m, built, 'message');
+        sameAnswers(m, built, [[0, m.docs], [100, 450]]);
+      } finally {
+        m.close();
+      }
+    } finally {
+      for (const r of [old, first, plain, b, built]) r.close();
     }
   });
 });

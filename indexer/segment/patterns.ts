@@ -9,7 +9,7 @@
  * way to a two-byte column, and a phrase of words is answered by looking at patterns alone.
  */
 import type { Bitset } from '../query/bitset.ts';
-import { ByteWriter } from './bytes.ts';
+import { ByteWriter, writePositionsEntry } from './bytes.ts';
 import type { TermTable } from './term-table.ts';
 
 /** How a digit token is spelled inside a stored pattern: no token can hold it. */
@@ -403,7 +403,7 @@ export class PatternIndex {
     }
   }
 
-  /** A word's docs and positions, encoded as a term's are in the postings and positions sections (for merges). */
+  /** A word's positions in `docs`, encoded as a term's are in a segment of this version (packed: bytes.ts), for merges. */
   encodedPositions(word: string, docs: Uint32Array): Uint8Array {
     const e = this.words.get(word)!;
     const w = new ByteWriter(docs.length * 2 + 16);
@@ -415,14 +415,7 @@ export class PatternIndex {
         k = lowerBound(e.pats, 0, e.pats.length, p);
         last = p;
       }
-      const s = e.posStart[k];
-      const c = e.posStart[k + 1] - s;
-      w.varint(c);
-      let prev = 0;
-      for (let j = 0; j < c; j++) {
-        w.varint(e.pos[s + j] - prev);
-        prev = e.pos[s + j];
-      }
+      writePositionsEntry(w, e.pos, e.posStart[k], e.posStart[k + 1]);
     }
     return w.result();
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StrataError } from '../../lib/errors.ts';
@@ -14,7 +14,7 @@ import { mergeSegments } from './merger.ts';
 import { SegmentReader } from './reader.ts';
 import { writeSegment } from './writer.ts';
 
-function build(dir: string, n: number): SegmentReader {
+function build(dir: string, n: number, countedPositions = false): SegmentReader {
   let s = 7;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
   const words = ['common', 'often', 'rare', 'x'];
@@ -26,7 +26,7 @@ function build(dir: string, n: number): SegmentReader {
   const path = join(dir, 'r.seg');
   // Without patterns: these tests read words' postings through skip blocks (patterns.test.ts covers patterns), and
   // version 1, which asVersion1 rewrites a segment as, had none.
-  writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => 1000 + Math.floor(i / 3)), seq: Float64Array.from({ length: n }, (_, i) => i), json }, { patterns: false });
+  writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => 1000 + Math.floor(i / 3)), seq: Float64Array.from({ length: n }, (_, i) => i), json }, { patterns: false, countedPositions });
   return SegmentReader.open(path);
 }
 
@@ -105,20 +105,33 @@ test('phrases agree with a scan of the text when position entries take several b
       const n = rnd() < 0.2 ? 0 : 1 + Math.floor(rnd() * 5);
       messages.push(pad + Array.from({ length: n }, () => words[Math.floor(rnd() * 3)]).join(' '));
     }
-    const path = join(dir, 'p.seg');
     const n = messages.length;
-    writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => i), seq: Float64Array.from({ length: n }, (_, i) => i), json: messages.map((m) => JSON.stringify({ message: m })) });
-    const seg = SegmentReader.open(path);
-    try {
-      for (const phrase of [['alpha', 'beta'], ['beta', 'beta'], ['gamma', 'alpha', 'beta'], ['pad', 'alpha'], ['alpha', 'alpha', 'alpha']]) {
-        const want = messages.flatMap((m, doc) => (` ${m} `.includes(` ${phrase.join(' ')} `) ? [doc] : []));
-        const got: number[] = [];
-        evalSegment(seg, parseQuery(`"${phrase.join(' ')}"`)).forEachAsc((d) => (got.push(d), true));
-        assert.deepEqual(got, want, phrase.join(' '));
-        assert.ok(phrase[0] === 'alpha' && phrase[1] === 'alpha' ? true : want.length > 0, `${phrase.join(' ')} has matches`);
+    // Without patterns or bigrams, which would answer these phrases of words without reading positions; entries
+    // packed (version 4 on) and counted (a version-3 segment).
+    for (const counted of [false, true]) {
+      const path = join(dir, `p-${counted}.seg`);
+      const src = { ts: Float64Array.from({ length: n }, (_, i) => i), seq: Float64Array.from({ length: n }, (_, i) => i), json: messages.map((m) => JSON.stringify({ message: m })) };
+      writeSegment(path, src, { patterns: false, bigrams: false, countedPositions: counted });
+      if (counted) {
+        const { body, footer } = readSegmentFile(path);
+        footer.version = 3;
+        writeFileSync(path, withFooter([body], footer));
       }
-    } finally {
-      seg.close();
+      const seg = SegmentReader.open(path);
+      try {
+        assert.equal(seg.footer.version, counted ? 3 : SEG_VERSION);
+        for (const phrase of [['alpha', 'beta'], ['beta', 'beta'], ['gamma', 'alpha', 'beta'], ['pad', 'alpha'], ['alpha', 'alpha', 'alpha']]) {
+          const want = messages.flatMap((m, doc) => (` ${m} `.includes(` ${phrase.join(' ')} `) ? [doc] : []));
+          for (const [lo, hi] of [[0, n], [700, 2300]]) {
+            const got: number[] = [];
+            evalSegment(seg, parseQuery(`"${phrase.join(' ')}"`), lo, hi).forEachAsc((d) => (d < hi && got.push(d), true), lo);
+            assert.deepEqual(got, want.filter((d) => d >= lo && d < hi), `${phrase.join(' ')} in [${lo}, ${hi}), counted: ${counted}`);
+          }
+          assert.ok(phrase[0] === 'alpha' && phrase[1] === 'alpha' ? true : want.length > 0, `${phrase.join(' ')} has matches`);
+        }
+      } finally {
+        seg.close();
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -191,10 +204,15 @@ function asVersion1(seg: SegmentReader): void {
 test('segments written by version 1 (stored blocks as joined JSON) read and merge as before', () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-reader-'));
   try {
-    const seg = build(dir, 5000);
+    // Version 1 wrote counted positions entries (the count, then the deltas); this build writes them packed.
+    const seg = build(dir, 5000, true);
     const path = seg.path;
     const docs = Array.from({ length: seg.docs }, (_, d) => seg.docJson(d));
-    const terms = seg.termsOf('message');
+    const terms = seg.termsOf('message')!;
+    mkdirSync(join(dir, 'packed'));
+    const packed = build(join(dir, 'packed'), 5000);
+    const positionsSection = (s: SegmentReader) => s.footer.fields.message.text!.positions[1];
+    assert.ok(positionsSection(seg) > positionsSection(packed), 'counted entries on disk take more room');
     const count = (s: SegmentReader, q: string) => evalSegment(s, parseQuery(q)).countRange(0, s.docs);
     const counts = ['common', '"common often"', 'n:3', 'rare OR x', 'ofte*'].map((q) => count(seg, q));
     asVersion1(seg);
@@ -202,6 +220,10 @@ test('segments written by version 1 (stored blocks as joined JSON) read and merg
     assert.equal(old.footer.version, 1);
     assert.deepEqual(Array.from({ length: old.docs }, (_, d) => old.docJson(d)), docs);
     assert.deepEqual(old.termsOf('message'), terms);
+    const positions = (s: SegmentReader) => terms.filter((t) => !t.includes(' ')).map((t) => s.termPositions('message', t, 100, 4000));
+    const packedBytes = (s: SegmentReader) => terms.map((_, k) => Array.from(s.positionBytesAt('message', k) ?? []));
+    assert.deepEqual(positions(old), positions(packed));
+    assert.deepEqual(packedBytes(old), packedBytes(packed), 'handed to merges packed');
     assert.deepEqual(['common', '"common often"', 'n:3', 'rare OR x', 'ofte*'].map((q) => count(old, q)), counts);
     // A merge reads the old layout and writes the current one.
     const merged = join(dir, 'm.seg');
@@ -211,8 +233,10 @@ test('segments written by version 1 (stored blocks as joined JSON) read and merg
     assert.ok(m.footer.templates);
     assert.deepEqual(Array.from({ length: m.docs }, (_, d) => m.docJson(d)), docs);
     assert.deepEqual(m.termsOf('message'), terms);
+    assert.deepEqual(positions(m), positions(packed));
     old.close();
     m.close();
+    packed.close();
     const bumped = readFileSync(path);
     bumped[7] = 9;
     writeFileSync(path, bumped);

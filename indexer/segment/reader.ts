@@ -5,7 +5,7 @@ import type { Fields } from '../../lib/record.ts';
 import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
 import { MAX_PREFIX_TERMS } from '../query/parser.ts';
-import { ByteReader, decodeDeltas, unzigzag } from './bytes.ts';
+import { ByteReader, decodeDeltas, packPositions, readPositionsEntry, unzigzag } from './bytes.ts';
 import { SKIP_EVERY } from './segment-file.ts';
 import { scratch } from '../query/scratch.ts';
 import { TermDict, expandFrontCoded } from './term-dict.ts';
@@ -13,7 +13,7 @@ import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { StoredBlock, type StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
 import { MAX_PATTERNS, PatternCursor, PatternIndex, isWord } from './patterns.ts';
-import { type FieldMeta, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
+import { type FieldMeta, PACKED_POSITIONS_VERSION, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
   terms: TermDict;
@@ -89,8 +89,11 @@ export class SegmentReader {
   private ids: IdIndex | null | undefined;
   private idBuckets: IdBuckets | undefined;
   private closed = false;
+  /** Whether the positions entries are packed (version 4 on) or counted (bytes.ts). */
+  private readonly packed: boolean;
 
   private constructor(readonly path: string, private fd: number, readonly footer: SegmentFooter, readonly bytes: number) {
+    this.packed = footer.version >= PACKED_POSITIONS_VERSION;
     this.ts = new Float64Array(footer.docs);
     this.seq = new Float64Array(footer.docs);
     const tr = new ByteReader(this.section(footer.ts));
@@ -488,17 +491,11 @@ export class SegmentReader {
     let n = 0;
     let at = 0;
     for (let i = 0; i < stop; i++) {
-      const c = r.varint();
-      const keep = all[i] >= lo;
-      if (keep) {
-        docs[n] = all[i];
-        start[n++] = at;
-      }
-      let p = 0;
-      for (let j = 0; j < c; j++) {
-        p += r.varint();
-        if (keep) pos[at++] = p;
-      }
+      const end = readPositionsEntry(r, this.packed, pos, at);
+      if (all[i] < lo) continue;
+      docs[n] = all[i];
+      start[n++] = at;
+      at = end;
     }
     start[n] = at;
     if (at < pos.length) pos = pos.subarray(0, at);
@@ -525,11 +522,14 @@ export class SegmentReader {
     while (first < all.length && all[first] < lo) first++;
     let stop = all.length;
     while (stop > first && all[stop - 1] >= hi) stop--;
-    return new PositionCursor(all.subarray(first, stop), first, ti.positions, ti.posOffsets[k] + (bl ? bl.qOff[b] : 0));
+    return new PositionCursor(all.subarray(first, stop), first, ti.positions, ti.posOffsets[k] + (bl ? bl.qOff[b] : 0), this.packed);
   }
 
-  /** Decodes n docs' position entries from bytes[from, to); null when the span is empty (no positions stored). */
-  private positionsOf(bytes: Uint8Array, from: number, to: number, n: number): { start: Uint32Array; pos: Uint32Array } | null {
+  /**
+   * Decodes n docs' position entries (packed or counted, as `packed` says) from bytes[from, to); null when the span
+   * is empty (no positions stored).
+   */
+  private positionsOf(bytes: Uint8Array, from: number, to: number, n: number, packed: boolean): { start: Uint32Array; pos: Uint32Array } | null {
     if (from === to) return null;
     const start = new Uint32Array(n + 1);
     const r = new ByteReader(bytes);
@@ -539,9 +539,7 @@ export class SegmentReader {
     let at = 0;
     for (let i = 0; i < n; i++) {
       start[i] = at;
-      const c = r.varint();
-      let p = 0;
-      for (let j = 0; j < c; j++) pos[at++] = p += r.varint();
+      at = readPositionsEntry(r, packed, pos, at);
     }
     start[n] = at;
     if (at < pos.length) pos = pos.subarray(0, at);
@@ -610,23 +608,26 @@ export class SegmentReader {
     return e.word !== null ? e.pi.total(e.pi.patsOf(e.word)) : e.ti.df[e.k];
   }
 
-  /** The encoded positions of the k-th term of termsOf (every doc's entry, in doc order), or null when it has none. */
+  /**
+   * The encoded positions of the k-th term of termsOf (every doc's entry, in doc order), or null when it has none:
+   * packed, as this build writes them, whatever the segment's version (a merge copies them).
+   */
   positionBytesAt(field: string, k: number): Uint8Array | null {
     const e = this.entryAt(field, k);
     if (e.word !== null) return e.pi.encodedPositions(e.word, this.postingsAt(field, k));
-    k = e.k;
     const ti = e.ti;
-    const from = ti.posOffsets[k];
-    const to = ti.posOffsets[k + 1];
-    return from === to ? null : ti.positions.subarray(from, to);
+    const from = ti.posOffsets[e.k];
+    const to = ti.posOffsets[e.k + 1];
+    if (from === to) return null;
+    return this.packed ? ti.positions.subarray(from, to) : packPositions(ti.positions.subarray(from, to), ti.df[e.k]);
   }
 
   /** Positions of the k-th term of termsOf (per doc of its postings), or null when the segment stores none for it. */
   positionsAt(field: string, k: number, docCount: number): { start: Uint32Array; pos: Uint32Array } | null {
     const e = this.entryAt(field, k);
-    if (e.word === null) return this.positionsOf(e.ti.positions, e.ti.posOffsets[e.k], e.ti.posOffsets[e.k + 1], docCount);
+    if (e.word === null) return this.positionsOf(e.ti.positions, e.ti.posOffsets[e.k], e.ti.posOffsets[e.k + 1], docCount, this.packed);
     const bytes = this.positionBytesAt(field, k)!;
-    return this.positionsOf(bytes, 0, bytes.length, docCount);
+    return this.positionsOf(bytes, 0, bytes.length, docCount, true);
   }
 
   /** ORs into `into` the docs in [lo, hi) of every token of the field that starts with `prefix`; returns how many terms. */
@@ -807,23 +808,26 @@ export class PositionCursor implements PositionSource {
     private skipFirst: number,
     private buf: Uint8Array,
     start: number,
+    /** Packed entries (version 4 on) or counted ones (bytes.ts). */
+    private packed: boolean,
   ) {
     this.p = start;
   }
   /** Writes doc i's positions into `out.buf` (grown if needed) and their count into `out.n`. */
   positions(i: number, out: { buf: Uint32Array; n: number }): void {
     const b = this.buf;
+    const packed = this.packed;
     let p = this.p;
     // Entries of the docs in between are skipped in this loop: skipPositionsEntry's steps written out here, since
     // calling it per entry measured slower (a 5M-line phrase: 16–23 vs 27–28 ms at best, A/B in turn). Most
-    // entries are one position below 128, two bytes `01 0x`: stepping over those first measured 5.3 → 3.0 ms for
-    // the 555k entries of that phrase's two lists.
+    // entries are one position below 64 (packed: one even byte) or 128 (counted: two bytes `01 0x`): stepping over
+    // those first measured 5.3 → 3.0 ms for the 555k entries of that phrase's two lists.
     let c = 0;
     let shift = 0;
     let x: number;
     for (let skip = this.skipFirst + i - 1 - this.at; skip > 0; skip--) {
-      if (b[p] === 1 && b[p + 1] < 0x80) {
-        p += 2;
+      if (packed ? (b[p] & 0x81) === 0 : b[p] === 1 && b[p + 1] < 0x80) {
+        p += packed ? 1 : 2;
         continue;
       }
       c = 0;
@@ -833,6 +837,10 @@ export class PositionCursor implements PositionSource {
         c |= (x & 0x7f) << shift;
         shift += 7;
       } while (x >= 0x80);
+      if (packed) {
+        if ((c & 1) === 0) continue;
+        c >>>= 1;
+      }
       while (c > 0) if (b[p++] < 0x80) c--;
     }
     this.skipFirst = 0;
@@ -843,6 +851,17 @@ export class PositionCursor implements PositionSource {
       c |= (x & 0x7f) << shift;
       shift += 7;
     } while (x >= 0x80);
+    if (packed) {
+      if ((c & 1) === 0) {
+        if (out.buf.length === 0) out.buf = new Uint32Array(16);
+        out.buf[0] = c >>> 1;
+        out.n = 1;
+        this.p = p;
+        this.at = i;
+        return;
+      }
+      c >>>= 1;
+    }
     if (out.buf.length < c) out.buf = new Uint32Array(c * 2);
     let pos = 0;
     for (let j = 0; j < c; j++) {

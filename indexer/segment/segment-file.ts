@@ -3,7 +3,7 @@ import { compress } from 'zstd-napi';
 import { storageError } from '../../lib/errors.ts';
 import { dirOf, fsyncDir } from '../log/file.ts';
 import { crc32c } from '../log/crc.ts';
-import { ByteWriter, skipPositionsEntry, zigzag } from './bytes.ts';
+import { ByteWriter, skipPositionsEntry, writePositionsEntry, zigzag } from './bytes.ts';
 import { StoredBlocksWriter } from './stored-blocks.ts';
 import { frontCode } from './term-dict.ts';
 import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter, ZSTD_LEVEL_INDEX } from './layout.ts';
@@ -135,7 +135,11 @@ export class TermsWriter {
   private positions = new ByteWriter(1 << 16);
   private skips = new ByteWriter(1 << 12);
   private lengths: ByteWriter;
-  constructor(expectedPostings: number, expectedTerms: number) {
+  /**
+   * `counted`: positions entries as versions 1–3 wrote them, for tests that rewrite a segment as one of those
+   * versions; segments this build writes are always packed (bytes.ts).
+   */
+  constructor(expectedPostings: number, expectedTerms: number, private counted = false) {
     this.postings = new ByteWriter(expectedPostings + 64);
     this.lengths = new ByteWriter(expectedTerms * 4 + 16);
   }
@@ -153,6 +157,10 @@ export class TermsWriter {
         if (qOff && i % SKIP_EVERY === 0) qOff[i / SKIP_EVERY] = w.len - pb;
         const a = posStart[i];
         const b = posStart[i + 1];
+        if (!this.counted) {
+          writePositionsEntry(w, pos, a, b);
+          continue;
+        }
         w.varint(b - a);
         let last = 0;
         for (let m = a; m < b; m++) {
@@ -165,9 +173,9 @@ export class TermsWriter {
   }
 
   /**
-   * Like `add`, with positions given as already-encoded bytes: the per-doc entries of `docs[0..n)` in order, as one
-   * or more chunks. A merge whose inputs do not interleave for a term copies them instead of decoding and
-   * re-encoding every position; only each doc's count is read, to find where skip blocks start.
+   * Like `add`, with positions given as already-encoded bytes: the per-doc packed entries of `docs[0..n)` in order,
+   * as one or more chunks. A merge whose inputs do not interleave for a term copies them instead of decoding and
+   * re-encoding every position; only each entry's header is read, to find where skip blocks start.
    */
   addEncodedPositions(term: string, docs: ArrayLike<number>, n: number, ...chunks: Uint8Array[]): void {
     const pOff = this.addPostings(term, docs, n);

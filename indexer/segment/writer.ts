@@ -48,13 +48,19 @@ class FieldBuilder {
  * bigram terms of common tokens (bigrams.ts) to fields that are not indexed through patterns. `patterns` (default
  * true) indexes a field's words through its patterns when they fit (patterns.ts); false never does (the index
  * setting `word_patterns: false`, and tests). `idHash` is a seam for tests that force hash collisions; segments on disk always use
- * `hashId`.
+ * `hashId`. `countedPositions` is a seam for tests that rewrite the segment as an older version (see TermsWriter).
  */
-export function writeSegment(path: string, src: SegmentSource, opts: { bigrams?: boolean; patterns?: boolean; idHash?: IdHasher } = {}): SegmentFooter {
-  return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) => buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true));
+export function writeSegment(
+  path: string,
+  src: SegmentSource,
+  opts: { bigrams?: boolean; patterns?: boolean; idHash?: IdHasher; countedPositions?: boolean } = {},
+): SegmentFooter {
+  return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) =>
+    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, opts.countedPositions ?? false),
+  );
 }
 
-function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean, patterns: boolean): SegmentFooter {
+function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean, patterns: boolean, counted: boolean): SegmentFooter {
   const n = src.ts.length;
   const stored = writeBlocks(out, n, (i, w) => w.text(src.json[i]));
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
@@ -119,11 +125,11 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
       const pats = word ? buildPatterns(fb.terms, word, fb.from, fb.to, n) : null;
       if (pats) {
         // Words live in the patterns: only tokens with digits keep postings, and no bigram is needed.
-        meta.text = writeTerms(out, fb.terms, fb.terms.size, word);
+        meta.text = writeTerms(out, fb.terms, fb.terms.size, word, counted);
         meta.text.patterns = writePatterns(out, pats.values, pats.ords, kwOrds, n);
       } else {
         const { common, firstBigram } = bigrams ? addBigrams(fb.terms, n) : { common: [], firstBigram: fb.terms.size };
-        meta.text = writeTerms(out, fb.terms, firstBigram, null);
+        meta.text = writeTerms(out, fb.terms, firstBigram, null, counted);
         if (common.length > 0) meta.text.common = common;
       }
     }
@@ -136,7 +142,7 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
 }
 
 /** Terms from `firstBigram` on are bigram terms: postings without positions. Terms t with skip[t] === 1 are left out. */
-function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint8Array | null): NonNullable<FieldMeta['text']> {
+function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint8Array | null, counted: boolean): NonNullable<FieldMeta['text']> {
   const terms = tt.terms;
   const nTerms = terms.length;
   // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added. Skipped
@@ -163,7 +169,7 @@ function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint
   const docs = new Uint32Array(maxOcc);
   const posStart = new Uint32Array(maxOcc + 1);
 
-  const w = new TermsWriter(counts[nTerms], nTerms);
+  const w = new TermsWriter(counts[nTerms], nTerms, counted);
   for (const t of sortTermIds(terms)) {
     if (skip !== null && skip[t] === 1) continue;
     const term = terms[t];
