@@ -94,13 +94,16 @@ export class ByteReader {
  * entry: the count, then the deltas.
  */
 
-/** Appends one doc's packed entry: the positions `pos[from, to)`, ascending. */
-export function writePositionsEntry(w: ByteWriter, pos: ArrayLike<number>, from: number, to: number): void {
-  if (to - from === 1) {
+/**
+ * Appends one doc's entry for the positions `pos[from, to)`, ascending: packed, or `counted` as versions 1–3 wrote
+ * it (only for tests that rewrite a segment as one of those versions).
+ */
+export function writePositionsEntry(w: ByteWriter, pos: ArrayLike<number>, from: number, to: number, counted = false): void {
+  if (!counted && to - from === 1) {
     w.varint(pos[from] * 2);
     return;
   }
-  w.varint((to - from) * 2 + 1);
+  w.varint(counted ? to - from : (to - from) * 2 + 1);
   let last = 0;
   for (let m = from; m < to; m++) {
     w.varint(pos[m] - last);

@@ -155,18 +155,7 @@ export class TermsWriter {
     if (posStart && pos) {
       for (let i = 0; i < n; i++) {
         if (qOff && i % SKIP_EVERY === 0) qOff[i / SKIP_EVERY] = w.len - pb;
-        const a = posStart[i];
-        const b = posStart[i + 1];
-        if (!this.counted) {
-          writePositionsEntry(w, pos, a, b);
-          continue;
-        }
-        w.varint(b - a);
-        let last = 0;
-        for (let m = a; m < b; m++) {
-          w.varint(pos[m] - last);
-          last = pos[m];
-        }
+        writePositionsEntry(w, pos, posStart[i], posStart[i + 1], this.counted);
       }
     }
     this.addSkips(docs, n, w.len - pb, pOff, qOff);
