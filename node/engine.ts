@@ -175,7 +175,7 @@ export class Engine {
     return (await this.ingestNative(index, body, format, opts)).answer;
   }
 
-  async ingestNative(index: string, body: string, format: 'ndjson' | 'text', opts: IngestOptions = {}): Promise<{ answer: NativeIngestAnswer; report: IngestReport }> {
+  async ingestNative(index: string, body: string | Buffer, format: 'ndjson' | 'text', opts: IngestOptions = {}): Promise<{ answer: NativeIngestAnswer; report: IngestReport }> {
     const batch = decodeLines(body, format, Date.now(), this.cfg.maxRecordBytes);
     const r = await this.ingestBatch(index, batch, opts);
     if (r.failed.length > 0) throw r.failed[0].error;

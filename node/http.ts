@@ -9,16 +9,122 @@ import { StrataError } from '../lib/errors.ts';
  * body is left unread (not destroyed) so the answer can still reach a client that is busy sending.
  */
 export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const size = await receive(req, max, (chunk) => chunks.push(chunk));
+  return decodeContent(Buffer.concat(chunks, size), req.headers['content-encoding'], max);
+}
+
+/** A body read into a reused buffer: `done()` gives the buffer back, after which `body` must not be touched. */
+export interface PooledBody {
+  body: Buffer;
+  done: () => void;
+}
+
+/**
+ * readBody for the ingest hot path: a body that declares its length is copied into a buffer of `pool` as it
+ * arrives, instead of into a fresh one. On this machine a first write to fresh memory costs 3.3 ns a byte and a
+ * write to memory already touched 0.05 (an 8 MiB body, measured): joining every ingest body into new memory was
+ * 7% of the node's main thread while ingesting the bench corpus.
+ */
+export async function readPooledBody(req: IncomingMessage, max: number, pool: BodyBuffers): Promise<PooledBody> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-  const raw = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
+  if (!Number.isFinite(declared) || declared < BodyBuffers.MIN_BYTES || declared > max) return { body: await readBody(req, max), done: () => {} };
+  const buf = pool.take(declared);
+  let raw: Buffer;
+  try {
+    let at = 0;
+    const size = await receive(req, max, (chunk) => {
+      // Node's parser ends the body at Content-Length; this only guards the copy.
+      if (at + chunk.length > declared) throw new StrataError('invalid_request', 'the request body is longer than its Content-Length');
+      chunk.copy(buf, at);
+      at += chunk.length;
+    });
+    raw = buf.subarray(0, size);
+  } catch (e) {
+    pool.give(buf);
+    throw e;
+  }
+  let body: Buffer;
+  try {
+    body = await decodeContent(raw, req.headers['content-encoding'], max);
+  } catch (e) {
+    pool.give(buf);
+    throw e;
+  }
+  if (body === raw) return { body, done: () => pool.give(buf) };
+  pool.give(buf);
+  return { body, done: () => {} };
+}
+
+/**
+ * Large buffers kept for reuse (readPooledBody): at most `keep` of them, all dropped after `idleMs` without a
+ * request, so a node that stops ingesting gives the memory back.
+ */
+export class BodyBuffers {
+  /** Bodies smaller than this are joined as usual: small allocations come from memory malloc already holds. */
+  static readonly MIN_BYTES = 256 * 1024;
+  private free: Buffer[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  constructor(
+    private readonly keep = 4,
+    private readonly idleMs = 10_000,
+  ) {}
+  /** A buffer of at least `bytes`: the smallest free one that fits, or a new one rounded up to a whole MiB. */
+  take(bytes: number): Buffer {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      if (this.free[i].length >= bytes && (best < 0 || this.free[i].length < this.free[best].length)) best = i;
+    }
+    this.arm();
+    if (best >= 0) return this.free.splice(best, 1)[0];
+    return Buffer.allocUnsafeSlow(Math.ceil(bytes / 2 ** 20) * 2 ** 20);
+  }
+  give(b: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(b);
+    else {
+      // Full: keep the larger buffers, which serve any request.
+      let smallest = 0;
+      for (let i = 1; i < this.free.length; i++) if (this.free[i].length < this.free[smallest].length) smallest = i;
+      if (this.free[smallest].length < b.length) this.free[smallest] = b;
+    }
+    this.arm();
+  }
+  /** Buffers held for reuse, and their bytes. */
+  get held(): { buffers: number; bytes: number } {
+    let bytes = 0;
+    for (const b of this.free) bytes += b.length;
+    return { buffers: this.free.length, bytes };
+  }
+  private arm(): void {
+    if (this.timer !== null) this.timer.refresh();
+    else {
+      this.timer = setTimeout(() => {
+        this.free = [];
+        this.timer = null;
+      }, this.idleMs);
+      this.timer.unref();
+    }
+  }
+}
+
+/** Feeds a request's body to `onChunk` up to `max` bytes (413 past it); resolves with its length. */
+function receive(req: IncomingMessage, max: number, onChunk: (chunk: Buffer) => void): Promise<number> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(max));
+  return new Promise<number>((resolve, reject) => {
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= max) {
-        chunks.push(chunk);
-        return;
+        try {
+          onChunk(chunk);
+          return;
+        } catch (e) {
+          cleanup();
+          req.pause();
+          reject(e);
+          return;
+        }
       }
       cleanup();
       req.pause();
@@ -26,7 +132,7 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
     };
     const onEnd = () => {
       cleanup();
-      resolve(Buffer.concat(chunks, size));
+      resolve(size);
     };
     const onError = (e: Error) => {
       cleanup();
@@ -45,7 +151,6 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
     req.on('error', onError);
     req.on('close', onClose);
   });
-  return decodeContent(raw, req.headers['content-encoding'], max);
 }
 
 /**

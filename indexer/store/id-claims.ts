@@ -142,8 +142,9 @@ export class IdClaims {
 
   /** Head records recovered from the log: their ids are taken (their filter bits are set by `rebuild`). */
   remember(b: HeadBatch): void {
-    for (let i = 0; i < b.fields.length; i++) {
-      const id = recordId(b.fields[i]);
+    if (b.ids === null) return;
+    for (let i = 0; i < b.ids.length; i++) {
+      const id = b.ids[i];
       if (id !== null) this.held.set(id, b.baseOffset + i);
     }
   }
@@ -152,8 +153,9 @@ export class IdClaims {
   forget(batches: readonly HeadBatch[]): void {
     if (this.held.size === 0) return;
     for (const b of batches) {
-      for (let i = 0; i < b.fields.length; i++) {
-        const id = recordId(b.fields[i]);
+      if (b.ids === null) continue;
+      for (let i = 0; i < b.ids.length; i++) {
+        const id = b.ids[i];
         // Only a log written before ids were unique can hold an id twice; the later record keeps it then.
         if (id !== null && this.held.get(id) === b.baseOffset + i) this.held.delete(id);
       }

@@ -25,9 +25,8 @@ const hash = new Uint32Array(2);
 /** The record whose sender gave it this `_id`, or null. Segments answer through their id sections. */
 export function findRecordById(view: ShardView, id: string): ShardCandidate | null {
   for (const b of view.head) {
-    for (let i = 0; i < b.fields.length; i++) {
-      if (recordId(b.fields[i]) === id) return { ts: b.ts[i], seq: b.baseOffset + i, seg: null, doc: 0, fields: b.fields[i] };
-    }
+    const i = b.ids === null ? -1 : b.ids.indexOf(id);
+    if (i >= 0) return { ts: b.ts[i], seq: b.baseOffset + i, seg: null, doc: 0, fields: b.fields[i] };
   }
   hashId(id, hash, 0);
   for (const seg of view.segments) {

@@ -4,10 +4,11 @@ import { StrataError, ensureDir } from '../../lib/errors.ts';
 import type { Fields } from '../../lib/record.ts';
 import { AppendLog, type Durability } from '../log/append-log.ts';
 import type { FileSystem } from '../log/file.ts';
-import { encodePayload, type LogEntry } from '../log/frame.ts';
+import type { LogEntry } from '../log/frame.ts';
+import { PayloadArena } from './payload-arena.ts';
 import type { BuildPool } from '../build/pool.ts';
 import { SegmentReader } from '../segment/reader.ts';
-import { Head, type HeadBatch } from './head.ts';
+import { Head, HeadBatch, idsOf } from './head.ts';
 import { IdClaims } from './id-claims.ts';
 import { readManifest, writeManifest, type Manifest } from './manifest.ts';
 import { pickMerge, type MergePolicy } from '../merge/policy.ts';
@@ -69,6 +70,8 @@ const SEG_RE = /^(\d{10})\.seg(\.tmp)?$/;
 export class Shard {
   private log!: AppendLog;
   private head = new Head();
+  /** The head batches' payloads, in memory reused across seals. */
+  private arena = new PayloadArena();
   private claims = new IdClaims();
   private segments: SegmentReader[] = [];
   private manifest!: Manifest;
@@ -134,13 +137,8 @@ export class Shard {
       let j = i + 1;
       while (j < replay.offsets.length && j - i < CHUNK && replay.offsets[j] === replay.offsets[j - 1] + 1) j++;
       const entries = replay.entries.slice(i, j);
-      const batch: HeadBatch = {
-        baseOffset: replay.offsets[i],
-        ts: Float64Array.from(entries, (e) => e.ts),
-        fields: replay.fields.slice(i, j),
-        payload: encodePayload(entries),
-        addedAtMs: this.now(),
-      };
+      const fields = replay.fields.slice(i, j);
+      const batch = new HeadBatch(replay.offsets[i], Float64Array.from(entries, (e) => e.ts), this.arena.encode(entries), this.now(), idsOf(fields), fields);
       this.head.add(batch);
       this.claims.remember(batch);
       i = j;
@@ -177,22 +175,27 @@ export class Shard {
       keepFields = fields.filter((_, i) => !skip.has(i));
     }
     let base = this.log.nextOffset;
+    const n = entries.length;
     if (keepEntries.length > 0) {
-      const payload = encodePayload(keepEntries);
+      // Everything the head needs is taken before the write: the records' objects are garbage while it is awaited.
+      const payload = this.arena.encode(keepEntries);
+      const ts = Float64Array.from(keepEntries, (e) => e.ts);
+      const ids = idsOf(keepFields);
       try {
-        base = await this.log.appendEncoded(payload, keepEntries.length);
+        base = await this.log.appendEncoded(payload, ts.length);
       } catch (e) {
+        this.arena.release(payload);
         claim.abort();
         throw e;
       }
-      this.head.add({ baseOffset: base, ts: Float64Array.from(keepEntries, (e) => e.ts), fields: keepFields, payload, addedAtMs: this.now() });
+      this.head.add(new HeadBatch(base, ts, payload, this.now(), ids));
       claim.commit(base);
       if (this.sealDue()) this.kick();
     }
-    const offsets = new Array<number>(entries.length);
+    const offsets = new Array<number>(n);
     let stored = 0;
     let c = 0;
-    for (let i = 0; i < entries.length; i++) {
+    for (let i = 0; i < n; i++) {
       if (c < conflicts.length && conflicts[c] === i) {
         const h = holders[c++];
         offsets[i] = h >= 0 ? h : offsets[-1 - h];
@@ -319,7 +322,10 @@ export class Shard {
         this.sealsInFlight--;
       }
       this.segments.push(reader);
-      this.head.dropFirst(batches.length);
+      for (const b of this.head.dropFirst(batches.length)) {
+        b.release();
+        this.arena.release(b.payload);
+      }
       this.claims.forget(batches);
       this.handedOff -= batches.length;
       this.lastError = null;

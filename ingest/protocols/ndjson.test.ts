@@ -91,3 +91,50 @@ describe('decodeLines: the stored JSON of each record', () => {
     );
   });
 });
+
+describe('decodeLines: a body given as bytes', () => {
+  /** Everything decodeLines reports, with each record's stored JSON. */
+  const outcome = (body: string | Buffer, format: 'ndjson' | 'text', maxRecordBytes: number) => {
+    const b = decodeLines(body, format, NOW, maxRecordBytes);
+    return { ts: b.ts, fields: b.fields, json: b.fields.map((_, i) => jsonOf(b, i)), pos: b.pos, rejected: b.rejected, warnings: b.warnings };
+  };
+
+  test('decodes in windows to exactly what the same text decodes to whole (lines across 32 KiB boundaries)', () => {
+    // Lines of every kind, long enough that bodies span several windows: multi-byte text (2-, 3- and 4-byte UTF-8),
+    // CRLF endings, blank lines, invalid JSON, bad timestamps, oversize lines and lines longer than a window.
+    const text = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 200 }), fc.constantFrom('é', '日本語', '😀 x', ''));
+    const line = fc.oneof(
+      { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 0, max: 4e12 }), text).map(([ts, m]) => JSON.stringify({ '@timestamp': ts, message: m })) },
+      { weight: 1, arbitrary: text.map((m) => JSON.stringify({ '@timestamp': 'not a time', message: m })) },
+      { weight: 1, arbitrary: text },
+      { weight: 1, arbitrary: fc.integer({ min: 20_000, max: 70_000 }).map((k) => JSON.stringify({ message: 'é'.repeat(k) })) },
+      { weight: 1, arbitrary: fc.constantFrom('', ' ', '{"a":', '[1]') },
+    );
+    const body = fc.tuple(fc.array(fc.tuple(line, fc.constantFrom('\n', '\r\n')), { minLength: 1, maxLength: 400 }), fc.boolean()).map(
+      ([ls, endsWithNewline]) => {
+        const s = ls.map(([l, eol]) => l + eol).join('');
+        return endsWithNewline ? s : s.replace(/\r?\n$/, '');
+      },
+    );
+    let spanned = 0;
+    fc.assert(
+      fc.property(body, fc.constantFrom<'ndjson' | 'text'>('ndjson', 'text'), fc.constantFrom(1 << 20, 100_000), (s, format, max) => {
+        const bytes = Buffer.from(s, 'utf8');
+        if (bytes.length > 64 * 1024) spanned++;
+        assert.deepEqual(outcome(bytes, format, max), outcome(s, format, max));
+      }),
+      { seed: 20261130, numRuns: 60 },
+    );
+    assert.ok(spanned >= 20, `only ${spanned} bodies spanned more than two windows`);
+  });
+
+  test('names the same lines in a body of one long line, and in one with no newline at all', () => {
+    const long = JSON.stringify({ message: 'x'.repeat(100_000) });
+    for (const s of [long, `${long}\n{"message":"b"}\n{bad\n`, `{"message":"a"}\n${long}`]) {
+      assert.deepEqual(outcome(Buffer.from(s), 'ndjson', 1 << 20), outcome(s, 'ndjson', 1 << 20));
+    }
+    const b = decodeLines(Buffer.from(`${long}\n{bad\n`), 'ndjson', NOW, 1 << 20);
+    assert.deepEqual(b.pos, [1]);
+    assert.deepEqual(b.rejected.map((r) => r.line), [2]);
+  });
+});

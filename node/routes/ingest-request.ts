@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { IngestReport } from '../engine.ts';
 import { storedCount } from '../engine.ts';
-import { readBody } from '../http.ts';
+import { BodyBuffers, readBody, readPooledBody } from '../http.ts';
 import type { RouteContext } from './types.ts';
 import type { Rejection } from '../../ingest/index.ts';
 
@@ -11,13 +11,28 @@ export interface Admitted {
   release: () => void;
 }
 
-/** Claims room (429 when the node is full), then reads and decompresses the body (413 past the limit). */
-export async function admitBody(ctx: RouteContext, req: IncomingMessage): Promise<Admitted> {
+/** Buffers reused for the bodies of native ingest requests, shared by the routes of every node in the process. */
+const bodies = new BodyBuffers();
+
+/**
+ * Claims room (429 when the node is full), then reads and decompresses the body (413 past the limit). `pooled`:
+ * read it into a reused buffer, for a caller that keeps no part of `body` after `release()` (strings decoded from
+ * it are copies).
+ */
+export async function admitBody(ctx: RouteContext, req: IncomingMessage, pooled = false): Promise<Admitted> {
   const max = ctx.engine.cfg.maxBodyBytes;
   const declared = Number(req.headers['content-length']) || 0;
   const release = ctx.engine.admit(Math.min(declared, max));
   try {
-    return { body: await readBody(req, max), release };
+    if (!pooled) return { body: await readBody(req, max), release };
+    const { body, done } = await readPooledBody(req, max, bodies);
+    return {
+      body,
+      release: () => {
+        done();
+        release();
+      },
+    };
   } catch (e) {
     release();
     throw e;

@@ -64,9 +64,10 @@ export function nativeRoutes(ctx: RouteContext): Route[] {
         if (!who.canIngest(name)) throw forbiddenIndex(who, 'ingest', name);
         const ct = (req.headers['content-type'] ?? '').toLowerCase();
         const format = ct.startsWith('text/plain') ? 'text' : 'ndjson';
-        const { body, release } = await admitBody(ctx, req);
+        // Pooled: decoding copies what it keeps out of the body (strings), and the body is given back below.
+        const { body, release } = await admitBody(ctx, req, true);
         try {
-          const { answer, report } = await engine.ingestNative(name, body.toString('utf8'), format, { pipeline: pipelineParam(url), refuse: ingestRefusal(who) });
+          const { answer, report } = await engine.ingestNative(name, body, format, { pipeline: pipelineParam(url), refuse: ingestRefusal(who) });
           tally(ctx, 'native', started, 200, body.length, report);
           sendJson(res, 200, answer);
         } finally {
