@@ -195,7 +195,8 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
     }
     let admitted;
     try {
-      admitted = await admitBody(ctx, req);
+      // Pooled: the body is read once, into a string, and given back below.
+      admitted = await admitBody(ctx, req, true);
     } catch (e) {
       // rsyslog (8.2302) drops a whole batch answered 429 and never retries it; a 429 per item it does retry.
       if (e instanceof StrataError && e.code === 'overloaded' && !req.complete) return answerOverloaded(req, res, defaultIndex, started);
