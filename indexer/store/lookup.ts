@@ -1,6 +1,5 @@
 /** One record of a shard by what names it in a hit: its offset, or its sender's `_id`. */
 import { hashId } from '../../lib/id-hash.ts';
-import { recordId } from '../../lib/record.ts';
 import type { ShardCandidate } from '../query/search-shard.ts';
 import type { ShardView } from './shard.ts';
 
