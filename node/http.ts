@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
 import { DecompressStream } from 'zstd-napi';
 import { StrataError } from '../lib/errors.ts';
+import { IdleTimer } from '../lib/idle-timer.ts';
 
 /**
  * Reads a body up to `max` bytes; more is a 413, decided from Content-Length when the client sends one. A refused
@@ -23,8 +24,8 @@ export interface PooledBody {
 /**
  * readBody for the ingest hot path: a body that declares its length is copied into a buffer of `pool` as it
  * arrives, instead of into a fresh one. On this machine a first write to fresh memory costs 3.3 ns a byte and a
- * write to memory already touched 0.05 (an 8 MiB body, measured): joining every ingest body into new memory was
- * 7% of the node's main thread while ingesting the bench corpus.
+ * write to memory already touched 0.05 (an 8 MiB body, measured): joining every ingest body into new memory took
+ * 1.3–1.75 s of the node's main thread per 1M bench lines ingested, 7–9% of its busy time.
  */
 export async function readPooledBody(req: IncomingMessage, max: number, pool: BodyBuffers): Promise<PooledBody> {
   const declared = Number(req.headers['content-length']);
@@ -64,18 +65,20 @@ export class BodyBuffers {
   /** Bodies smaller than this are joined as usual: small allocations come from memory malloc already holds. */
   static readonly MIN_BYTES = 256 * 1024;
   private free: Buffer[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private idle: IdleTimer;
   constructor(
     private readonly keep = 4,
-    private readonly idleMs = 10_000,
-  ) {}
+    idleMs = 10_000,
+  ) {
+    this.idle = new IdleTimer(idleMs, () => (this.free = []));
+  }
   /** A buffer of at least `bytes`: the smallest free one that fits, or a new one rounded up to a whole MiB. */
   take(bytes: number): Buffer {
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       if (this.free[i].length >= bytes && (best < 0 || this.free[i].length < this.free[best].length)) best = i;
     }
-    this.arm();
+    this.idle.touch();
     if (best >= 0) return this.free.splice(best, 1)[0];
     return Buffer.allocUnsafeSlow(Math.ceil(bytes / 2 ** 20) * 2 ** 20);
   }
@@ -87,23 +90,13 @@ export class BodyBuffers {
       for (let i = 1; i < this.free.length; i++) if (this.free[i].length < this.free[smallest].length) smallest = i;
       if (this.free[smallest].length < b.length) this.free[smallest] = b;
     }
-    this.arm();
+    this.idle.touch();
   }
   /** Buffers held for reuse, and their bytes. */
   get held(): { buffers: number; bytes: number } {
     let bytes = 0;
     for (const b of this.free) bytes += b.length;
     return { buffers: this.free.length, bytes };
-  }
-  private arm(): void {
-    if (this.timer !== null) this.timer.refresh();
-    else {
-      this.timer = setTimeout(() => {
-        this.free = [];
-        this.timer = null;
-      }, this.idleMs);
-      this.timer.unref();
-    }
   }
 }
 

@@ -17,16 +17,17 @@ function seal(task: SealTask): BuildResult {
   for (const view of task.payload) {
     const text = Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('utf8');
     let pos = 0;
-    while (pos < text.length && i < n) {
+    while (pos < text.length) {
       const tab = text.indexOf('\t', pos);
       let nl = text.indexOf('\n', tab);
       if (nl < 0) nl = text.length;
+      if (i === n) throw new Error(`a seal's payload holds more records than its ${n} offsets`);
       ts[i] = Number(text.slice(pos, tab));
       json[i++] = text.slice(tab + 1, nl);
       pos = nl + 1;
     }
   }
-  if (i !== n) throw new Error(`a seal's payload holds ${i} records, not ${n}`);
+  if (i !== n) throw new Error(`a seal's payload holds ${i} records, not the ${n} of its offsets`);
   return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams, patterns: task.patterns });
 }
 

@@ -1,44 +1,37 @@
+import { IdleTimer } from '../../lib/idle-timer.ts';
 import { encodePayloadInto, type LogEntry } from '../log/frame.ts';
 
 /** Room for several ingest batches: a 10,000-line request of the bench corpus is about 1.5 MB of payload. */
 export const CHUNK_BYTES = 8 * 2 ** 20;
 
 /**
- * Free chunks, shared by every shard of the process. At most `keep` are held, and all are dropped after `idleMs`
- * without use, so a node that stops ingesting gives the memory back. Keeping few is measured, not guessed: in the
- * bench's flood (64 connections sending 8 MB bodies), the node's peak RSS was 1.6 GiB keeping none, 1.7 keeping 2
- * and 2.3 keeping 8 (2.1 before chunks existed), while a 1M-line ingest took the same time keeping 2 or 32 (12.4
- * and 12.7 s). A likely reason, not verified: allocating chunks counts as external memory, which prompts V8's
- * collections, so reusing more of them let other garbage (bodies, parsed records) build up for longer.
+ * Free chunks, shared by every shard of the process. At most `keep` are held: 32 MiB, about what one seal of
+ * 200,000 bench lines frees (31 MB of payload) and the batches that follow it fill again. All are dropped after
+ * `idleMs` without use, so a node that stops ingesting gives the memory back. The bench's flood (64 connections
+ * sending 8 MB bodies) gave no clear answer on memory: its peak RSS was 1.6 GiB keeping none, 1.7 and 2.4 GiB
+ * keeping 2, 2.3 and 2.3 keeping 8 (1.9 and 2.1 before chunks existed); a 1M-line ingest took 12.4 s keeping 2 and
+ * 12.7 s keeping 32.
  */
 export class ChunkPool {
   private free: Buffer[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private idle: IdleTimer;
   constructor(
     readonly chunkBytes = CHUNK_BYTES,
-    private readonly keep = 2,
-    private readonly idleMs = 10_000,
-  ) {}
+    private readonly keep = 4,
+    idleMs = 10_000,
+  ) {
+    this.idle = new IdleTimer(idleMs, () => (this.free = []));
+  }
   take(): Buffer {
-    this.arm();
+    this.idle.touch();
     return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.chunkBytes));
   }
   give(b: Buffer): void {
     if (this.free.length < this.keep) this.free.push(b);
-    this.arm();
+    this.idle.touch();
   }
   get held(): number {
     return this.free.length;
-  }
-  private arm(): void {
-    if (this.timer !== null) this.timer.refresh();
-    else {
-      this.timer = setTimeout(() => {
-        this.free = [];
-        this.timer = null;
-      }, this.idleMs);
-      this.timer.unref();
-    }
   }
 }
 

@@ -177,7 +177,7 @@ export class Shard {
     let base = this.log.nextOffset;
     const n = entries.length;
     if (keepEntries.length > 0) {
-      // Everything the head needs is taken before the write: the records' objects are garbage while it is awaited.
+      // All the head keeps of the records: nothing after the write reads their objects.
       const payload = this.arena.encode(keepEntries);
       const ts = Float64Array.from(keepEntries, (e) => e.ts);
       const ids = idsOf(keepFields);
