@@ -141,3 +141,28 @@ describe('decodeBulk', () => {
     );
   });
 });
+
+describe('decodeBulk: a body given as bytes', () => {
+  test('decodes to exactly what its text decodes to, across window boundaries', () => {
+    const source = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 200 }).map((m) => JSON.stringify({ message: m })),
+      fc.integer({ min: 20_000, max: 60_000 }).map((k) => JSON.stringify({ message: 'é'.repeat(k) })),
+      fc.constantFrom('garbage', '{"index":{}}', ''),
+    );
+    const pair = fc.tuple(fc.constantFrom('{"index":{}}', '{"create":{"_index":"b"}}', '{"delete":{}}', '{"index":'), source, fc.constantFrom('\n', '\r\n'));
+    let spanned = 0;
+    fc.assert(
+      fc.property(fc.array(pair, { minLength: 1, maxLength: 300 }), fc.boolean(), (pairs, endsWithNewline) => {
+        let s = pairs.map(([a, src, eol]) => a + eol + src + eol).join('');
+        if (!endsWithNewline) s = s.replace(/\r?\n$/, '');
+        const bytes = Buffer.from(s, 'utf8');
+        if (bytes.length > 64 * 1024) spanned++;
+        const o = opts({ defaultIndex: 'z' });
+        const strip = (d: ReturnType<typeof decodeBulk>) => ({ items: d.items, errors: [...d.errors], groups: d.groups });
+        assert.deepEqual(strip(decodeBulk(bytes, { ...o, nowMs: 1 })), strip(decodeBulk(s, { ...o, nowMs: 1 })));
+      }),
+      { seed: 113002, numRuns: 60 },
+    );
+    assert.ok(spanned >= 15, `only ${spanned} bodies spanned more than two windows`);
+  });
+});

@@ -1,6 +1,7 @@
 import { indexNameProblem } from '../../lib/config.ts';
 import { type DecodedBatch, emptyBatch, preview, pushRecord, type RejectCode, rejectOversize, warn } from '../batch.ts';
 import { decodeJsonLine } from './ndjson.ts';
+import { splitWindows } from './windows.ts';
 
 /**
  * The Elasticsearch `_bulk` body: NDJSON pairs of an action line and a source line (none for `delete`). Decoding
@@ -59,7 +60,7 @@ export interface BulkOptions {
   maxRecordBytes: number;
 }
 
-export function decodeBulk(body: string, o: BulkOptions): DecodedBulk {
+export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
   const out: DecodedBulk = { items: [], groups: [], errors: new Map() };
   const groups = new Map<string, BulkGroup>();
   const lines = splitLines(body);
@@ -110,8 +111,9 @@ export function decodeBulk(body: string, o: BulkOptions): DecodedBulk {
   return out;
 }
 
-function splitLines(body: string): string[] {
-  const lines = body.split('\n');
+/** The body's lines without their "\r": a body given as bytes is decoded a window at a time (windows.ts). */
+function splitLines(body: string | Buffer): string[] {
+  const lines = typeof body === 'string' ? body.split('\n') : splitWindows(body);
   for (let k = 0; k < lines.length; k++) if (lines[k].endsWith('\r')) lines[k] = lines[k].slice(0, -1);
   return lines;
 }

@@ -1,5 +1,6 @@
 import type { Fields } from '../../lib/record.ts';
 import { normalizeObject, textRecord } from '../../lib/record.ts';
+import { forEachWindow } from './windows.ts';
 import { type DecodedBatch, emptyBatch, preview, pushRecord, type RejectCode, reject, rejectOversize, warn } from '../batch.ts';
 
 /** One JSON line made a record: its fields' stored JSON when cut from the line, and a note on a bad timestamp. */
@@ -29,11 +30,7 @@ export function decodeJsonLine(text: string, nowMs: number): JsonLine {
 /**
  * Decodes a native ingest body: NDJSON (one JSON object a line) or plain text (one message a line). Each bad line
  * is rejected with its 1-based line number and reason; the others are kept. Blank lines are skipped.
- *
- * A body given as bytes is decoded a window of whole lines at a time. One string of a whole 8 MiB body lands in
- * V8's large-object space, fresh memory each time, and cost 3.2 ns a byte to build; windows of 32 KiB are young
- * strings in memory that is reused, at 0.18 ns a byte. A window ends just after a newline byte, which never occurs
- * inside a UTF-8 sequence, so the text is the same as decoding the body whole.
+ * A body given as bytes is decoded a window of whole lines at a time (windows.ts).
  */
 export function decodeLines(body: string | Buffer, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number): DecodedBatch {
   const out = emptyBatch();
@@ -42,24 +39,8 @@ export function decodeLines(body: string | Buffer, format: 'ndjson' | 'text', no
     return out;
   }
   let line = 0;
-  for (let at = 0; at < body.length; ) {
-    const end = windowEnd(body, at);
-    line = decodeText(out, body.toString('utf8', at, end), line, format, nowMs, maxRecordBytes);
-    at = end;
-  }
+  forEachWindow(body, (text) => (line = decodeText(out, text, line, format, nowMs, maxRecordBytes)));
   return out;
-}
-
-/** Bytes decoded into one string at a time: at most 64 KiB as UTF-16, which V8 keeps in its young generation. */
-const WINDOW_BYTES = 32 * 1024;
-
-/** Where the window starting at `at` ends: just after its last newline, or after the first one if a line is longer. */
-function windowEnd(body: Buffer, at: number): number {
-  if (body.length - at <= WINDOW_BYTES) return body.length;
-  const last = body.lastIndexOf(10, at + WINDOW_BYTES - 1);
-  if (last >= at) return last + 1;
-  const next = body.indexOf(10, at + WINDOW_BYTES);
-  return next < 0 ? body.length : next + 1;
 }
 
 /** Decodes the lines of `text` into `out`, numbering them on from `line`; returns the last line's number. */

@@ -195,7 +195,7 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
     }
     let admitted;
     try {
-      // Pooled: the body is read once, into a string, and given back below.
+      // Pooled: decoding keeps strings, copies of the body's text, and the body is given back below.
       admitted = await admitBody(ctx, req, true);
     } catch (e) {
       // rsyslog (8.2302) drops a whole batch answered 429 and never retries it; a 429 per item it does retry.
@@ -204,7 +204,7 @@ export function elasticRoutes(ctx: RouteContext): Route[] {
     }
     const { body, release } = admitted;
     try {
-      const decoded = decodeBulk(body.toString('utf8'), {
+      const decoded = decodeBulk(body, {
         defaultIndex,
         defaultPipeline: pipelineParam(url),
         nowMs: Date.now(),
