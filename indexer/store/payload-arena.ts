@@ -9,8 +9,8 @@ export const CHUNK_BYTES = 8 * 2 ** 20;
  * 200,000 bench lines frees (31 MB of payload) and the batches that follow it fill again. All are dropped after
  * `idleMs` without use, so a node that stops ingesting gives the memory back. The bench's flood (64 connections
  * sending 8 MB bodies) gave no clear answer on memory: its peak RSS was 1.6 GiB keeping none, 1.7 and 2.4 GiB
- * keeping 2, 2.3 and 2.3 keeping 8 (1.9 and 2.1 before chunks existed); a 1M-line ingest took 12.4 s keeping 2 and
- * 12.7 s keeping 32.
+ * keeping 2, 2.5 keeping 4, 2.3 and 2.3 keeping 8 (1.9 and 2.1 before chunks existed); a 1M-line ingest took
+ * 12.4 s keeping 2 and 12.7 s keeping 32.
  */
 export class ChunkPool {
   private free: Buffer[] = [];
