@@ -6,16 +6,16 @@ import { decodePayload } from '../log/frame.ts';
  * the log payload it was written with, so sealing hands the worker bytes it can parse, not objects to clone.
  *
  * A batch's fields are parsed from that payload when something first reads them (a search of the head, a lookup),
- * not kept from ingest. Ingest parses every record anyway, but objects kept until the seal, seconds later, survive
- * the young generation's collections and are copied there twice, then traced by the old generation's. Parsing on
- * demand took the main thread's collection from 3.7 to 3.1 s per 1M bench lines ingested, and the node's peak RSS
- * from 1.22 to 0.93 GiB. The stored JSON parses back to exactly the fields ingest made
- * (ingest/protocols/ndjson.test.ts), so what a search sees does not change. The price is paid by the first search
- * that reads a batch: on a head of 150,000 bench records the first search took 308–402 ms against 52–75 ms with
- * the fields kept from ingest (the second 92–97 against 45–62, the third 31–47 against 29–44), and a dashboard
- * that searches the head while ingest goes on has every record parsed twice. Keeping the fields instead cost
- * 1.17–1.20 GiB of peak RSS and 12.9–15.0 s for that 1M-line ingest, against 10.7–13.1 s. Which to favour is
- * open (DESIGN.md, known limits).
+ * unless the shard was searched in the last minute, in which case it keeps the fields ingest parsed (Shard.append).
+ * Ingest parses every record anyway, but objects kept until the seal, seconds later, survive the young
+ * generation's collections and are copied there twice, then traced by the old generation's. Parsing on demand took
+ * the main thread's collection from 3.7 to 3.1 s per 1M bench lines ingested with no search, and the node's peak
+ * RSS from 1.22 to 0.93 GiB (1.17–1.20 GiB and 12.9–15.0 s for that ingest when the fields were kept, against
+ * 10.7–13.1 s). The price is paid by the first search that reads a batch: on a head of 150,000 bench records the
+ * first search took 308–402 ms against 52–75 ms with the fields kept (the second 92–97 against 45–62, the third
+ * 31–47 against 29–44). While searches come in, new batches keep their fields, so a dashboard refreshing during
+ * ingest does not have every record parsed twice. The stored JSON parses back to exactly the fields ingest made
+ * (ingest/protocols/ndjson.test.ts), so what a search sees does not change.
  */
 export class HeadBatch {
   private parsed: Fields[] | null;

@@ -9,7 +9,7 @@ import { tempDir } from '../testing.ts';
 import { compileMatcher } from '../query/match-record.ts';
 import { parseQuery } from '../query/parser.ts';
 import { searchShard } from '../query/search-shard.ts';
-import { Shard, type ShardOptions } from './shard.ts';
+import { HEAD_READ_RECENT_MS, Shard, type ShardOptions } from './shard.ts';
 
 /**
  * A real pool behind a seam that controls when each seal is reported done (or failed), so that a later seal can
@@ -311,6 +311,36 @@ describe('Shard: merges yield to seals', () => {
       } finally {
         dir2.remove();
       }
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('Shard: the head keeps parsed fields only while it is searched', () => {
+  test('batches appended without a search lately are parsed when read; those appended while searches come in keep the ingest objects', async () => {
+    const dir = tempDir('shard-head-fields');
+    const real = new BuildPool(1, 1);
+    let clock = 1_000_000;
+    try {
+      const shard = await Shard.open({ ...options(dir.path, new GatedPool(real, {})), sealDocs: 1000, now: () => clock });
+      const a = batch(0, 3);
+      await shard.append(a.entries, a.fields);
+      // The first search parses batch a from its payload: equal records, not the objects ingest made.
+      const first = shard.view().head[0].fields;
+      assert.deepEqual(first, a.fields);
+      assert.notEqual(first[0], a.fields[0]);
+      const b = batch(3, 3);
+      await shard.append(b.entries, b.fields);
+      assert.equal(shard.view().head[1].fields[0], b.fields[0], 'searched a moment ago: the ingest objects are kept');
+      clock += HEAD_READ_RECENT_MS + 1;
+      const c = batch(6, 3);
+      await shard.append(c.entries, c.fields);
+      const third = shard.view().head[2].fields;
+      assert.deepEqual(third, c.fields);
+      assert.notEqual(third[0], c.fields[0], 'no search for a minute: parsed again when read');
+      await shard.close();
     } finally {
       await real.close();
       dir.remove();

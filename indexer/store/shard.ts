@@ -61,6 +61,9 @@ export interface ShardView {
   head: readonly HeadBatch[];
 }
 
+/** A shard searched this recently (a dashboard refreshing, a live Discover) keeps parsed fields in its head. */
+export const HEAD_READ_RECENT_MS = 60_000;
+
 const SEG_RE = /^(\d{10})\.seg(\.tmp)?$/;
 
 /**
@@ -72,6 +75,8 @@ export class Shard {
   private head = new Head();
   /** The head batches' payloads, in memory reused across seals. */
   private arena = new PayloadArena();
+  /** When a search last read the shard (view()); -Infinity: never. */
+  private headReadAtMs = -Infinity;
   private claims = new IdClaims();
   private segments: SegmentReader[] = [];
   private manifest!: Manifest;
@@ -188,7 +193,10 @@ export class Shard {
         claim.abort();
         throw e;
       }
-      this.head.add(new HeadBatch(base, ts, payload, this.now(), ids));
+      // While searches come in, the head keeps the fields ingest parsed: each would otherwise be parsed again at
+      // the next search (HeadBatch). Without searches, nothing keeps them.
+      const searched = this.now() - this.headReadAtMs < HEAD_READ_RECENT_MS;
+      this.head.add(new HeadBatch(base, ts, payload, this.now(), ids, searched ? keepFields : null));
       claim.commit(base);
       if (this.sealDue()) this.kick();
     }
@@ -206,7 +214,9 @@ export class Shard {
     return { offsets, conflicts };
   }
 
+  /** What searches read: the segments and the head's batches, as of now. */
   view(): ShardView {
+    this.headReadAtMs = this.now();
     return { segments: this.segments.slice(), head: this.head.batches.slice() };
   }
 
