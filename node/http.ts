@@ -32,6 +32,7 @@ export async function readPooledBody(req: IncomingMessage, max: number, pool: Bo
   if (!Number.isFinite(declared) || declared < BodyBuffers.MIN_BYTES || declared > max) return { body: await readBody(req, max), done: () => {} };
   const buf = pool.take(declared);
   let raw: Buffer;
+  let body: Buffer;
   try {
     let at = 0;
     const size = await receive(req, max, (chunk) => {
@@ -41,18 +42,13 @@ export async function readPooledBody(req: IncomingMessage, max: number, pool: Bo
       at += chunk.length;
     });
     raw = buf.subarray(0, size);
-  } catch (e) {
-    pool.give(buf);
-    throw e;
-  }
-  let body: Buffer;
-  try {
     body = await decodeContent(raw, req.headers['content-encoding'], max);
   } catch (e) {
     pool.give(buf);
     throw e;
   }
   if (body === raw) return { body, done: () => pool.give(buf) };
+  // Decompressed into a buffer of its own: the pooled one is free at once.
   pool.give(buf);
   return { body, done: () => {} };
 }

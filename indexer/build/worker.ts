@@ -1,3 +1,4 @@
+import { decodePayload } from '../log/frame.ts';
 import { SegmentReader } from '../segment/reader.ts';
 import { type SegmentSource, writeSegment } from '../segment/writer.ts';
 import { mergeSegments } from '../segment/merger.ts';
@@ -15,17 +16,11 @@ function seal(task: SealTask): BuildResult {
   const json: string[] = new Array(n);
   let i = 0;
   for (const view of task.payload) {
-    const text = Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('utf8');
-    let pos = 0;
-    while (pos < text.length) {
-      const tab = text.indexOf('\t', pos);
-      let nl = text.indexOf('\n', tab);
-      if (nl < 0) nl = text.length;
+    decodePayload(Buffer.from(view.buffer, view.byteOffset, view.byteLength), (_, t, fieldsJson) => {
       if (i === n) throw new Error(`a seal's payload holds more records than its ${n} offsets`);
-      ts[i] = Number(text.slice(pos, tab));
-      json[i++] = text.slice(tab + 1, nl);
-      pos = nl + 1;
-    }
+      ts[i] = t;
+      json[i++] = fieldsJson;
+    });
   }
   if (i !== n) throw new Error(`a seal's payload holds ${i} records, not the ${n} of its offsets`);
   return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams, patterns: task.patterns });

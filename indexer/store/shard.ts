@@ -180,9 +180,7 @@ export class Shard {
       keepFields = fields.filter((_, i) => !skip.has(i));
     }
     let base = this.log.nextOffset;
-    const n = entries.length;
     if (keepEntries.length > 0) {
-      // All the head keeps of the records: nothing after the write reads their objects.
       const payload = this.arena.encode(keepEntries);
       const ts = Float64Array.from(keepEntries, (e) => e.ts);
       const ids = idsOf(keepFields);
@@ -195,15 +193,16 @@ export class Shard {
       }
       // While searches come in, the head keeps the fields ingest parsed: each would otherwise be parsed again at
       // the next search (HeadBatch). Without searches, nothing keeps them.
-      const searched = this.now() - this.headReadAtMs < HEAD_READ_RECENT_MS;
-      this.head.add(new HeadBatch(base, ts, payload, this.now(), ids, searched ? keepFields : null));
+      const now = this.now();
+      const searched = now - this.headReadAtMs < HEAD_READ_RECENT_MS;
+      this.head.add(new HeadBatch(base, ts, payload, now, ids, searched ? keepFields : null));
       claim.commit(base);
       if (this.sealDue()) this.kick();
     }
-    const offsets = new Array<number>(n);
+    const offsets = new Array<number>(entries.length);
     let stored = 0;
     let c = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < entries.length; i++) {
       if (c < conflicts.length && conflicts[c] === i) {
         const h = holders[c++];
         offsets[i] = h >= 0 ? h : offsets[-1 - h];
