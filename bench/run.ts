@@ -68,6 +68,20 @@ out.push(
   `Strata ingest: ${extras.ingestSeconds.toFixed(1)} s to acknowledge every line (${extras.ingestMBps.toFixed(1)} MB/s of NDJSON), ` +
     `${extras.retries429} requests answered 429; sealed and merged (as the background policy would) ${extras.settleSeconds.toFixed(1)} s later, into ${extras.segments} segment(s)`,
 );
+if (extras.cpu) {
+  // Seals and merges are counted when they finish: at the last acknowledgement, those still running are in `other`.
+  const row = (name: string, c: Record<string, number>) => {
+    const total = c.main + c.seal + c.merge + c.other;
+    return [name, ...[c.main, c.seal, c.merge, c.other, total].map((s) => `${s.toFixed(1)} s (${((s * 1e6) / corpus.lines).toFixed(1)} µs/line)`)];
+  };
+  out.push('');
+  out.push(
+    formatTable(
+      ['Strata node CPU', 'main thread', 'seal threads', 'merge threads', 'other threads', 'all'],
+      [row('to the last acknowledgement', extras.cpu.ingest), row('to the end of the settle', extras.cpu.settled)],
+    ),
+  );
+}
 out.push('');
 out.push(formatTable(['Strata HTTP round trip', 'median ms'], Object.entries(extras.httpMedianMs).map(([k, v]) => [k, formatMs(v)])));
 out.push('');

@@ -22,6 +22,29 @@ export interface StrataExtras {
   httpMedianMs: Record<string, number>;
   histogram: { name: string; medianMs: number; p99Ms: number; buckets: number }[];
   segments: number;
+  /**
+   * The node's CPU seconds by thread (its `strata_cpu_seconds_total`) from the first ingest request to the last
+   * acknowledgement, and to the end of the settle; null where the node cannot tell (not Linux).
+   */
+  cpu: { ingest: CpuByThread; settled: CpuByThread } | null;
+}
+
+export type CpuByThread = Record<'main' | 'seal' | 'merge' | 'other', number>;
+
+function cpuSince(a: CpuByThread, b: CpuByThread): CpuByThread {
+  return { main: b.main - a.main, seal: b.seal - a.seal, merge: b.merge - a.merge, other: b.other - a.other };
+}
+
+/** The node's `strata_cpu_seconds_total` by thread, or null when it reports none. */
+async function cpuByThread(url: string, authorization: string): Promise<CpuByThread | null> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization } })).text();
+  const out: CpuByThread = { main: 0, seal: 0, merge: 0, other: 0 };
+  let seen = false;
+  for (const m of text.matchAll(/^strata_cpu_seconds_total\{thread="(main|seal|merge|other)"\} (\S+)$/gm)) {
+    out[m[1] as keyof CpuByThread] = Number(m[2]);
+    seen = true;
+  }
+  return seen ? out : null;
 }
 
 /**
@@ -152,10 +175,14 @@ export async function runStrata(
   const { child, url, stop, authorization } = node;
   const rss = watchPeakRss(child.pid!);
   try {
-    const { ingestSeconds, retries } = await ingestCorpus(url, await ingestAuthorization(node, INDEX, ingestAuth), INDEX, corpus, log);
+    const ingestAuthz = await ingestAuthorization(node, INDEX, ingestAuth);
+    const cpuStart = await cpuByThread(url, authorization);
+    const { ingestSeconds, retries } = await ingestCorpus(url, ingestAuthz, INDEX, corpus, log);
+    const cpuIngest = await cpuByThread(url, authorization);
     const settleStart = performance.now();
     await post(`${url}/api/v1/indices/${INDEX}/flush`, authorization, {});
     const settleSeconds = (performance.now() - settleStart) / 1000;
+    const cpuSettled = await cpuByThread(url, authorization);
     const stats = (await (await fetch(`${url}/api/v1/indices`, { headers: { authorization } })).json()) as { indices: { shards: { segments: number }[] }[] };
     const segments = stats.indices[0].shards.reduce((a, s) => a + s.segments, 0);
 
@@ -215,7 +242,7 @@ export async function runStrata(
           `Strata: the node runs with MALLOC_MMAP_THRESHOLD_=${NODE_MMAP_THRESHOLD}, as the README recommends`,
         ],
       },
-      extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, httpMedianMs, histogram, segments },
+      extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, httpMedianMs, histogram, segments, cpu: cpuStart && cpuIngest && cpuSettled ? { ingest: cpuSince(cpuStart, cpuIngest), settled: cpuSince(cpuStart, cpuSettled) } : null },
     };
   } finally {
     await stop();

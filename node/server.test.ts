@@ -57,6 +57,28 @@ describe('node HTTP API', () => {
     }
   });
 
+  test('metrics say where the CPU time goes: the main thread, seals, merges and the rest', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+    const cpu = async () => {
+      const text = await (await adminFetch(`${node.url}/metrics`)).text();
+      const of = (thread: string) => Number(new RegExp(`^strata_cpu_seconds_total\\{thread="${thread}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { main: of('main'), seal: of('seal'), merge: of('merge'), other: of('other') };
+    };
+    const before = await cpu();
+    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ '@timestamp': 1767225600000 + i, message: `job ${i} finished in ${i % 977} ms on worker-${i % 13}` }));
+    for (let k = 0; k < 2; k++) {
+      assert.equal((await ingest(node.url, 'cpu', lines.slice(k * 10_000, (k + 1) * 10_000).join('\n'))).json.accepted, 10_000);
+      assert.equal((await postJson(`${node.url}/api/v1/indices/cpu/flush`, {})).status, 200);
+    }
+    assert.equal((await postJson(`${node.url}/api/v1/indices/cpu/flush?merge=true`, {})).status, 200);
+    const after = await cpu();
+    assert.ok(after.main > before.main, `main ${before.main} → ${after.main}`);
+    assert.ok(after.seal > before.seal, `seal ${before.seal} → ${after.seal}`);
+    assert.ok(after.merge > before.merge, `merge ${before.merge} → ${after.merge}`);
+    // The threads' shares never add up to more than the process used.
+    const total = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+    assert.ok(after.main + after.seal + after.merge + after.other <= total + 0.05, JSON.stringify({ after, total }));
+  });
+
   test('ingest stores the good lines and rejects each bad one with its line number and reason', async () => {
     const body = [
       '{"@timestamp":"2026-01-01T00:00:00Z","message":"first good line","level":"info"}',

@@ -57,4 +57,28 @@ describe('BuildPool', () => {
       dir.remove();
     }
   });
+
+  test('counts the CPU time its threads spend on seals and on merges, apart', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+    const dir = tempDir('build-pool-cpu');
+    const pool = new BuildPool(1, 1);
+    try {
+      assert.deepEqual(pool.cpuSeconds, { seal: 0, merge: 0 });
+      const messages = Array.from({ length: 30_000 }, (_, i) => `request ${i} from host-${i % 97} took ${(i * 7919) % 1000} ms`);
+      const a = payload(messages, 0);
+      await pool.seal(join(dir.path, 'a.seg'), [a.payload], a.seqs);
+      const afterSeal = pool.cpuSeconds;
+      assert.ok(afterSeal.seal > 0.01, `seal ${afterSeal.seal} s`);
+      assert.equal(afterSeal.merge, 0, 'no merge has run');
+      const b = payload(messages.slice(0, 1000), 30_000);
+      await pool.seal(join(dir.path, 'b.seg'), [b.payload], b.seqs);
+      assert.ok(pool.cpuSeconds.seal > afterSeal.seal, 'a second seal adds to the count');
+      await pool.merge(join(dir.path, 'ab.seg'), [join(dir.path, 'a.seg'), join(dir.path, 'b.seg')]);
+      const afterMerge = pool.cpuSeconds;
+      assert.ok(afterMerge.merge > 0.005, `merge ${afterMerge.merge} s`);
+      assert.ok(afterMerge.seal > afterSeal.seal);
+    } finally {
+      await pool.close();
+      dir.remove();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import type { BuildResult, MergeTask, SealTask } from './tasks.ts';
+import type { BuildResult, MergeTask, SealTask, WorkerResult } from './tasks.ts';
 
 const TSX_LOADER = import.meta.resolve('tsx');
 
@@ -24,6 +24,7 @@ export const DEFAULT_IDLE_MS = { seal: 30_000, merge: 10_000 };
 export class BuildPool {
   private sealPool: Piscina;
   private mergePool: Piscina;
+  private cpu = { seal: 0, merge: 0 };
   constructor(sealThreads: number, mergeThreads = 1, idleMs: { seal: number; merge: number } = DEFAULT_IDLE_MS) {
     const make = (threads: number, idleTimeout: number) =>
       new Piscina({
@@ -41,6 +42,13 @@ export class BuildPool {
   /** Threads alive in each pool: none once both have been idle longer than their `idleMs`. */
   get threads(): { seal: number; merge: number } {
     return { seal: this.sealPool.threads.length, merge: this.mergePool.threads.length };
+  }
+  /**
+   * CPU seconds the threads spent on finished seals and merges (0 where the system does not say: see
+   * lib/thread-cpu.ts). A task still running is counted when it ends.
+   */
+  get cpuSeconds(): { seal: number; merge: number } {
+    return { ...this.cpu };
   }
   /**
    * Seals the records of `payload`: the head's batches in order, as the log stores them (`ts \t fields JSON \n` per
@@ -70,11 +78,16 @@ export class BuildPool {
     const sq = seqs.slice();
     transfer.push(sq.buffer);
     const task: SealTask = { kind: 'seal', path, payload: parts, seqs: sq.buffer, bigrams, patterns };
-    return this.sealPool.run(task, { transferList: transfer });
+    return this.counted('seal', this.sealPool.run(task, { transferList: transfer }));
   }
   merge(path: string, inputs: string[], bigrams = true): Promise<BuildResult> {
     const task: MergeTask = { kind: 'merge', path, inputs, bigrams };
-    return this.mergePool.run(task);
+    return this.counted('merge', this.mergePool.run(task));
+  }
+  private async counted(kind: 'seal' | 'merge', run: Promise<WorkerResult>): Promise<BuildResult> {
+    const r = await run;
+    if (r.cpuSeconds !== null) this.cpu[kind] += r.cpuSeconds;
+    return r.footer;
   }
   async close(): Promise<void> {
     await Promise.all([this.sealPool.destroy(), this.mergePool.destroy()]);

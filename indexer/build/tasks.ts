@@ -26,3 +26,9 @@ export interface MergeTask {
 
 export type BuildTask = SealTask | MergeTask;
 export type BuildResult = SegmentFooter;
+
+/** What a worker answers: the footer, and the CPU time its thread spent on the task (null where unknown). */
+export interface WorkerResult {
+  footer: BuildResult;
+  cpuSeconds: number | null;
+}

@@ -2,11 +2,18 @@ import { decodePayload } from '../log/frame.ts';
 import { SegmentReader } from '../segment/reader.ts';
 import { type SegmentSource, writeSegment } from '../segment/writer.ts';
 import { mergeSegments } from '../segment/merger.ts';
-import type { BuildResult, BuildTask, MergeTask, SealTask } from './tasks.ts';
+import { threadCpuSeconds } from '../../lib/thread-cpu.ts';
+import type { BuildResult, BuildTask, MergeTask, SealTask, WorkerResult } from './tasks.ts';
 
-/** Piscina entry point: builds one whole segment per task, so nothing needs merging back on the main thread. */
-export default function run(task: BuildTask): BuildResult {
-  return task.kind === 'seal' ? seal(task) : merge(task);
+/**
+ * Piscina entry point: builds one whole segment per task, so nothing needs merging back on the main thread. Says
+ * how much CPU time the build took on this thread, for the node's accounting of where its CPU goes.
+ */
+export default function run(task: BuildTask): WorkerResult {
+  const cpu0 = threadCpuSeconds();
+  const footer = task.kind === 'seal' ? seal(task) : merge(task);
+  const cpu1 = threadCpuSeconds();
+  return { footer, cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
 }
 
 function seal(task: SealTask): BuildResult {
