@@ -9,6 +9,15 @@ import { startNodeSyslog } from './syslog.ts';
 import { Security } from './security/index.ts';
 import { describeNodeTls, type HandshakeFailures, loadNodeTls, type NodeTls, watchHandshakes } from './tls.ts';
 
+/**
+ * How long an idle connection is kept, and so how long a sender may pause an upload that was answered before its
+ * body was read (401, 413, 429: Node then reads and drops the rest, and counts this timeout from the answer).
+ * Node's 5 s reset such senders under load (the bench's flood saw ECONNRESET instead of its 429s), and the
+ * connections of shippers that keep theirs idle longer than that. 65 s outlasts the usual 60 s of load balancers
+ * and shippers, as servers behind them are advised; headers must still arrive within 66 s.
+ */
+const KEEP_ALIVE_MS = 65_000;
+
 /** A node serving: its engine, its HTTP port and, when configured, its syslog receiver. */
 export interface RunningNode {
   engine: Engine;
@@ -55,6 +64,8 @@ export async function runNode(cfg: NodeConfig, log: (m: string) => void, env: No
     });
     http = https;
   }
+  http.keepAliveTimeout = KEEP_ALIVE_MS;
+  http.headersTimeout = KEEP_ALIVE_MS + 1000;
   try {
     await new Promise<void>((ok, fail) => {
       http.once('error', fail);

@@ -251,6 +251,46 @@ describe('overload', () => {
   });
 });
 
+describe('connections', () => {
+  test('a sender still uploading a body refused early keeps its connection through a pause of 6 s', async () => {
+    // An answer given before the body is read (401 here; 429 and 413 alike) leaves the rest of the body to be
+    // read and dropped. With Node's default keep-alive timeout (5 s) counted from that answer, a sender that paused
+    // mid-upload (a busy shipper, a flood) had its connection reset, and often lost the answer with it.
+    const node = await startTestNode();
+    const { connect } = await import('node:net');
+    const sock = connect(Number(new URL(node.url).port), '127.0.0.1');
+    try {
+      let got = '';
+      let closed = false;
+      sock.on('data', (d) => (got += d.toString('latin1')));
+      sock.on('close', () => (closed = true));
+      sock.on('error', () => {});
+      await new Promise((ok) => sock.once('connect', ok));
+      const body = '{"message":"x"}\n'.repeat(200);
+      sock.write(`POST /api/v1/indices/paused/ingest HTTP/1.1\r\nhost: a\r\ncontent-type: application/x-ndjson\r\ncontent-length: ${body.length}\r\n\r\n`);
+      sock.write(body.slice(0, 1000));
+      const waitFor = async (what: string, ok: () => boolean, ms: number) => {
+        const end = Date.now() + ms;
+        while (!ok()) {
+          if (Date.now() > end) throw new Error(`no ${what} in ${ms} ms; got ${JSON.stringify(got.slice(0, 200))}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await waitFor('401', () => got.startsWith('HTTP/1.1 401'), 5000);
+      await new Promise((r) => setTimeout(r, 6000));
+      assert.equal(closed, false, 'the connection was closed during the pause');
+      sock.write(body.slice(1000));
+      // The same connection serves the next request.
+      sock.write('GET /api/v1/health HTTP/1.1\r\nhost: a\r\n\r\n');
+      await waitFor('second answer', () => /HTTP\/1\.1 200/.test(got), 5000);
+      assert.equal(closed, false);
+    } finally {
+      sock.destroy();
+      await node.close();
+    }
+  });
+});
+
 describe('a new index written by many requests at once', () => {
   test('its shards are opened once, and every record survives a restart', async () => {
     const dataDir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'strata-create-race-'));
