@@ -30,7 +30,11 @@ export interface Rejection {
 export interface DecodedBatch {
   /** Event time, epoch ms. */
   ts: number[];
-  fields: Fields[];
+  /**
+   * Null when the decoder did not keep the parsed record (no pipeline, tail or recent search needs it): it is
+   * then a verbatim one, without `_id`, whose `fieldsJson` parses to exactly its fields (`fieldsOf`).
+   */
+  fields: (Fields | null)[];
   /** The fields' JSON text when the input already holds it exactly; null: stringify `fields` when storing. */
   fieldsJson: (string | null)[];
   /** 1-based position of each record in the request, so answers can name it. */
@@ -54,7 +58,8 @@ export function preview(v: unknown, max = 100): string {
   return s.length > max ? s.slice(0, max) + '…' : s;
 }
 
-export function pushRecord(out: DecodedBatch, pos: number, ts: number, fields: Fields, json: string | null = null): void {
+export function pushRecord(out: DecodedBatch, pos: number, ts: number, fields: Fields | null, json: string | null = null): void {
+  if (fields === null && json === null) throw new Error('a record needs its fields or their JSON text');
   out.ts.push(ts);
   out.fields.push(fields);
   out.fieldsJson.push(json);
@@ -77,4 +82,9 @@ export function rejectOversize(out: DecodedBatch, pos: number, text: string, max
 /** The JSON text to store for record `i`. */
 export function jsonOf(b: DecodedBatch, i: number): string {
   return b.fieldsJson[i] ?? JSON.stringify(b.fields[i]);
+}
+
+/** Record `i`'s fields, parsed again from its JSON text when the decoder did not keep them. */
+export function fieldsOf(b: DecodedBatch, i: number): Fields {
+  return (b.fields[i] ??= JSON.parse(b.fieldsJson[i]!) as Fields);
 }

@@ -1,3 +1,3 @@
 /** Ingest's public surface: decoders that turn request bodies into standard records. */
 export { decodeLines } from './protocols/ndjson.ts';
-export { type DecodedBatch, type Rejection, type RejectCode, jsonOf } from './batch.ts';
+export { type DecodedBatch, type Rejection, type RejectCode, fieldsOf, jsonOf } from './batch.ts';

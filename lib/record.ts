@@ -115,7 +115,8 @@ function flattenInto(out: Fields, obj: Record<string, unknown>, prefix: string, 
  * drops `_id` as reserved and pipelines cannot set or remove it, so a record carries one only from its sender.
  * Within an index, records with the same `_id` are stored once.
  */
-export function recordId(fields: Fields): string | null {
+export function recordId(fields: Fields | null): string | null {
+  if (fields === null) return null;
   const v = fields._id;
   return typeof v === 'string' ? v : null;
 }

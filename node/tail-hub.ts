@@ -1,4 +1,4 @@
-import { type DecodedBatch, jsonOf } from '../ingest/index.ts';
+import { type DecodedBatch, fieldsOf, jsonOf } from '../ingest/index.ts';
 import type { RecordMatcher } from '../indexer/index.ts';
 import { storedHitJson } from '../shards/index.ts';
 
@@ -72,7 +72,7 @@ export class TailHub {
         let room = e.sub.room();
         let dropped = 0;
         for (let i = 0; i < shardOf.length; i++) {
-          if (shardOf[i] < 0 || !e.sub.matcher(batch.ts[i], batch.fields[i])) continue;
+          if (shardOf[i] < 0 || !e.sub.matcher(batch.ts[i], fieldsOf(batch, i))) continue;
           if (room <= 0) {
             dropped++;
             continue;

@@ -53,7 +53,7 @@ export class HeadBatch {
 }
 
 /** Each record's `_id`, or null when none has one (the usual case for logs). */
-export function idsOf(fields: readonly Fields[]): (string | null)[] | null {
+export function idsOf(fields: readonly (Fields | null)[]): (string | null)[] | null {
   let ids: (string | null)[] | null = null;
   for (let i = 0; i < fields.length; i++) {
     const id = recordId(fields[i]);

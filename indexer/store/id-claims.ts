@@ -69,7 +69,7 @@ export class IdClaims {
    * Claims the batch's new ids and reports its conflicts; or, when an append in flight holds any of its ids,
    * reserves nothing and returns what to wait for before trying again.
    */
-  tryClaim(fields: readonly Fields[], segments: readonly SegmentReader[]): Claim | Promise<void>[] {
+  tryClaim(fields: readonly (Fields | null)[], segments: readonly SegmentReader[]): Claim | Promise<void>[] {
     if (this.filter.added > this.filter.capacity) this.rebuild(segments);
     let mine: Pending | null = null;
     let resolve!: () => void;

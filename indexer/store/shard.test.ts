@@ -340,6 +340,14 @@ describe('Shard: the head keeps parsed fields only while it is searched', () => 
       const third = shard.view().head[2].fields;
       assert.deepEqual(third, c.fields);
       assert.notEqual(third[0], c.fields[0], 'no search for a minute: parsed again when read');
+      // Searched again (just above), and a batch comes whose decoder did not keep some objects (null): the head
+      // parses that batch when read rather than keep holes.
+      assert.equal(shard.wantsFields(), true);
+      const d = batch(9, 3);
+      await shard.append(d.entries, [d.fields[0], null, d.fields[2]]);
+      assert.deepEqual(shard.view().head[3].fields, d.fields);
+      clock += HEAD_READ_RECENT_MS + 1;
+      assert.equal(shard.wantsFields(), false, 'a minute without searches');
       await shard.close();
     } finally {
       await real.close();

@@ -152,12 +152,21 @@ export class Shard {
   }
 
   /**
+   * Whether the head would keep the fields of records appended now: only while the shard is being searched (a
+   * search in the last HEAD_READ_RECENT_MS). Ingest decoders keep the objects they parse only then, or when a
+   * pipeline or live tail needs them; `append` takes null for a record whose fields were not kept.
+   */
+  wantsFields(now = this.now()): boolean {
+    return now - this.headReadAtMs < HEAD_READ_RECENT_MS;
+  }
+
+  /**
    * Appends records; resolves once they are durable and searchable. A record whose fields carry an `_id` is stored
    * only if no record of the shard has that id (head, segments, or an append in flight, whose outcome it awaits);
    * otherwise it is reported as a conflict. The ids of a batch being written stay reserved until it is in the head
    * or has failed.
    */
-  async append(entries: LogEntry[], fields: Fields[]): Promise<AppendResult> {
+  async append(entries: LogEntry[], fields: readonly (Fields | null)[]): Promise<AppendResult> {
     let claim;
     for (;;) {
       if (this.closed) throw new StrataError('shutting_down', 'the shard is closing');
@@ -194,8 +203,8 @@ export class Shard {
       // While searches come in, the head keeps the fields ingest parsed: each would otherwise be parsed again at
       // the next search (HeadBatch). Without searches, nothing keeps them.
       const now = this.now();
-      const searched = now - this.headReadAtMs < HEAD_READ_RECENT_MS;
-      this.head.add(new HeadBatch(base, ts, payload, now, ids, searched ? keepFields : null));
+      const kept = this.wantsFields(now) && !keepFields.includes(null) ? (keepFields as Fields[]) : null;
+      this.head.add(new HeadBatch(base, ts, payload, now, ids, kept));
       claim.commit(base);
       if (this.sealDue()) this.kick();
     }

@@ -90,7 +90,7 @@ describe('Pipeline.run', () => {
     const out = p.run(decodeLines(ndjson(docs), 'ndjson', NOW, big.maxRecordBytes), 'logs', big);
     const b = out.batches.get('logs')!;
     assert.deepEqual([b.pos, b.fields[1], b.fieldsJson[0]], [[1, 2], { m: '[redacted]' }, null]);
-    assert.equal(b.fields[0].m, docs[0].m);
+    assert.equal(b.fields[0]!.m, docs[0].m);
     assert.deepEqual([p.stats().processors[0].failed, p.stats().processors[0].out], [1, 2]);
     const step = p.simulate([docs[0]], 'logs', big).docs[0].steps[0];
     assert.match(step.error!, /^processors\[0\] \(redact\): stopped on an error: Maximum call stack size exceeded$/);
@@ -211,7 +211,7 @@ describe('Pipeline.run', () => {
     const p = pipeline([{ set: { field: 'a', value: -0, override: false } }]);
     const out = p.run(decodeLines(ndjson([{ ' ': '' }]), 'ndjson', NOW, OPTS.maxRecordBytes), 'logs', OPTS);
     const b = out.batches.get('logs')!;
-    assert.ok(Object.is(b.fields[0].a, 0));
+    assert.ok(Object.is(b.fields[0]!.a, 0));
     assert.deepEqual(JSON.parse(jsonOf(b, 0)), b.fields[0]);
   });
 });
@@ -323,7 +323,7 @@ describe('grok through the pipeline', () => {
     assert.deepEqual(out.rejected.slice(0, 3), []);
     const b = out.batches.get('web')!;
     assert.equal(b.ts.length, text.split('\n').filter((l) => l.trim() !== '').length);
-    assert.ok(b.fields.every((f) => typeof f['http.status'] === 'number' && typeof f['client.ip'] === 'string'));
+    assert.ok(b.fields.every((f) => typeof f!['http.status'] === 'number' && typeof f!['client.ip'] === 'string'));
     assert.ok(b.ts.every((t) => t >= Date.UTC(2015, 4, 17) && t < Date.UTC(2015, 4, 22)));
     assertCountersAddUp(p.stats());
   });

@@ -1,4 +1,4 @@
-import { type DecodedBatch, emptyBatch, pushRecord, type RejectCode, type Rejection } from '../batch.ts';
+import { type DecodedBatch, emptyBatch, fieldsOf, pushRecord, type RejectCode, type Rejection } from '../batch.ts';
 import { type FieldValue, type Fields, normalizeObject, textRecord } from '../../lib/record.ts';
 import { type PipelineDef, type ProcessorType, parsePipelineDef } from './schema.ts';
 import { compilePipeline, type RouteRule } from './processors/compile.ts';
@@ -151,7 +151,9 @@ export class Pipeline {
   run(batch: DecodedBatch, index: string, opts: RunOptions): PipelineOutput {
     const n = batch.ts.length;
     const ts = batch.ts.slice();
-    const fields = batch.fields;
+    // Records a decoder did not keep (null) are parsed first: processors change the objects in place.
+    for (let i = 0; i < batch.fields.length; i++) fieldsOf(batch, i);
+    const fields = batch.fields as Fields[];
     const state = new Uint8Array(n);
     const changed = new Uint8Array(n);
     const reached = new Uint8Array(n);

@@ -32,7 +32,7 @@ function run(processors: unknown[], docs: (Record<string, unknown> | string)[], 
   const out = p.run(decodeLines(body, 'ndjson', NOW, OPTS.maxRecordBytes), index, OPTS);
   const stored: Stored[] = [];
   for (const [name, b] of out.batches) {
-    b.ts.forEach((ts, i) => stored.push({ index: name, pos: b.pos[i], ts, fields: b.fields[i], json: b.fieldsJson[i] }));
+    b.ts.forEach((ts, i) => stored.push({ index: name, pos: b.pos[i], ts, fields: b.fields[i]!, json: b.fieldsJson[i] }));
     assert.deepEqual(b.rejected, [], 'output batches carry no rejections of their own');
   }
   stored.sort((a, b) => a.pos - b.pos);

@@ -130,7 +130,7 @@ describe('decodeBulk', () => {
           }
         }
         const d = decodeBulk(lines.join('\n'), opts());
-        const got = d.groups.filter((g) => g.index === 'ok').flatMap((g) => g.batch.fields.map((f) => String(f.message)));
+        const got = d.groups.filter((g) => g.index === 'ok').flatMap((g) => g.batch.fields.map((f) => String(f!.message)));
         // Junk can swallow at most the line after it (a broken action's presumed source), never a later pair; so
         // every good pair not directly after junk is kept.
         const safe = parts.flatMap((p, i) => ('n' in p && (i === 0 || 'n' in parts[i - 1]) ? [`good ${p.n}`] : []));

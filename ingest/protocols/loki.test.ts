@@ -46,7 +46,7 @@ const entryJson = (e: Entry): unknown[] => (e.meta ? [String(e.ns), e.line, Obje
 const pushJson = (streams: { stream?: unknown; values?: unknown }[]): Buffer => Buffer.from(JSON.stringify({ streams }));
 
 function records(b: DecodedBatch): { pos: number; ts: number; fields: Fields }[] {
-  return b.fields.map((fields, i) => ({ pos: b.pos[i], ts: b.ts[i], fields }));
+  return b.fields.map((fields, i) => ({ pos: b.pos[i], ts: b.ts[i], fields: fields! }));
 }
 
 const T0 = 1767225600123456789n;
@@ -141,7 +141,7 @@ describe('decodeLokiPush: what is rejected, and what is kept', () => {
   test('unparseable labels reject every entry of their stream, and only those', () => {
     const e = (line: string): Buffer => entryProto({ ns: T0, line });
     const b = decodeLokiPush(push(streamProto('{a="1"}', [e('one')]), streamProto('{a=1}', [e('two'), e('three')]), streamProto('{a="4"}', [e('four')])), PROTO, NOW, MAX);
-    assert.deepEqual(b.fields.map((f) => f.message), ['one', 'four']);
+    assert.deepEqual(b.fields.map((f) => f!.message), ['one', 'four']);
     assert.deepEqual(b.pos, [1, 4]);
     assert.deepEqual(b.rejected.map((r) => [r.line, r.code]), [[2, 'invalid_syntax'], [3, 'invalid_syntax']]);
     assert.match(b.rejected[0].reason, /^stream 2: labels "\{a=1\}": expected a quoted string/);
@@ -214,7 +214,7 @@ describe('decodeLokiPush: what is rejected, and what is kept', () => {
       msg(1, str(1, '{a="c"}'), good('five'), Buffer.from([0x12, 0x7f, 0x00])),
     );
     const b = decodeLokiPush(body, PROTO, NOW, MAX);
-    assert.deepEqual(b.fields.map((f) => f.message), ['one', 'four', 'five']);
+    assert.deepEqual(b.fields.map((f) => f!.message), ['one', 'four', 'five']);
     assert.deepEqual(b.pos, [1, 4, 5]);
     assert.deepEqual(b.rejected.map((r) => [r.line, r.code]), [[2, 'invalid_syntax'], [3, 'invalid_syntax'], [6, 'invalid_syntax']]);
     assert.match(b.rejected[0].reason, /not a valid EntryAdapter/);

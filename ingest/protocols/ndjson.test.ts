@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { jsonOf } from '../batch.ts';
+import { fieldsOf, jsonOf } from '../batch.ts';
 import { decodeLines, verbatimJson } from './ndjson.ts';
 
 const NOW = 1_767_225_600_000;
@@ -11,7 +11,7 @@ function assertStoredJsonMatches(body: string): void {
   const b = decodeLines(body, 'ndjson', NOW, 1 << 20);
   b.fields.forEach((f, i) => {
     const stored = JSON.parse(jsonOf(b, i)) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(stored), Object.keys(f), `line ${i + 1}: key order`);
+    assert.deepEqual(Object.keys(stored), Object.keys(f!), `line ${i + 1}: key order`);
     assert.deepEqual(stored, f, `line ${i + 1}: ${jsonOf(b, i)}`);
     assert.ok(!('@timestamp' in stored), 'the timestamp is kept apart');
   });
@@ -136,5 +136,42 @@ describe('decodeLines: a body given as bytes', () => {
     const b = decodeLines(Buffer.from(`${long}\n{bad\n`), 'ndjson', NOW, 1 << 20);
     assert.deepEqual(b.pos, [1]);
     assert.deepEqual(b.rejected.map((r) => r.line), [2]);
+  });
+});
+
+describe('decodeLines without keeping the parsed records', () => {
+  test('drops exactly the objects its stored JSON gives back, and reports everything else as when it keeps them', () => {
+    // Records of every kind: verbatim (timestamp first, or none), and ones stored through JSON.stringify (nested,
+    // nulls, `_id`, timestamp later, spaced) whose objects must be kept; plus plain text and bad lines.
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean());
+    const obj = fc.dictionary(fc.oneof(fc.constantFrom('message', 'n', 'host.name', '_id', 'nested', '__proto__', 'x'), fc.string({ maxLength: 8 })), value, { maxKeys: 5 });
+    const line = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 4e12 }), obj).map(([ts, o]) => JSON.stringify({ '@timestamp': ts, ...o })) },
+      { weight: 2, arbitrary: obj.map((o) => JSON.stringify(o)) },
+      obj.map((o) => JSON.stringify({ ...o, '@timestamp': '2026-01-01T00:00:00Z' })),
+      obj.map((o) => JSON.stringify({ ...o, nested: { a: 1, b: [1, 2] }, gone: null })),
+      obj.map((o) => JSON.stringify(o, null, 1).replace(/\n/g, ' ')),
+      fc.constantFrom('{bad', '[1]', '', 'plain words'),
+    );
+    let dropped = 0;
+    let kept = 0;
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), fc.constantFrom<'ndjson' | 'text'>('ndjson', 'text'), (ls, format) => {
+        const body = Buffer.from(ls.join('\n'));
+        const a = decodeLines(body, format, NOW, 1 << 20, true);
+        const b = decodeLines(body, format, NOW, 1 << 20, false);
+        assert.deepEqual([b.ts, b.pos, b.fieldsJson, b.rejected, b.warnings], [a.ts, a.pos, a.fieldsJson, a.rejected, a.warnings]);
+        b.fields.forEach((f, i) => {
+          // Dropped only where the stored JSON is the record itself; there, parsing it gives the same fields.
+          assert.equal(f === null, b.fieldsJson[i] !== null, `record ${i}`);
+          if (f === null) dropped++;
+          else kept++;
+          assert.deepEqual(fieldsOf(b, i), a.fields[i]);
+          assert.deepEqual(Object.keys(fieldsOf(b, i)), Object.keys(a.fields[i]!));
+        });
+      }),
+      { seed: 20261130, numRuns: 200 },
+    );
+    assert.ok(dropped > 200 && kept > 200, `dropped ${dropped}, kept ${kept}`);
   });
 });

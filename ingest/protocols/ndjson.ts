@@ -31,20 +31,25 @@ export function decodeJsonLine(text: string, nowMs: number): JsonLine {
  * Decodes a native ingest body: NDJSON (one JSON object a line) or plain text (one message a line). Each bad line
  * is rejected with its 1-based line number and reason; the others are kept. Blank lines are skipped.
  * A body given as bytes is decoded a window of whole lines at a time (windows.ts).
+ *
+ * `keepFields` false drops the parsed object of each record whose stored JSON is cut from its line (fields null,
+ * see DecodedBatch), for a caller that will not read it: a request's records then die young. Kept until their
+ * answer, they outlived the young generation, and copying and promoting them was most of the main thread's
+ * collection work.
  */
-export function decodeLines(body: string | Buffer, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number): DecodedBatch {
+export function decodeLines(body: string | Buffer, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number, keepFields = true): DecodedBatch {
   const out = emptyBatch();
   if (typeof body === 'string') {
-    decodeText(out, body, 0, format, nowMs, maxRecordBytes);
+    decodeText(out, body, 0, format, nowMs, maxRecordBytes, keepFields);
     return out;
   }
   let line = 0;
-  forEachWindow(body, (text) => (line = decodeText(out, text, line, format, nowMs, maxRecordBytes)));
+  forEachWindow(body, (text) => (line = decodeText(out, text, line, format, nowMs, maxRecordBytes, keepFields)));
   return out;
 }
 
 /** Decodes the lines of `text` into `out`, numbering them on from `line`; returns the last line's number. */
-function decodeText(out: DecodedBatch, text: string, line: number, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number): number {
+function decodeText(out: DecodedBatch, text: string, line: number, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number, keepFields: boolean): number {
   let pos = 0;
   const n = text.length;
   while (pos < n) {
@@ -68,7 +73,7 @@ function decodeText(out: DecodedBatch, text: string, line: number, format: 'ndjs
       continue;
     }
     if (r.timestampProblem !== null) warn(out, line, 'invalid_timestamp', r.timestampProblem);
-    pushRecord(out, line, r.ts, r.fields, r.json);
+    pushRecord(out, line, r.ts, keepFields || r.json === null ? r.fields : null, r.json);
   }
   return line;
 }

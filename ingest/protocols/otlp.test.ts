@@ -271,7 +271,7 @@ describe('decodeOtlpLogs: protobuf', () => {
     const records = Array.from({ length: 24 }, (_, i) => record(int(2, i + 1)));
     const b = decodeOtlpLogs(request(resourceLogs([], scopeLogs([], ...records, record(int(2, 0)), record(int(2, 9), str(3, 'NOTICE'))))), PROTO_TYPE, NOW, MAX);
     assert.deepEqual(
-      b.fields.slice(0, 24).map((f) => f.level),
+      b.fields.slice(0, 24).map((f) => f!.level),
       Array.from({ length: 24 }, (_, i) => want[Math.floor(i / 4)]),
     );
     assert.deepEqual(b.fields[24], {});
@@ -285,7 +285,7 @@ describe('decodeOtlpLogs: protobuf', () => {
       resourceLogs([], scopeLogs([], good('c'), record(str(9, Buffer.from([1, 2, 3]))), record(msg(6, str(2, Buffer.from([0x0b]))))), scopeLogs([], good('d'))),
     );
     const b = decodeOtlpLogs(body, PROTO_TYPE, NOW, MAX);
-    assert.deepEqual(b.fields.map((f) => f.message), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(b.fields.map((f) => f!.message), ['a', 'b', 'c', 'd']);
     assert.deepEqual(b.pos, [1, 3, 4, 7]);
     assert.deepEqual(b.rejected.map((r) => [r.line, r.code]), [[2, 'invalid_syntax'], [5, 'invalid_field'], [6, 'invalid_syntax']]);
     assert.match(b.rejected[1].reason, /trace_id must be 16 bytes, not 3/);
@@ -388,7 +388,7 @@ describe('decodeOtlpLogs: OTLP/JSON', () => {
       MAX,
     );
     assert.deepEqual(b.pos, [1, 8, 10]);
-    assert.deepEqual(b.fields.map((f) => f.message ?? f.n), ['a', 'false', '-9223372036854775808']);
+    assert.deepEqual(b.fields.map((f) => f!.message ?? f!.n), ['a', 'false', '-9223372036854775808']);
     assert.deepEqual(b.rejected.map((r) => [r.line, r.code]), [[2, 'invalid_timestamp'], [3, 'not_an_object'], [4, 'invalid_field'], [5, 'invalid_field'], [6, 'invalid_field'], [7, 'invalid_field'], [9, 'invalid_field']]);
     assert.match(b.rejected[0].reason, /"soon" is not unix epoch nanoseconds/);
   });

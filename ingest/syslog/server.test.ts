@@ -41,7 +41,7 @@ class Harness {
       ...opts,
       onBatch: async (batch, meta) => {
         await this.store(batch);
-        batch.fields.forEach((fields, i) => this.got.push({ ts: batch.ts[i], fields, transport: meta.transport }));
+        batch.fields.forEach((fields, i) => this.got.push({ ts: batch.ts[i], fields: fields!, transport: meta.transport }));
         for (const r of batch.rejected) this.rejected.push({ ...r, transport: meta.transport });
       },
     });
