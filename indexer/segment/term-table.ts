@@ -1,4 +1,5 @@
 import { ASCII_TOKEN_CHAR, tokenCharLen } from '../text/tokenize.ts';
+import { buildScratch } from './scratch.ts';
 
 /**
  * Interns a field's tokens while the text is scanned once: an open-addressing hash table over term ids, hashed
@@ -10,16 +11,26 @@ export class TermTable {
   private hashes = new Uint32Array(1024);
   private slots = new Int32Array(2048);
   private mask = 2047;
-  /** Every token occurrence, in doc order then position order: (term, doc, position within the value). */
+  /**
+   * Every token occurrence, in doc order then position order: (term, doc, position within the value). The arrays
+   * may be longer than `pairs`, and come from the thread's scratch pool: `release` gives them back.
+   */
   pairTerm: Uint32Array;
   pairDoc: Uint32Array;
   pairPos: Uint32Array;
   pairs = 0;
 
   constructor(expectedPairs = 4096) {
-    this.pairTerm = new Uint32Array(expectedPairs);
-    this.pairDoc = new Uint32Array(expectedPairs);
-    this.pairPos = new Uint32Array(expectedPairs);
+    this.pairTerm = buildScratch.take(expectedPairs);
+    this.pairDoc = buildScratch.take(expectedPairs);
+    this.pairPos = buildScratch.take(expectedPairs);
+  }
+
+  /** Gives the occurrence arrays back to the thread's pool once nothing will read them again. */
+  release(): void {
+    buildScratch.give(this.pairTerm, this.pairDoc, this.pairPos);
+    this.pairTerm = this.pairDoc = this.pairPos = EMPTY;
+    this.pairs = 0;
   }
 
   get size(): number {
@@ -65,9 +76,9 @@ export class TermTable {
 
   post(id: number, doc: number, pos: number): void {
     if (this.pairs === this.pairTerm.length) {
-      this.pairTerm = grow(this.pairTerm, this.pairs * 2);
-      this.pairDoc = grow(this.pairDoc, this.pairs * 2);
-      this.pairPos = grow(this.pairPos, this.pairs * 2);
+      this.pairTerm = growScratch(this.pairTerm, this.pairs);
+      this.pairDoc = growScratch(this.pairDoc, this.pairs);
+      this.pairPos = growScratch(this.pairPos, this.pairs);
     }
     this.pairTerm[this.pairs] = id;
     this.pairDoc[this.pairs] = doc;
@@ -110,6 +121,16 @@ export class TermTable {
       this.slots[slot] = id + 1;
     }
   }
+}
+
+const EMPTY = new Uint32Array(0);
+
+/** A pool array twice as long holding the first `used` elements of `a`, which goes back to the pool. */
+function growScratch(a: Uint32Array, used: number): Uint32Array {
+  const b = buildScratch.take(Math.max(1024, used * 2));
+  b.set(a.subarray(0, used));
+  buildScratch.give(a);
+  return b;
 }
 
 function grow<T extends Uint32Array>(a: T, cap: number): T {

@@ -5,6 +5,7 @@ import { TermTable } from './term-table.ts';
 import { addBigrams } from './bigrams.ts';
 import { buildPatterns, wordFlags } from './patterns.ts';
 import { sortTermIds } from './sort-terms.ts';
+import { buildScratch } from './scratch.ts';
 import {
   BLOCK_DOCS,
   type FieldMeta,
@@ -134,6 +135,7 @@ function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: 
       }
     }
     fields[name] = meta;
+    fb.terms.release();
   }
   const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(src.ts, src.seq), blockDocs: BLOCK_DOCS, ...stored, ts, seq, fields };
   const idIndex = ids.finish();
@@ -154,8 +156,9 @@ function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint
   if (skip !== null) for (let t = 0; t < nTerms; t++) if (skip[t] === 1) counts[t + 1] = 0;
   for (let t = 0; t < nTerms; t++) counts[t + 1] += counts[t];
   const cursor = counts.slice(0, nTerms);
-  const occDoc = new Uint32Array(counts[nTerms]);
-  const occPos = new Uint32Array(counts[nTerms]);
+  // From the thread's pool, maybe longer than needed: only [0, counts[nTerms]) is written and read.
+  const occDoc = buildScratch.take(counts[nTerms]);
+  const occPos = buildScratch.take(counts[nTerms]);
   for (let i = 0; i < tt.pairs; i++) {
     const t = pairTerm[i];
     if (skip !== null && skip[t] === 1) continue;
@@ -185,5 +188,7 @@ function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint
     if (t >= firstBigram) w.add(term, docs, df, null, null);
     else w.add(term, docs, df, posStart, occPos.subarray(lo, hi));
   }
-  return w.finish(out);
+  const text = w.finish(out);
+  buildScratch.give(occDoc, occPos);
+  return text;
 }
