@@ -197,7 +197,7 @@ export class Engine {
   }
 
   async ingestNative(index: string, body: string | Buffer, format: 'ndjson' | 'text', opts: IngestOptions = {}): Promise<{ answer: NativeIngestAnswer; report: IngestReport }> {
-    const batch = decodeLines(body, format, Date.now(), this.cfg.maxRecordBytes, this.needsFields(index, opts));
+    const batch = decodeLines(body, format, Date.now(), this.cfg.maxRecordBytes, this.needsFields(index, opts.pipeline));
     const r = await this.ingestBatch(index, batch, opts);
     if (r.failed.length > 0) throw r.failed[0].error;
     const answer: NativeIngestAnswer = {
@@ -211,13 +211,14 @@ export class Engine {
   }
 
   /**
-   * Whether ingest into `index` must keep each record's parsed fields: for its pipeline, a live tail, or a head
-   * that keeps them because the index is being searched (Shard.wantsFields). Otherwise decoders drop them.
+   * Whether ingest into `index` through `pipeline` (undefined: the index's default) must keep each record's parsed
+   * fields: for a pipeline, a live tail, or a head that keeps them because the index is being searched
+   * (Shard.wantsFields). Otherwise decoders drop them.
    */
-  private needsFields(index: string, opts: IngestOptions): boolean {
+  needsFields(index: string, pipeline: string | null | undefined): boolean {
     const h = this.indices.get(index);
-    const pipeline = opts.pipeline !== undefined ? opts.pipeline : (h?.settings.default_pipeline ?? null);
-    return pipeline !== null || this.tail.active || (h !== undefined && h.shards.some((s) => s.wantsFields()));
+    const p = pipeline !== undefined ? pipeline : (h?.settings.default_pipeline ?? null);
+    return p !== null || this.tail.active || (h !== undefined && h.shards.some((s) => s.wantsFields()));
   }
 
   private async store(h: IndexHandle, b: DecodedBatch): Promise<{ stored: StoredPart; conflicts: ConflictPart }> {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { jsonOf } from '../batch.ts';
+import { fieldsOf, jsonOf } from '../batch.ts';
 import { BulkItemScanner, decodeBulk, type BulkOptions } from './bulk.ts';
 
 const NOW = 1_767_225_600_000;
@@ -164,5 +164,46 @@ describe('decodeBulk: a body given as bytes', () => {
       { seed: 113002, numRuns: 60 },
     );
     assert.ok(spanned >= 15, `only ${spanned} bodies spanned more than two windows`);
+  });
+});
+
+describe('decodeBulk without keeping the parsed records', () => {
+  test('drops exactly the objects of records without `_id` whose stored JSON is their own line, per index', () => {
+    const value = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.boolean());
+    const obj = fc.dictionary(fc.oneof(fc.constantFrom('message', 'n', 'host.name', 'nested'), fc.string({ maxLength: 6 })), value, { maxKeys: 4 });
+    const source = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 4e12 }), obj).map(([ts, o]) => JSON.stringify({ '@timestamp': ts, ...o })) },
+      { weight: 1, arbitrary: obj.map((o) => JSON.stringify({ ...o, nested: { a: [1] }, gone: null })) },
+      { weight: 1, arbitrary: fc.constantFrom('{bad', '[1]') },
+    );
+    const action = fc.tuple(fc.constantFrom('index', 'create'), fc.constantFrom('kept', 'dropped'), fc.option(fc.string({ minLength: 1, maxLength: 6 }), { nil: null, freq: 2 })).map(
+      ([op, index, id]) => JSON.stringify({ [op]: id === null ? { _index: index } : { _index: index, _id: id } }),
+    );
+    let dropped = 0;
+    let kept = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(action, source), { minLength: 1, maxLength: 30 }), (pairs) => {
+        const body = Buffer.from(pairs.flat().join('\n') + '\n');
+        const a = decodeBulk(body, opts({ maxRecordBytes: 1 << 20 }));
+        const b = decodeBulk(body, opts({ maxRecordBytes: 1 << 20, keepFields: (index) => index === 'kept' }));
+        assert.deepEqual(b.items, a.items);
+        assert.deepEqual([...b.errors], [...a.errors]);
+        assert.equal(b.groups.length, a.groups.length);
+        b.groups.forEach((g, k) => {
+          const ga = a.groups[k].batch;
+          const gb = g.batch;
+          assert.deepEqual([gb.ts, gb.pos, gb.fieldsJson, gb.rejected, gb.warnings], [ga.ts, ga.pos, ga.fieldsJson, ga.rejected, ga.warnings]);
+          gb.fields.forEach((f, i) => {
+            const hasId = ga.fields[i]!._id !== undefined;
+            assert.equal(f === null, g.index === 'dropped' && gb.fieldsJson[i] !== null && !hasId, `${g.index} record ${i}`);
+            if (f === null) dropped++;
+            else kept++;
+            assert.deepEqual(fieldsOf(gb, i), ga.fields[i]);
+          });
+        });
+      }),
+      { seed: 20261130, numRuns: 300 },
+    );
+    assert.ok(dropped > 200 && kept > 200, `dropped ${dropped}, kept ${kept}`);
   });
 });

@@ -58,11 +58,17 @@ export interface BulkOptions {
   defaultPipeline: string | null | undefined;
   nowMs: number;
   maxRecordBytes: number;
+  /**
+   * Whether records bound for `index` through `pipeline` (as an item names it: undefined for the index's default)
+   * must keep their parsed objects (see decodeLines); default yes. A record with an `_id` always keeps them.
+   */
+  keepFields?: (index: string, pipeline: string | null | undefined) => boolean;
 }
 
 export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
   const out: DecodedBulk = { items: [], groups: [], errors: new Map() };
   const groups = new Map<string, BulkGroup>();
+  const keep = new Map<BulkGroup, boolean>();
   const lines = splitLines(body);
   let i = 0;
   while (i < lines.length) {
@@ -99,9 +105,12 @@ export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
     }
     const key = `${item.index}\u0000${item.pipeline === undefined ? '\u0001' : item.pipeline ?? '\u0002'}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { index: item.index!, pipeline: item.pipeline, batch: emptyBatch() }));
+    if (!g) {
+      groups.set(key, (g = { index: item.index!, pipeline: item.pipeline, batch: emptyBatch() }));
+      keep.set(g, o.keepFields?.(g.index, g.pipeline) ?? true);
+    }
     const before = g.batch.rejected.length;
-    decodeSource(g.batch, pos, source, item.id, o);
+    decodeSource(g.batch, pos, source, item.id, o, keep.get(g)!);
     if (g.batch.rejected.length > before) {
       const r = g.batch.rejected.pop()!;
       out.errors.set(pos, { status: 400, code: r.code, type: r.code === 'oversize' ? 'illegal_argument_exception' : 'document_parsing_exception', reason: r.reason });
@@ -162,7 +171,7 @@ function readMeta(meta: Record<string, unknown>, item: BulkItem, o: BulkOptions)
 }
 
 /** One source line into the group's batch; a bad line lands in `rejected` (the caller turns it into an item error). */
-function decodeSource(b: DecodedBatch, pos: number, text: string, id: string | null, o: BulkOptions): void {
+function decodeSource(b: DecodedBatch, pos: number, text: string, id: string | null, o: BulkOptions, keepFields: boolean): void {
   if (rejectOversize(b, pos, text, o.maxRecordBytes)) return;
   const r = decodeJsonLine(text, o.nowMs);
   if (!r.ok) {
@@ -178,7 +187,8 @@ function decodeSource(b: DecodedBatch, pos: number, text: string, id: string | n
     fields = Object.assign({ _id: id }, fields);
     json = json === null ? null : json === '{}' ? `{"_id":${JSON.stringify(id)}}` : `{"_id":${JSON.stringify(id)},${json.slice(1)}`;
   }
-  pushRecord(b, pos, r.ts, fields, json);
+  // Ids are read from the fields (claims, conflicts): a record with one keeps them.
+  pushRecord(b, pos, r.ts, keepFields || json === null || id !== null ? fields : null, json);
 }
 
 /**
