@@ -2,9 +2,9 @@
  * The largest arrays a seal fills before it reads them (the term table's occurrences, the inverted scatter of
  * writeTerms), kept by the thread for its next seal. Each new one was fresh memory: a 200,000-line seal of the bench
  * corpus allocated 83 MiB of them, and on this machine a first write to a page costs about 12 µs per 4 KiB (the
- * kernel's fault and zeroing); in a node at 5M lines, page faults were about an eighth of the seal threads' samples.
- * Reusing them took 12,000 faults off each seal. A build thread runs one build at a time, so one pool per thread
- * needs no locking; what it holds goes when the idle thread exits (build/pool.ts).
+ * kernel's fault and zeroing); in a node ingesting 1M lines, page faults were about an eighth of the seal threads'
+ * samples. Reusing them took 12,000 faults off each seal. A build thread runs one build at a time, so one pool per
+ * thread needs no locking; what it holds goes when the idle thread exits (build/pool.ts).
  */
 export class U32Scratch {
   private free: Uint32Array[] = [];
