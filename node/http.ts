@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
 import { DecompressStream } from 'zstd-napi';
 import { StrataError } from '../lib/errors.ts';
+import { FreeList } from '../lib/free-list.ts';
 import { IdleTimer } from '../lib/idle-timer.ts';
 
 /**
@@ -60,39 +61,27 @@ export async function readPooledBody(req: IncomingMessage, max: number, pool: Bo
 export class BodyBuffers {
   /** Bodies smaller than this are joined as usual: small allocations come from memory malloc already holds. */
   static readonly MIN_BYTES = 256 * 1024;
-  private free: Buffer[] = [];
+  private free: FreeList<Buffer>;
   private idle: IdleTimer;
-  constructor(
-    private readonly keep = 4,
-    idleMs = 10_000,
-  ) {
-    this.idle = new IdleTimer(idleMs, () => (this.free = []));
+  constructor(keep = 4, idleMs = 10_000) {
+    this.free = new FreeList(keep);
+    this.idle = new IdleTimer(idleMs, () => this.free.clear());
   }
   /** A buffer of at least `bytes`: the smallest free one that fits, or a new one rounded up to a whole MiB. */
   take(bytes: number): Buffer {
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      if (this.free[i].length >= bytes && (best < 0 || this.free[i].length < this.free[best].length)) best = i;
-    }
     this.idle.touch();
-    if (best >= 0) return this.free.splice(best, 1)[0];
-    return Buffer.allocUnsafeSlow(Math.ceil(bytes / 2 ** 20) * 2 ** 20);
+    return this.free.take(bytes) ?? Buffer.allocUnsafeSlow(Math.ceil(bytes / 2 ** 20) * 2 ** 20);
   }
+  /** Keeps `b` for reuse; when full, in place of a smaller one (the larger buffers serve any request). */
   give(b: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(b);
-    else {
-      // Full: keep the larger buffers, which serve any request.
-      let smallest = 0;
-      for (let i = 1; i < this.free.length; i++) if (this.free[i].length < this.free[smallest].length) smallest = i;
-      if (this.free[smallest].length < b.length) this.free[smallest] = b;
-    }
+    this.free.give(b);
     this.idle.touch();
   }
   /** Buffers held for reuse, and their bytes. */
   get held(): { buffers: number; bytes: number } {
     let bytes = 0;
-    for (const b of this.free) bytes += b.length;
-    return { buffers: this.free.length, bytes };
+    for (const b of this.free.items) bytes += b.length;
+    return { buffers: this.free.items.length, bytes };
   }
 }
 

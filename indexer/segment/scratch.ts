@@ -1,3 +1,5 @@
+import { FreeList } from '../../lib/free-list.ts';
+
 /**
  * The largest arrays a seal fills before it reads them (the term table's occurrences, the inverted scatter of
  * writeTerms), kept by the thread for its next seal. Each new one was fresh memory: a 200,000-line seal of the bench
@@ -7,37 +9,26 @@
  * thread needs no locking; what it holds goes when the idle thread exits (build/pool.ts).
  */
 export class U32Scratch {
-  private free: Uint32Array[] = [];
-  constructor(private readonly keep = 8) {}
+  private free: FreeList<Uint32Array>;
+  constructor(keep = 8) {
+    this.free = new FreeList(keep);
+  }
 
   /** An array of at least `n` elements, holding whatever its last user left there: write before reading. */
   take(n: number): Uint32Array {
     // A small request would take a large array that a large one after it then lacks.
     if (n < MIN_KEPT) return new Uint32Array(n);
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      const len = this.free[i].length;
-      if (len >= n && (best < 0 || len < this.free[best].length)) best = i;
-    }
-    if (best < 0) return new Uint32Array(n);
-    const a = this.free[best];
-    this.free[best] = this.free[this.free.length - 1];
-    this.free.pop();
-    return a;
+    return this.free.take(n) ?? new Uint32Array(n);
   }
 
   /** Gives arrays back for later `take`s; the caller must not touch them again. Keeps the largest `keep`. */
   give(...arrays: Uint32Array[]): void {
-    for (const a of arrays) if (a.length >= MIN_KEPT && !this.free.includes(a)) this.free.push(a);
-    if (this.free.length > this.keep) {
-      this.free.sort((a, b) => b.length - a.length);
-      this.free.length = this.keep;
-    }
+    for (const a of arrays) if (a.length >= MIN_KEPT) this.free.give(a);
   }
 
   /** Arrays held, for tests. */
   get held(): number {
-    return this.free.length;
+    return this.free.items.length;
   }
 }
 
