@@ -1,5 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
-import { LOGHUB_SYSTEMS, type LoghubSystem, sampleFile } from '../lib/datasets.ts';
+import { relative } from 'node:path';
+import { parseCsv } from '../lib/csv.ts';
+import { groundTruthFile, LOGHUB_SYSTEMS, type LoghubSystem, sampleFile } from '../lib/datasets.ts';
 import { StrataError } from '../lib/errors.ts';
 
 /**
@@ -8,7 +10,7 @@ import { StrataError } from '../lib/errors.ts';
  * "skipped", never as a pass, because a bench that measured nothing must not look green.
  */
 
-export { LOGHUB_SYSTEMS, resolveDatasetsDir, sampleFile, type LoghubSystem } from '../lib/datasets.ts';
+export { groundTruthFile, LOGHUB_SYSTEMS, resolveDatasetsDir, sampleFile, type LoghubSystem } from '../lib/datasets.ts';
 
 /** Thrown when the samples are absent; benches catch it and report "skipped" (exit code `SKIP_EXIT_CODE`). */
 export class DatasetsUnavailableError extends StrataError {
@@ -16,7 +18,7 @@ export class DatasetsUnavailableError extends StrataError {
     const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? `, and ${missing.length - 3} more` : '');
     super(
       'not_found',
-      `Loghub samples not found in ${datasetsDir} (missing ${shown}): set STRATA_DATASETS to the folder that holds loghub/<System>/<System>_2k.log`,
+      `Loghub samples not found in ${datasetsDir} (missing ${shown}): set STRATA_DATASETS to the folder that holds loghub/<System>/<System>_2k.log and its _structured.csv`,
       { datasetsDir, missing },
     );
     this.name = 'DatasetsUnavailableError';
@@ -30,26 +32,47 @@ export interface LoghubSample {
   readonly system: LoghubSystem;
   /** Non-empty lines as bytes, CR stripped (most samples have CRLF endings). */
   readonly lines: readonly Buffer[];
+  /** The ground truth's `EventId` of each line (its template), in the same order. */
+  readonly events: readonly string[];
 }
 
-/** Sizes of the sample files: a cheap fingerprint for the corpus cache, and the existence check in one pass. */
+/**
+ * Sizes of the sample files and their ground truth: a cheap fingerprint for the corpus cache, and the existence
+ * check in one pass.
+ */
 export function statSamples(datasetsDir: string): number[] {
   const missing: string[] = [];
-  const sizes = LOGHUB_SYSTEMS.map((s) => {
-    try {
-      return statSync(sampleFile(datasetsDir, s)).size;
-    } catch {
-      missing.push(`loghub/${s}/${s}_2k.log`);
-      return -1;
-    }
-  });
+  const sizes = LOGHUB_SYSTEMS.flatMap((s) =>
+    [sampleFile(datasetsDir, s), groundTruthFile(datasetsDir, s)].map((file) => {
+      try {
+        return statSync(file).size;
+      } catch {
+        missing.push(relative(datasetsDir, file));
+        return -1;
+      }
+    }),
+  );
   if (missing.length > 0) throw new DatasetsUnavailableError(datasetsDir, missing);
   return sizes;
 }
 
 export function loadSamples(datasetsDir: string): LoghubSample[] {
   statSamples(datasetsDir);
-  return LOGHUB_SYSTEMS.map((system) => ({ system, lines: splitLines(readFileSync(sampleFile(datasetsDir, system))) }));
+  return LOGHUB_SYSTEMS.map((system) => {
+    const lines = splitLines(readFileSync(sampleFile(datasetsDir, system)));
+    return { system, lines, events: readEventIds(groundTruthFile(datasetsDir, system), lines.length) };
+  });
+}
+
+/** The `EventId` column, checked to have one row per sample line (the corpus pairs them by position). */
+function readEventIds(file: string, lineCount: number): string[] {
+  const [header, ...rows] = parseCsv(readFileSync(file, 'utf8'));
+  const col = header?.indexOf('EventId') ?? -1;
+  if (col < 0) throw new StrataError('invalid_config', `${file} has no EventId column`, { file });
+  if (rows.length !== lineCount) {
+    throw new StrataError('invalid_config', `${file} has ${rows.length} rows for ${lineCount} sample lines`, { file });
+  }
+  return rows.map((r) => r[col] ?? '');
 }
 
 function splitLines(buf: Buffer): Buffer[] {

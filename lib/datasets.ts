@@ -22,7 +22,12 @@ export function resolveDatasetsDir(): string {
   return env && env.length > 0 ? resolve(env) : resolve(REPO_ROOT, '../shared/datasets');
 }
 
-/** `loghub/<System>/<System>_2k.log`; its ground truth is beside it as `…_2k.log_structured.csv`. */
+/** `loghub/<System>/<System>_2k.log`; its ground truth is beside it (`groundTruthFile`). */
 export function sampleFile(datasetsDir: string, system: LoghubSystem): string {
   return join(datasetsDir, 'loghub', system, `${system}_2k.log`);
+}
+
+/** `loghub/<System>/<System>_2k.log_structured.csv`: a row per sample line, with its template's `EventId`. */
+export function groundTruthFile(datasetsDir: string, system: LoghubSystem): string {
+  return sampleFile(datasetsDir, system) + '_structured.csv';
 }

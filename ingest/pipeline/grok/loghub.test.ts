@@ -2,9 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOGHUB_SYSTEMS, type LoghubSystem, resolveDatasetsDir, sampleFile } from '../../../lib/datasets.ts';
+import { groundTruthFile, LOGHUB_SYSTEMS, type LoghubSystem, resolveDatasetsDir, sampleFile } from '../../../lib/datasets.ts';
 import { parseTime } from '../timestamp.ts';
-import { parseCsv } from './csv.testutil.ts';
+import { parseCsv } from '../../../lib/csv.ts';
 import { compileGrok } from './grok.ts';
 import { LOGHUB_FORMATS } from './library.ts';
 
@@ -16,7 +16,7 @@ import { LOGHUB_FORMATS } from './library.ts';
  */
 
 const DATASETS = resolveDatasetsDir();
-const haveLoghub = LOGHUB_SYSTEMS.every((s) => existsSync(sampleFile(DATASETS, s)) && existsSync(sampleFile(DATASETS, s) + '_structured.csv'));
+const haveLoghub = LOGHUB_SYSTEMS.every((s) => existsSync(sampleFile(DATASETS, s)) && existsSync(groundTruthFile(DATASETS, s)));
 const skipLoghub = haveLoghub ? false : `Loghub samples not found in ${DATASETS} (set STRATA_DATASETS)`;
 const APACHE_SAMPLE = join(DATASETS, 'apache_access_elastic', 'apache_logs');
 const SHOP_SAMPLE = join(DATASETS, 'lnav-formats', 'logfile_shop_access_log.0');
@@ -89,7 +89,7 @@ describe('Loghub samples', { skip: skipLoghub }, () => {
       assert.equal(pattern, `%{LOGHUB_${system.toUpperCase()}}`);
       const grok = compileGrok(pattern);
       const lines = readLines(sampleFile(DATASETS, system));
-      const rows = parseCsv(readFileSync(sampleFile(DATASETS, system) + '_structured.csv', 'utf8'));
+      const rows = parseCsv(readFileSync(groundTruthFile(DATASETS, system), 'utf8'));
       const header = rows[0];
       assert.equal(lines.length, 2000);
       assert.equal(rows.length - 1, lines.length, 'one ground-truth row per line');
