@@ -26,7 +26,7 @@ function withDir(fn: (dir: string) => void): void {
 }
 
 /** Docs' field JSON in time order (ts = seq = index + base). */
-function write(path: string, docs: readonly object[], opts: { patterns?: boolean; countedPositions?: boolean } = {}, base = 0): SegmentReader {
+function write(path: string, docs: readonly object[], opts: { patterns?: boolean; olderVersion?: 3 | 4 } = {}, base = 0): SegmentReader {
   const n = docs.length;
   writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => base + i), seq: Float64Array.from({ length: n }, (_, i) => base + i), json: docs.map((d) => JSON.stringify(d)) }, opts);
   return SegmentReader.open(path);
@@ -284,7 +284,7 @@ function asVersion(path: string, version: 2 | 3): void {
 test('version-2 segments (written before patterns) read as before and merge with segments that have them', () => {
   withDir((dir) => {
     const docs = fc.sample(docArb, { numRuns: 600, seed: 11 });
-    const a = write(join(dir, 'a.seg'), docs.slice(0, 300), { patterns: false, countedPositions: true });
+    const a = write(join(dir, 'a.seg'), docs.slice(0, 300), { patterns: false, olderVersion: 3 });
     a.close();
     asVersion(join(dir, 'a.seg'), 2);
     const old = SegmentReader.open(join(dir, 'a.seg'));
@@ -316,7 +316,7 @@ test('version-2 segments (written before patterns) read as before and merge with
 test('version-3 segments (patterns, counted positions entries) read as before and merge into packed ones', () => {
   withDir((dir) => {
     const docs = logLike(2000, 12);
-    const a = write(join(dir, 'a.seg'), docs.slice(0, 300), { countedPositions: true });
+    const a = write(join(dir, 'a.seg'), docs.slice(0, 300), { olderVersion: 3 });
     a.close();
     asVersion(join(dir, 'a.seg'), 3);
     const old = SegmentReader.open(join(dir, 'a.seg'));

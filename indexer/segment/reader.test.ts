@@ -14,7 +14,7 @@ import { mergeSegments } from './merger.ts';
 import { SegmentReader } from './reader.ts';
 import { writeSegment } from './writer.ts';
 
-function build(dir: string, n: number, countedPositions = false): SegmentReader {
+function build(dir: string, n: number, olderVersion?: 3 | 4): SegmentReader {
   let s = 7;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
   const words = ['common', 'often', 'rare', 'x'];
@@ -26,7 +26,7 @@ function build(dir: string, n: number, countedPositions = false): SegmentReader 
   const path = join(dir, 'r.seg');
   // Without patterns: these tests read words' postings through skip blocks (patterns.test.ts covers patterns), and
   // version 1, which asVersion1 rewrites a segment as, had none.
-  writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => 1000 + Math.floor(i / 3)), seq: Float64Array.from({ length: n }, (_, i) => i), json }, { patterns: false, countedPositions });
+  writeSegment(path, { ts: Float64Array.from({ length: n }, (_, i) => 1000 + Math.floor(i / 3)), seq: Float64Array.from({ length: n }, (_, i) => i), json }, { patterns: false, olderVersion });
   return SegmentReader.open(path);
 }
 
@@ -111,7 +111,7 @@ test('phrases agree with a scan of the text when position entries take several b
     for (const counted of [false, true]) {
       const path = join(dir, `p-${counted}.seg`);
       const src = { ts: Float64Array.from({ length: n }, (_, i) => i), seq: Float64Array.from({ length: n }, (_, i) => i), json: messages.map((m) => JSON.stringify({ message: m })) };
-      writeSegment(path, src, { patterns: false, bigrams: false, countedPositions: counted });
+      writeSegment(path, src, { patterns: false, bigrams: false, olderVersion: counted ? 3 : undefined });
       if (counted) {
         const { body, footer } = readSegmentFile(path);
         footer.version = 3;
@@ -205,7 +205,7 @@ test('segments written by version 1 (stored blocks as joined JSON) read and merg
   const dir = mkdtempSync(join(tmpdir(), 'strata-reader-'));
   try {
     // Version 1 wrote counted positions entries (the count, then the deltas); this build writes them packed.
-    const seg = build(dir, 5000, true);
+    const seg = build(dir, 5000, 3);
     const path = seg.path;
     const docs = Array.from({ length: seg.docs }, (_, d) => seg.docJson(d));
     const terms = seg.termsOf('message')!;

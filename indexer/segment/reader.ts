@@ -13,7 +13,7 @@ import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { StoredBlock, type StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
 import { MAX_PATTERNS, PatternCursor, PatternIndex, isWord } from './patterns.ts';
-import { type FieldMeta, PACKED_POSITIONS_VERSION, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
+import { type FieldMeta, GROUPED_VARIABLES_VERSION, PACKED_POSITIONS_VERSION, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
   terms: TermDict;
@@ -729,7 +729,7 @@ export class SegmentReader {
     const raw = this.rawSection(ref);
     try {
       this.templates ??= StoredTemplates.parse(this.section(tref));
-      return new StoredBlock(raw, this.templates);
+      return new StoredBlock(raw, this.templates, this.footer.version >= GROUPED_VARIABLES_VERSION);
     } catch (e) {
       throw corrupt(this.path, `stored block ${block} does not decode: ${(e as Error).message}`);
     }

@@ -73,12 +73,17 @@ export function writeSegmentFile(path: string, level: number, build: (out: FileO
 /**
  * Stored docs in blocks of BLOCK_DOCS, each split into templates and variables (stored-blocks.ts); `put` adds doc
  * `doc` to the writer, as text or copied from a stored block. Returns the block index section and the segment's
- * shared templates.
+ * shared templates. `grouped` false is a seam for tests that rewrite the segment as a version before 5.
  */
-export function writeBlocks(out: FileOut, n: number, put: (doc: number, w: StoredBlocksWriter) => void): Pick<SegmentFooter, 'blocks' | 'templates'> {
+export function writeBlocks(
+  out: FileOut,
+  n: number,
+  put: (doc: number, w: StoredBlocksWriter) => void,
+  grouped = true,
+): Pick<SegmentFooter, 'blocks' | 'templates'> {
   const blockCount = Math.ceil(n / BLOCK_DOCS);
   const refs = new Float64Array(blockCount * 3);
-  const stored = new StoredBlocksWriter(out.blockLevel);
+  const stored = new StoredBlocksWriter(out.blockLevel, grouped);
   for (let b = 0; b < blockCount; b++) {
     const lo = b * BLOCK_DOCS;
     const hi = Math.min(n, lo + BLOCK_DOCS);

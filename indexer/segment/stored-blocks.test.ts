@@ -5,16 +5,19 @@ import { compress, decompress } from 'zstd-napi';
 import { mulberry32Float } from '../../lib/prng.ts';
 import { StoredBlock, StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
 
-/** Writes blocks of docs, then decodes every block with the segment's templates. */
-function roundTrip(blocks: string[][], level = 3): { decoded: string[][]; bytes: number; templates: StoredTemplates } {
-  const w = new StoredBlocksWriter(level);
+/**
+ * Writes blocks of docs, then decodes every block with the segment's templates. `grouped`: variables grouped by slot
+ * (version 5 on) or in doc order (versions 2 to 4).
+ */
+function roundTrip(blocks: string[][], level = 3, grouped = true): { decoded: string[][]; bytes: number; templates: StoredTemplates } {
+  const w = new StoredBlocksWriter(level, grouped);
   const blobs = blocks.map((b) => Uint8Array.from(w.block(b)));
   const section = w.templates();
   const templates = StoredTemplates.parse(decompress(Buffer.from(section)));
-  const decoded = blobs.map((b) => new StoredBlock(b, templates).all());
+  const decoded = blobs.map((b) => new StoredBlock(b, templates, grouped).all());
   // Docs read out of order (a page of hits, newest first) come out the same as read in order.
   for (const b of blobs) {
-    const block = new StoredBlock(b, templates);
+    const block = new StoredBlock(b, templates, grouped);
     const backwards = Array.from({ length: block.count }, (_, i) => block.doc(block.count - 1 - i)).reverse();
     assert.deepEqual(backwards, decoded[blobs.indexOf(b)]);
   }
@@ -45,6 +48,10 @@ test('blocks of log-like docs decode to the same texts, and repeated templates a
   // The same docs as newline-joined JSON per block (the version-1 layout): splitting must pay for itself.
   const joined = blocks.reduce((a, b) => a + compress(Buffer.from(b.join('\n')), { compressionLevel: 3 }).length, 0);
   assert.ok(bytes < joined * 0.8, `templates and variables (${bytes} bytes) beat joined JSON (${joined})`);
+  // Variables in doc order (versions 2 to 4) decode the same, and grouping them by slot must pay for itself too.
+  const inDocOrder = roundTrip(blocks, 3, false);
+  assert.deepEqual(inDocOrder.decoded, blocks);
+  assert.ok(bytes < inDocOrder.bytes * 0.95, `variables grouped by slot (${bytes} bytes) beat doc order (${inDocOrder.bytes})`);
 });
 
 test('texts that are not JSON.stringify output (raw markers, raw newlines, lone surrogates), empty texts and long ones round-trip', () => {
@@ -56,11 +63,11 @@ test('texts that are not JSON.stringify output (raw markers, raw newlines, lone 
   assert.deepEqual(decoded, blocks.map((b) => b.map(asStored)));
 });
 
-test('any strings round-trip through blocks (property)', () => {
+test('any strings round-trip through blocks, variables grouped or not (property)', () => {
   const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', ' ', '-', '\u0001', '\u0002', '\n', 'é'), maxLength: 40 }));
   fc.assert(
-    fc.property(fc.array(fc.array(text, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }), (blocks) => {
-      assert.deepEqual(roundTrip(blocks, 1).decoded, blocks);
+    fc.property(fc.array(fc.array(text, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }), fc.boolean(), (blocks, grouped) => {
+      assert.deepEqual(roundTrip(blocks, 1, grouped).decoded, blocks);
     }),
     { numRuns: 200 },
   );
@@ -84,23 +91,25 @@ test('a block that names a missing template or carries trailing bytes is an erro
   w.block([doc]);
   const shared = w.block([doc]); // second sighting: shared, id 0
   const none = StoredTemplates.parse(decompress(Buffer.from(new StoredBlocksWriter(1).templates())));
-  assert.throws(() => new StoredBlock(shared, none), /names template 0 of 0/);
+  assert.throws(() => new StoredBlock(shared, none, true), /names template 0 of 0/);
   const withTemplates = StoredTemplates.parse(decompress(Buffer.from(w.templates())));
-  assert.deepEqual(new StoredBlock(shared, withTemplates).all(), [doc]);
-  assert.throws(() => new StoredBlock(Uint8Array.from([...shared, 0]), withTemplates), /bytes past its streams/);
+  assert.deepEqual(new StoredBlock(shared, withTemplates, true).all(), [doc]);
+  assert.throws(() => new StoredBlock(Uint8Array.from([...shared, 0]), withTemplates, true), /bytes past its streams/);
 });
 
 /**
  * Writes each source as a segment of blocks, interleaves their docs in a seeded order that keeps each source's own
- * order (as a merge does), and writes that order twice: copying the encoded docs, and from their texts.
+ * order (as a merge does), and writes that order twice: copying the encoded docs, and from their texts. Odd sources
+ * keep their variables in doc order, as segments before version 5 do.
  */
 function copyAgainstText(sources: string[][], seed: number, blockDocs: number): { copied: Uint8Array[]; fromText: Uint8Array[]; copiedTemplates: Uint8Array; textTemplates: Uint8Array } {
-  const opened = sources.map((docs) => {
-    const w = new StoredBlocksWriter(1);
+  const opened = sources.map((docs, s) => {
+    const grouped = s % 2 === 0;
+    const w = new StoredBlocksWriter(1, grouped);
     const blobs: Uint8Array[] = [];
     for (let i = 0; i < docs.length; i += blockDocs) blobs.push(Uint8Array.from(w.block(docs.slice(i, i + blockDocs))));
     const templates = StoredTemplates.parse(decompress(Buffer.from(w.templates())));
-    return blobs.map((b) => new StoredBlock(b, templates));
+    return blobs.map((b) => new StoredBlock(b, templates, grouped));
   });
   const rnd = mulberry32Float(seed);
   const heads = sources.map(() => 0);
@@ -137,7 +146,7 @@ test('docs copied as encoded from other segments write the same bytes as their t
   assert.deepEqual(r.copiedTemplates, r.textTemplates);
   // And they decode to the interleaved texts (the comparison above would also pass if both were wrong alike).
   const templates = StoredTemplates.parse(decompress(Buffer.from(r.copiedTemplates)));
-  const all = r.copied.flatMap((b) => new StoredBlock(b, templates).all());
+  const all = r.copied.flatMap((b) => new StoredBlock(b, templates, true).all());
   assert.equal(all.length, 5005 + 3005 + 700);
   const asStored = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
   assert.deepEqual([...all].sort(), sources.flat().map(asStored).sort());

@@ -8,9 +8,10 @@
  */
 import { compress, decompress } from 'zstd-napi';
 import { ByteReader, ByteWriter } from './bytes.ts';
+import { DIGITS_KIND, groupedRanks, LOCAL_KEY_BASE, permuteVariables, ungroupVariables, type VariableStreams } from './variable-groups.ts';
 
 /** Marker of a variable of digits only, and of one mixing letters and digits. JSON text never holds either raw. */
-const DIGITS = 1;
+const DIGITS = DIGITS_KIND;
 const MIXED = 2;
 
 /** Byte classes: a variable is a maximal run of letters and digits holding at least one digit. */
@@ -62,6 +63,11 @@ export class StoredBlocksWriter {
   private digits = new ByteWriter(1 << 16);
   private mixed = new ByteWriter(1 << 14);
   private local = new ByteWriter(1 << 12);
+  /** Per variable of the block, in doc order: its kind (DIGITS or MIXED), for grouping (variable-groups.ts). */
+  private kinds = new ByteWriter(1 << 14);
+  /** Per doc: its grouping key and its number of variables. */
+  private docKeys: number[] = [];
+  private docVars: number[] = [];
   /** Docs in the block being written. */
   private count = 0;
   /**
@@ -71,7 +77,8 @@ export class StoredBlocksWriter {
   private textBuf = Buffer.alloc(1 << 12);
   private tpl = new Uint8Array(1 << 12);
 
-  constructor(private level: number) {}
+  /** `grouped` false writes variables in doc order, as versions before 5 did (a seam for tests of old segments). */
+  constructor(private level: number, private grouped = true) {}
 
   /** Encodes one block of docs' JSON texts into the bytes to store (one blob, covered by one CRC). */
   block(docs: readonly string[]): Uint8Array {
@@ -82,14 +89,16 @@ export class StoredBlocksWriter {
 
   /** Starts a block; `text` and `copy` add its docs in order, `end` gives its bytes. */
   begin(): void {
-    this.ids.len = this.lens.len = this.digits.len = this.mixed.len = this.local.len = 0;
+    this.ids.len = this.lens.len = this.digits.len = this.mixed.len = this.local.len = this.kinds.len = 0;
+    this.docKeys.length = this.docVars.length = 0;
     this.count = 0;
   }
 
   end(): Uint8Array {
-    const frames = [this.ids, this.lens, this.digits, this.mixed, this.local].map((w) => {
-      const b = w.result();
-      const level = w === this.digits ? DIGITS_LEVEL : this.level;
+    let vars: VariableStreams = { lens: this.lens.result(), digits: this.digits.result(), mixed: this.mixed.result() };
+    if (this.grouped) vars = permuteVariables(vars, this.kinds.result(), groupedRanks(this.docKeys, this.docVars, this.count));
+    const frames = [this.ids.result(), vars.lens, vars.digits, vars.mixed, this.local.result()].map((b, s) => {
+      const level = s === 2 ? DIGITS_LEVEL : this.level;
       return b.length === 0 ? b : compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: level });
     });
     const out = new ByteWriter(32 + frames.reduce((a, f) => a + f.length, 0));
@@ -114,13 +123,20 @@ export class StoredBlocksWriter {
     this.lens.range(lens, l0, l1);
     this.digits.range(digits, d0, d1);
     this.mixed.range(mixed, m0, m1);
-    this.template(t.bytes, t.bytes.length, t.hash);
+    this.kinds.bytes(t.kinds);
+    this.docDone(this.template(t.bytes, t.bytes.length, t.hash), t.kinds.length);
   }
 
   /** For StoredBlock.copyTo: a doc kept whole. */
   putWhole(bytes: Uint8Array): void {
     this.count++;
     this.keep(LOCAL_VERBATIM, bytes, bytes.length);
+    this.docDone(0, 0);
+  }
+
+  private docDone(key: number, vars: number): void {
+    this.docKeys.push(key);
+    this.docVars.push(vars);
   }
 
   /** The shared templates, in id order: the section to store with the blocks (count, byte lengths, bytes). */
@@ -145,6 +161,7 @@ export class StoredBlocksWriter {
     const lensMark = this.lens.len;
     const digitsMark = this.digits.len;
     const mixedMark = this.mixed.len;
+    const kindsMark = this.kinds.len;
     let t = 0;
     let i = 0;
     while (i < n) {
@@ -160,7 +177,9 @@ export class StoredBlocksWriter {
         this.lens.len = lensMark;
         this.digits.len = digitsMark;
         this.mixed.len = mixedMark;
-        return this.keep(LOCAL_VERBATIM, text, n);
+        this.kinds.len = kindsMark;
+        this.keep(LOCAL_VERBATIM, text, n);
+        return this.docDone(0, 0);
       }
       // A run of letters and digits is copied into the template as it is scanned (most runs are words), and taken
       // back out when it turns out to hold a digit.
@@ -179,6 +198,7 @@ export class StoredBlocksWriter {
       if (!digit) continue;
       t = tStart;
       tpl[t++] = letter ? MIXED : DIGITS;
+      this.kinds.byte(letter ? MIXED : DIGITS);
       this.lens.varint(i - start);
       const w = letter ? this.mixed : this.digits;
       w.reserve(i - start);
@@ -187,16 +207,19 @@ export class StoredBlocksWriter {
       for (let k = start; k < i; k++) wb[wl++] = text[k];
       w.len = wl;
     }
-    this.template(tpl, t, templateHash(tpl, t));
+    this.docDone(this.template(tpl, t, templateHash(tpl, t)), this.kinds.len - kindsMark);
   }
 
-  /** Writes the doc's template id: shared when it is (or just became) a segment template, else the template itself. */
-  private template(tpl: Uint8Array, t: number, h: number): void {
+  /**
+   * Writes the doc's template id: shared when it is (or just became) a segment template, else the template itself.
+   * Returns the doc's grouping key: the shared id, or a key of the doc's own.
+   */
+  private template(tpl: Uint8Array, t: number, h: number): number {
     const id = this.shared.get(h);
     // A hash shared by two templates (rare) leaves the later one local to its blocks: smaller gain, same text.
     if (id !== undefined && this.sameAsShared(id, tpl, t)) {
       this.ids.varint(id);
-      return;
+      return id;
     }
     if (id === undefined && this.pending.has(h) && this.sharedStarts.length < MAX_SHARED && this.sharedBytes.len + t <= MAX_SHARED_BYTES) {
       this.pending.delete(h);
@@ -205,11 +228,12 @@ export class StoredBlocksWriter {
       this.sharedStarts.push(this.sharedBytes.len);
       this.sharedBytes.bytes(tpl.subarray(0, t));
       this.ids.varint(nid);
-      return;
+      return nid;
     }
     if (this.pending.size >= MAX_PENDING) this.pending.clear();
     this.pending.add(h);
     this.keep(LOCAL_TEMPLATE, tpl, t);
+    return LOCAL_KEY_BASE + this.count - 1;
   }
 
   private sameAsShared(id: number, tpl: Uint8Array, t: number): boolean {
@@ -311,13 +335,14 @@ export class StoredBlock {
   private mixedAt: Uint32Array;
   private texts: (string | undefined)[];
 
-  constructor(blob: Uint8Array, templates: StoredTemplates) {
+  /** `grouped`: the block's variables are grouped by slot (version 5 on; variable-groups.ts). */
+  constructor(blob: Uint8Array, templates: StoredTemplates, grouped: boolean) {
     const head = new ByteReader(blob);
     const count = head.varint();
     const sizes: number[] = [];
     for (let s = 0; s < STREAMS; s++) sizes.push(head.varint());
     let p = head.pos;
-    const [ids, lens, digits, mixed, local] = sizes.map((size) => {
+    const [ids, lensIn, digitsIn, mixedIn, local] = sizes.map((size) => {
       const frame = blob.subarray(p, p + size);
       p += size;
       if (size === 0) return new Uint8Array(0);
@@ -327,9 +352,6 @@ export class StoredBlock {
     });
     if (p !== blob.length) throw new RangeError(`stored block has ${blob.length - p} bytes past its streams`);
     this.count = count;
-    this.lens = lens;
-    this.digits = digits;
-    this.mixed = mixed;
     this.templateOf = new Array<Template>(count);
     this.whole = new Array<Uint8Array | undefined>(count);
     this.lensAt = new Uint32Array(count + 1);
@@ -337,14 +359,10 @@ export class StoredBlock {
     this.mixedAt = new Uint32Array(count + 1);
     this.texts = new Array<string | undefined>(count);
     const ir = new ByteReader(ids);
-    const lr = new ByteReader(lens);
-    let dp = 0;
-    let mp = 0;
+    const keys = new Int32Array(count);
+    const varCounts = new Int32Array(count);
     let lp = 0;
     for (let d = 0; d < count; d++) {
-      this.lensAt[d] = lr.pos;
-      this.digitsAt[d] = dp;
-      this.mixedAt[d] = mp;
       const id = ir.varint();
       let t: Template;
       if (id >= FIRST_SHARED) t = templates.get(id - FIRST_SHARED);
@@ -357,7 +375,22 @@ export class StoredBlock {
         } else t = splitTemplate(bytes);
       }
       this.templateOf[d] = t;
-      const kinds = t.kinds;
+      keys[d] = id >= FIRST_SHARED ? id : LOCAL_KEY_BASE + d;
+      varCounts[d] = t.kinds.length;
+    }
+    const stored = { lens: lensIn, digits: digitsIn, mixed: mixedIn };
+    const { lens, digits, mixed } = grouped ? ungroupVariables(stored, keys, varCounts, (d) => this.templateOf[d].kinds, count) : stored;
+    this.lens = lens;
+    this.digits = digits;
+    this.mixed = mixed;
+    const lr = new ByteReader(lens);
+    let dp = 0;
+    let mp = 0;
+    for (let d = 0; d < count; d++) {
+      this.lensAt[d] = lr.pos;
+      this.digitsAt[d] = dp;
+      this.mixedAt[d] = mp;
+      const kinds = this.templateOf[d].kinds;
       for (let k = 0; k < kinds.length; k++) {
         if (kinds[k] === DIGITS) dp += lr.varint();
         else mp += lr.varint();

@@ -8,8 +8,10 @@ import { sortTermIds } from './sort-terms.ts';
 import { buildScratch } from './scratch.ts';
 import {
   BLOCK_DOCS,
+  GROUPED_VARIABLES_VERSION,
   type FieldMeta,
   MAX_KEYWORD_VALUES,
+  PACKED_POSITIONS_VERSION,
   SEG_VERSION,
   type SegmentFooter,
   ZSTD_LEVEL_SEAL,
@@ -49,21 +51,31 @@ class FieldBuilder {
  * bigram terms of common tokens (bigrams.ts) to fields that are not indexed through patterns. `patterns` (default
  * true) indexes a field's words through its patterns when they fit (patterns.ts); false never does (the index
  * setting `word_patterns: false`, and tests). `idHash` is a seam for tests that force hash collisions; segments on disk always use
- * `hashId`. `countedPositions` is a seam for tests that rewrite the segment as an older version (see TermsWriter).
+ * `hashId`. `olderVersion` is a seam for tests that rewrite the segment as that version: its positions entries are
+ * counted up to version 3 (see TermsWriter), its stored variables in doc order up to version 4.
  */
 export function writeSegment(
   path: string,
   src: SegmentSource,
-  opts: { bigrams?: boolean; patterns?: boolean; idHash?: IdHasher; countedPositions?: boolean } = {},
+  opts: { bigrams?: boolean; patterns?: boolean; idHash?: IdHasher; olderVersion?: 3 | 4 } = {},
 ): SegmentFooter {
+  const older = opts.olderVersion ?? SEG_VERSION;
   return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) =>
-    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, opts.countedPositions ?? false),
+    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, older < PACKED_POSITIONS_VERSION, older < GROUPED_VARIABLES_VERSION),
   );
 }
 
-function buildInto(out: FileOut, src: SegmentSource, idHash: IdHasher, bigrams: boolean, patterns: boolean, counted: boolean): SegmentFooter {
+function buildInto(
+  out: FileOut,
+  src: SegmentSource,
+  idHash: IdHasher,
+  bigrams: boolean,
+  patterns: boolean,
+  counted: boolean,
+  ungrouped: boolean,
+): SegmentFooter {
   const n = src.ts.length;
-  const stored = writeBlocks(out, n, (i, w) => w.text(src.json[i]));
+  const stored = writeBlocks(out, n, (i, w) => w.text(src.json[i]), !ungrouped);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
   let textChars = 0;
