@@ -8,7 +8,7 @@
  */
 import { compress, decompress } from 'zstd-napi';
 import { ByteReader, ByteWriter } from './bytes.ts';
-import { DIGITS_KIND, groupedRanks, LOCAL_KEY_BASE, permuteVariables, ungroupVariables, type VariableStreams } from './variable-groups.ts';
+import { DIGITS_KIND, groupVariables, LOCAL_KEY_BASE, ungroupVariables, type VariableStreams } from './variable-groups.ts';
 
 /** Marker of a variable of digits only, and of one mixing letters and digits. JSON text never holds either raw. */
 const DIGITS = DIGITS_KIND;
@@ -96,7 +96,10 @@ export class StoredBlocksWriter {
 
   end(): Uint8Array {
     let vars: VariableStreams = { lens: this.lens.result(), digits: this.digits.result(), mixed: this.mixed.result() };
-    if (this.grouped) vars = permuteVariables(vars, this.kinds.result(), groupedRanks(this.docKeys, this.docVars, this.count));
+    if (this.grouped) {
+      const kinds = this.kinds.buf;
+      vars = groupVariables(vars, this.docKeys, this.docVars, this.count, (_d, first, k) => kinds[first + k]);
+    }
     const frames = [this.ids.result(), vars.lens, vars.digits, vars.mixed, this.local.result()].map((b, s) => {
       const level = s === 2 ? DIGITS_LEVEL : this.level;
       return b.length === 0 ? b : compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { compressionLevel: level });
@@ -379,7 +382,8 @@ export class StoredBlock {
       varCounts[d] = t.kinds.length;
     }
     const stored = { lens: lensIn, digits: digitsIn, mixed: mixedIn };
-    const { lens, digits, mixed } = grouped ? ungroupVariables(stored, keys, varCounts, (d) => this.templateOf[d].kinds, count) : stored;
+    const templateOf = this.templateOf;
+    const { lens, digits, mixed } = grouped ? ungroupVariables(stored, keys, varCounts, count, (d, _first, k) => templateOf[d].kinds[k]) : stored;
     this.lens = lens;
     this.digits = digits;
     this.mixed = mixed;

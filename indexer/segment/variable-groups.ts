@@ -20,8 +20,8 @@ export const LOCAL_KEY_BASE = 1 << 20;
 
 /**
  * Scratch arrays, reused from block to block: on this kind of machine a first write to a page costs about as much
- * as the loops that fill it, and a block's working arrays span hundreds of KiB. Each call takes what it needs and is
- * done with it before it returns, except `ranks`, which the caller reads before its next call.
+ * as the loops that fill it, and a block's working arrays span hundreds of KiB. A call is done with them when it
+ * returns.
  */
 const scratch: Int32Array[] = [];
 function ints(slot: number, n: number): Int32Array {
@@ -29,15 +29,17 @@ function ints(slot: number, n: number): Int32Array {
   if (a === undefined || a.length < n) a = scratch[slot] = new Int32Array(Math.max(n, 2 * (a?.length ?? 0), 1024));
   return a;
 }
-const GROUP_OF = 0;
-const SIZES = 1;
-const WIDTH = 2;
-const RANKS = 3;
-const LEN = 4;
-const SRC = 5;
-const KIND_AT = 6;
-const DEST = 7;
-let kindScratch = new Uint8Array(1024);
+/** Per doc: the first group of its key (-1: no variables), and its rank among its key's docs. */
+const DOC_BASE = 0;
+const DOC_RANK = 1;
+/** Per group: its first position in grouped order, and its kind. Per key (at its first group): docs, groups. */
+const GROUP_START = 2;
+const GROUP_KIND = 3;
+const KEY_DOCS = 4;
+const KEY_WIDTH = 5;
+/** Per variable, by its position in grouped order: its length, and where its bytes start in their stream. */
+const LEN = 6;
+const OFF = 7;
 
 export interface VariableStreams {
   /** One varint per variable: its byte length. */
@@ -46,131 +48,190 @@ export interface VariableStreams {
   readonly mixed: Uint8Array;
 }
 
+/** The kind of doc `d`'s k-th variable; `firstVar` is the index (in doc order) of the doc's first variable. */
+export type KindOf = (d: number, firstVar: number, k: number) => number;
+
 /**
- * Where each variable goes in grouped order (a scratch array, valid until the next call), listing the variables doc by doc: doc `d` has `counts[d]` of them,
- * under `keys[d]`. Groups are (key, k) in order of first sight; a group's variables keep doc order.
+ * Lays a block's variables out by slot: doc `d` has `counts[d]` variables under `keys[d]`. Slots are (key, k) in
+ * order of first sight; a slot's variables keep doc order. Fills the scratch arrays; returns how many slots and
+ * variables there are.
  */
-export function groupedRanks(keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number): Int32Array {
+function layout(keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number, kindOf: KindOf): { groups: number; vars: number } {
   let vars = 0;
   for (let d = 0; d < docs; d++) vars += counts[d];
-  const groupOf = ints(GROUP_OF, vars);
-  // At most one group per variable; `width` is kept at a key's first group: how many groups the key has.
-  const sizes = ints(SIZES, vars + 1);
-  const width = ints(WIDTH, vars + 1);
+  const docBase = ints(DOC_BASE, docs);
+  const docRank = ints(DOC_RANK, docs);
+  const keyDocs = ints(KEY_DOCS, vars + 1);
+  const width = ints(KEY_WIDTH, vars + 1);
+  const kind = ints(GROUP_KIND, vars + 1);
   const baseOf = new Map<number, number>();
   let groups = 0;
   let v = 0;
   for (let d = 0; d < docs; d++) {
     const n = counts[d];
-    if (n === 0) continue;
+    if (n === 0) {
+      docBase[d] = -1;
+      continue;
+    }
     let base = baseOf.get(keys[d]);
     if (base === undefined) {
       base = groups;
       groups += n;
       baseOf.set(keys[d], base);
       width[base] = n;
-      sizes.fill(0, base, groups);
+      keyDocs[base] = 0;
+      for (let k = 0; k < n; k++) kind[base + k] = kindOf(d, v, k);
     } else if (width[base] !== n) {
       throw new RangeError(`docs of one template hold different numbers of variables (doc ${d}: ${n}, not ${width[base]})`);
     }
-    for (let k = 0; k < n; k++) {
-      groupOf[v++] = base + k;
-      sizes[base + k]++;
+    docBase[d] = base;
+    docRank[d] = keyDocs[base]++;
+    v += n;
+  }
+  const start = ints(GROUP_START, groups + 1);
+  let p = 0;
+  for (let base = 0; base < groups; base += width[base]) {
+    for (let k = 0; k < width[base]; k++) {
+      start[base + k] = p;
+      p += keyDocs[base];
     }
   }
-  // sizes become each group's first rank.
-  let next = 0;
-  for (let g = 0; g < groups; g++) {
-    const size = sizes[g];
-    sizes[g] = next;
-    next += size;
-  }
-  const ranks = ints(RANKS, vars).subarray(0, vars);
-  for (let i = 0; i < vars; i++) ranks[i] = sizes[groupOf[i]]++;
-  return ranks;
+  return { groups, vars };
 }
 
-/**
- * Moves variable i (in the order of `from`) to position `dest[i]`; `kinds[i]` says which byte stream holds it.
- * Lengths are the same numbers in another order, so every output is as long as its input. Runs for every block a
- * reader opens, so varints are read and written inline.
- */
-export function permuteVariables(from: VariableStreams, kinds: Uint8Array, dest: Int32Array): VariableStreams {
-  const n = kinds.length;
+function writeLen(out: Uint8Array, at: number, l: number): number {
+  while (l >= 0x80) {
+    out[at++] = (l & 0x7f) | 0x80;
+    l = Math.floor(l / 128);
+  }
+  out[at++] = l;
+  return at;
+}
+
+function check(ok: boolean): void {
+  if (!ok) throw new RangeError('variable streams do not match their lengths');
+}
+
+/** A writer's side: the block's variables, given in doc order, in slot order. */
+export function groupVariables(from: VariableStreams, keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number, kindOf: KindOf): VariableStreams {
+  const { groups, vars } = layout(keys, counts, docs, kindOf);
+  const docBase = ints(DOC_BASE, 0);
+  const docRank = ints(DOC_RANK, 0);
+  const start = ints(GROUP_START, 0);
+  const kind = ints(GROUP_KIND, 0);
+  const len = ints(LEN, vars);
+  const off = ints(OFF, vars);
+  // Doc order: each variable's length and offset, stored at its position in slot order.
   const fl = from.lens;
-  const fd = from.digits;
-  const fm = from.mixed;
-  // Each variable's length and where its bytes start, by its position in the output.
-  const len = ints(LEN, n);
-  const src = ints(SRC, n);
-  const kindAt = ints(KIND_AT, n);
   let lp = 0;
   let dp = 0;
   let mp = 0;
-  for (let i = 0; i < n; i++) {
-    let x = fl[lp++];
-    let l = x & 0x7f;
-    for (let mul = 128; x >= 0x80; mul *= 128) {
-      x = fl[lp++];
-      l += (x & 0x7f) * mul;
-    }
-    const to = dest[i];
-    len[to] = l;
-    const kind = kinds[i];
-    kindAt[to] = kind;
-    if (kind === DIGITS_KIND) {
-      src[to] = dp;
-      dp += l;
-    } else {
-      src[to] = mp;
-      mp += l;
+  for (let d = 0; d < docs; d++) {
+    const base = docBase[d];
+    if (base < 0) continue;
+    const rank = docRank[d];
+    for (let k = 0, n = counts[d]; k < n; k++) {
+      let x = fl[lp++];
+      let l = x & 0x7f;
+      for (let mul = 128; x >= 0x80; mul *= 128) {
+        x = fl[lp++];
+        l += (x & 0x7f) * mul;
+      }
+      const p = start[base + k] + rank;
+      len[p] = l;
+      if (kind[base + k] === DIGITS_KIND) {
+        off[p] = dp;
+        dp += l;
+      } else {
+        off[p] = mp;
+        mp += l;
+      }
     }
   }
-  if (lp !== fl.length || dp !== fd.length || mp !== fm.length) throw new RangeError('variable streams do not match their lengths');
+  check(lp === fl.length && dp === from.digits.length && mp === from.mixed.length);
+  // Slot order: write each variable.
   const lens = new Uint8Array(fl.length);
-  const digits = new Uint8Array(fd.length);
-  const mixed = new Uint8Array(fm.length);
+  const digits = new Uint8Array(dp);
+  const mixed = new Uint8Array(mp);
+  const fd = from.digits;
+  const fm = from.mixed;
   let ol = 0;
   let od = 0;
   let om = 0;
-  for (let p = 0; p < n; p++) {
-    let l = len[p];
-    const s0 = src[p];
-    // Variables are a few bytes long: loops copy them without a view per variable.
-    if (kindAt[p] === DIGITS_KIND) for (let s = s0, e = s0 + l; s < e; ) digits[od++] = fd[s++];
-    else for (let s = s0, e = s0 + l; s < e; ) mixed[om++] = fm[s++];
-    while (l >= 0x80) {
-      lens[ol++] = (l & 0x7f) | 0x80;
-      l = Math.floor(l / 128);
+  for (let g = 0, p = 0; g < groups; g++) {
+    const end = g + 1 < groups ? start[g + 1] : vars;
+    if (kind[g] === DIGITS_KIND) {
+      for (; p < end; p++) {
+        const l = len[p];
+        ol = writeLen(lens, ol, l);
+        for (let s = off[p], e = s + l; s < e; ) digits[od++] = fd[s++];
+      }
+    } else {
+      for (; p < end; p++) {
+        const l = len[p];
+        ol = writeLen(lens, ol, l);
+        for (let s = off[p], e = s + l; s < e; ) mixed[om++] = fm[s++];
+      }
     }
-    lens[ol++] = l;
   }
   return { lens, digits, mixed };
 }
 
-/**
- * A reader's side: the variables of a block back in doc order. Doc `d` has `counts[d]` variables under `keys[d]`, of
- * the kinds `kindsOf(d)` (its template's).
- */
-export function ungroupVariables(
-  grouped: VariableStreams,
-  keys: Int32Array,
-  counts: Int32Array,
-  kindsOf: (d: number) => Uint8Array,
-  docs: number,
-): VariableStreams {
-  const ranks = groupedRanks(keys, counts, docs);
-  const n = ranks.length;
-  if (kindScratch.length < n) kindScratch = new Uint8Array(Math.max(n, 2 * kindScratch.length));
-  const kinds = kindScratch.subarray(0, n);
-  const dest = ints(DEST, n).subarray(0, n);
-  let v = 0;
-  for (let d = 0; d < docs; d++) {
-    const k = kindsOf(d);
-    for (let j = 0; j < k.length; j++, v++) {
-      kinds[ranks[v]] = k[j];
-      dest[ranks[v]] = v;
+/** A reader's side: the block's variables, stored in slot order, back in doc order. */
+export function ungroupVariables(from: VariableStreams, keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number, kindOf: KindOf): VariableStreams {
+  const { groups, vars } = layout(keys, counts, docs, kindOf);
+  const docBase = ints(DOC_BASE, 0);
+  const docRank = ints(DOC_RANK, 0);
+  const start = ints(GROUP_START, 0);
+  const kind = ints(GROUP_KIND, 0);
+  const len = ints(LEN, vars);
+  const off = ints(OFF, vars);
+  // Slot order: each variable's length and offset, as stored.
+  const fl = from.lens;
+  let lp = 0;
+  let dp = 0;
+  let mp = 0;
+  for (let g = 0, p = 0; g < groups; g++) {
+    const end = g + 1 < groups ? start[g + 1] : vars;
+    const digit = kind[g] === DIGITS_KIND;
+    for (; p < end; p++) {
+      let x = fl[lp++];
+      let l = x & 0x7f;
+      for (let mul = 128; x >= 0x80; mul *= 128) {
+        x = fl[lp++];
+        l += (x & 0x7f) * mul;
+      }
+      len[p] = l;
+      if (digit) {
+        off[p] = dp;
+        dp += l;
+      } else {
+        off[p] = mp;
+        mp += l;
+      }
     }
   }
-  return permuteVariables(grouped, kinds, dest);
+  check(lp === fl.length && dp === from.digits.length && mp === from.mixed.length);
+  // Doc order: write each variable.
+  const lens = new Uint8Array(fl.length);
+  const digits = new Uint8Array(dp);
+  const mixed = new Uint8Array(mp);
+  const fd = from.digits;
+  const fm = from.mixed;
+  let ol = 0;
+  let od = 0;
+  let om = 0;
+  for (let d = 0; d < docs; d++) {
+    const base = docBase[d];
+    if (base < 0) continue;
+    const rank = docRank[d];
+    for (let k = 0, n = counts[d]; k < n; k++) {
+      const p = start[base + k] + rank;
+      const l = len[p];
+      ol = writeLen(lens, ol, l);
+      if (kind[base + k] === DIGITS_KIND) for (let s = off[p], e = s + l; s < e; ) digits[od++] = fd[s++];
+      else for (let s = off[p], e = s + l; s < e; ) mixed[om++] = fm[s++];
+    }
+  }
+  return { lens, digits, mixed };
 }
