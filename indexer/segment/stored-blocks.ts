@@ -381,13 +381,19 @@ export class StoredBlock {
       keys[d] = id >= FIRST_SHARED ? id : LOCAL_KEY_BASE + d;
       varCounts[d] = t.kinds.length;
     }
+    if (ir.pos !== ids.length || lp !== local.length) throw new RangeError('stored block streams do not match its docs');
     const stored = { lens: lensIn, digits: digitsIn, mixed: mixedIn };
-    const templateOf = this.templateOf;
-    const { lens, digits, mixed } = grouped ? ungroupVariables(stored, keys, varCounts, count, (d, _first, k) => templateOf[d].kinds[k]) : stored;
-    this.lens = lens;
-    this.digits = digits;
-    this.mixed = mixed;
-    const lr = new ByteReader(lens);
+    if (grouped) {
+      // Putting the variables back in doc order checks their lengths and finds where each doc's start.
+      const templateOf = this.templateOf;
+      const starts = { lens: this.lensAt, digits: this.digitsAt, mixed: this.mixedAt };
+      ({ lens: this.lens, digits: this.digits, mixed: this.mixed } = ungroupVariables(stored, keys, varCounts, count, (d, _first, k) => templateOf[d].kinds[k], starts));
+      return;
+    }
+    this.lens = stored.lens;
+    this.digits = stored.digits;
+    this.mixed = stored.mixed;
+    const lr = new ByteReader(this.lens);
     let dp = 0;
     let mp = 0;
     for (let d = 0; d < count; d++) {
@@ -400,7 +406,7 @@ export class StoredBlock {
         else mp += lr.varint();
       }
     }
-    if (ir.pos !== ids.length || lr.pos !== lens.length || dp !== digits.length || mp !== mixed.length || lp !== local.length) {
+    if (lr.pos !== this.lens.length || dp !== this.digits.length || mp !== this.mixed.length) {
       throw new RangeError('stored block streams do not match its docs');
     }
     this.lensAt[count] = lr.pos;

@@ -177,8 +177,25 @@ export function groupVariables(from: VariableStreams, keys: ArrayLike<number>, c
   return { lens, digits, mixed };
 }
 
-/** A reader's side: the block's variables, stored in slot order, back in doc order. */
-export function ungroupVariables(from: VariableStreams, keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number, kindOf: KindOf): VariableStreams {
+/** Where each doc's variables start in each doc-order stream: `docs + 1` entries, the last at the stream's end. */
+export interface DocStarts {
+  readonly lens: Uint32Array;
+  readonly digits: Uint32Array;
+  readonly mixed: Uint32Array;
+}
+
+/**
+ * A reader's side: the block's variables, stored in slot order, back in doc order. Fills `starts`, when given, as
+ * it writes (a reader would otherwise read the lengths once more to find them).
+ */
+export function ungroupVariables(
+  from: VariableStreams,
+  keys: ArrayLike<number>,
+  counts: ArrayLike<number>,
+  docs: number,
+  kindOf: KindOf,
+  starts?: DocStarts,
+): VariableStreams {
   const { groups, vars } = layout(keys, counts, docs, kindOf);
   const docBase = ints(DOC_BASE, 0);
   const docRank = ints(DOC_RANK, 0);
@@ -222,6 +239,11 @@ export function ungroupVariables(from: VariableStreams, keys: ArrayLike<number>,
   let od = 0;
   let om = 0;
   for (let d = 0; d < docs; d++) {
+    if (starts) {
+      starts.lens[d] = ol;
+      starts.digits[d] = od;
+      starts.mixed[d] = om;
+    }
     const base = docBase[d];
     if (base < 0) continue;
     const rank = docRank[d];
@@ -232,6 +254,11 @@ export function ungroupVariables(from: VariableStreams, keys: ArrayLike<number>,
       if (kind[base + k] === DIGITS_KIND) for (let s = off[p], e = s + l; s < e; ) digits[od++] = fd[s++];
       else for (let s = off[p], e = s + l; s < e; ) mixed[om++] = fm[s++];
     }
+  }
+  if (starts) {
+    starts.lens[docs] = ol;
+    starts.digits[docs] = od;
+    starts.mixed[docs] = om;
   }
   return { lens, digits, mixed };
 }
