@@ -6,7 +6,7 @@
  *
  * The block's docs are still read in doc order: the writer groups the three variable streams just before it
  * compresses them, and a reader puts them back in doc order as it opens the block. That costs a few passes over
- * the block's variables (about 50,000 for 4,096 bench lines): opening a block took 3.4–4.8 ms against 0.9–1.3.
+ * the block's variables (about 50,000 for 4,096 bench lines): opening a block took 2.0–2.4 ms against 0.7–0.8.
  */
 
 /** Marker of a variable of digits only (stored-blocks.ts); any other kind is stored in the mixed stream. */
