@@ -9,6 +9,8 @@
  * the block's variables (about 50,000 for 4,096 bench lines): opening a block took 2.0–2.4 ms against 0.7–0.8.
  */
 
+import { ByteReader, ByteWriter } from './bytes.ts';
+
 /** Marker of a variable of digits only (stored-blocks.ts); any other kind is stored in the mixed stream. */
 export const DIGITS_KIND = 1;
 
@@ -99,15 +101,6 @@ function layout(keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number
   return { groups, vars };
 }
 
-function writeLen(out: Uint8Array, at: number, l: number): number {
-  while (l >= 0x80) {
-    out[at++] = (l & 0x7f) | 0x80;
-    l = Math.floor(l / 128);
-  }
-  out[at++] = l;
-  return at;
-}
-
 function check(ok: boolean): void {
   if (!ok) throw new RangeError('variable streams do not match their lengths');
 }
@@ -123,7 +116,7 @@ export function groupVariables(from: VariableStreams, keys: ArrayLike<number>, c
   const off = ints(OFF, vars);
   // Doc order: each variable's length and offset, stored at its position in slot order.
   const fl = from.lens;
-  let lp = 0;
+  const lr = new ByteReader(fl);
   let dp = 0;
   let mp = 0;
   for (let d = 0; d < docs; d++) {
@@ -131,12 +124,7 @@ export function groupVariables(from: VariableStreams, keys: ArrayLike<number>, c
     if (base < 0) continue;
     const rank = docRank[d];
     for (let k = 0, n = counts[d]; k < n; k++) {
-      let x = fl[lp++];
-      let l = x & 0x7f;
-      for (let mul = 128; x >= 0x80; mul *= 128) {
-        x = fl[lp++];
-        l += (x & 0x7f) * mul;
-      }
+      const l = lr.varint();
       const p = start[base + k] + rank;
       len[p] = l;
       if (kind[base + k] === DIGITS_KIND) {
@@ -148,14 +136,14 @@ export function groupVariables(from: VariableStreams, keys: ArrayLike<number>, c
       }
     }
   }
-  check(lp === fl.length && dp === from.digits.length && mp === from.mixed.length);
+  check(lr.pos === fl.length && dp === from.digits.length && mp === from.mixed.length);
   // Slot order: write each variable.
-  const lens = new Uint8Array(fl.length);
+  // Lengths are the same numbers in another order: the same bytes in all.
+  const lens = new ByteWriter(fl.length + 16);
   const digits = new Uint8Array(dp);
   const mixed = new Uint8Array(mp);
   const fd = from.digits;
   const fm = from.mixed;
-  let ol = 0;
   let od = 0;
   let om = 0;
   for (let g = 0, p = 0; g < groups; g++) {
@@ -163,18 +151,18 @@ export function groupVariables(from: VariableStreams, keys: ArrayLike<number>, c
     if (kind[g] === DIGITS_KIND) {
       for (; p < end; p++) {
         const l = len[p];
-        ol = writeLen(lens, ol, l);
+        lens.varint(l);
         for (let s = off[p], e = s + l; s < e; ) digits[od++] = fd[s++];
       }
     } else {
       for (; p < end; p++) {
         const l = len[p];
-        ol = writeLen(lens, ol, l);
+        lens.varint(l);
         for (let s = off[p], e = s + l; s < e; ) mixed[om++] = fm[s++];
       }
     }
   }
-  return { lens, digits, mixed };
+  return { lens: lens.result(), digits, mixed };
 }
 
 /** Where each doc's variables start in each doc-order stream: `docs + 1` entries, the last at the stream's end. */
@@ -205,19 +193,14 @@ export function ungroupVariables(
   const off = ints(OFF, vars);
   // Slot order: each variable's length and offset, as stored.
   const fl = from.lens;
-  let lp = 0;
+  const lr = new ByteReader(fl);
   let dp = 0;
   let mp = 0;
   for (let g = 0, p = 0; g < groups; g++) {
     const end = g + 1 < groups ? start[g + 1] : vars;
     const digit = kind[g] === DIGITS_KIND;
     for (; p < end; p++) {
-      let x = fl[lp++];
-      let l = x & 0x7f;
-      for (let mul = 128; x >= 0x80; mul *= 128) {
-        x = fl[lp++];
-        l += (x & 0x7f) * mul;
-      }
+      const l = lr.varint();
       len[p] = l;
       if (digit) {
         off[p] = dp;
@@ -228,19 +211,19 @@ export function ungroupVariables(
       }
     }
   }
-  check(lp === fl.length && dp === from.digits.length && mp === from.mixed.length);
+  check(lr.pos === fl.length && dp === from.digits.length && mp === from.mixed.length);
   // Doc order: write each variable.
-  const lens = new Uint8Array(fl.length);
+  // Lengths are the same numbers in another order: the same bytes in all.
+  const lens = new ByteWriter(fl.length + 16);
   const digits = new Uint8Array(dp);
   const mixed = new Uint8Array(mp);
   const fd = from.digits;
   const fm = from.mixed;
-  let ol = 0;
   let od = 0;
   let om = 0;
   for (let d = 0; d < docs; d++) {
     if (starts) {
-      starts.lens[d] = ol;
+      starts.lens[d] = lens.len;
       starts.digits[d] = od;
       starts.mixed[d] = om;
     }
@@ -250,15 +233,15 @@ export function ungroupVariables(
     for (let k = 0, n = counts[d]; k < n; k++) {
       const p = start[base + k] + rank;
       const l = len[p];
-      ol = writeLen(lens, ol, l);
+      lens.varint(l);
       if (kind[base + k] === DIGITS_KIND) for (let s = off[p], e = s + l; s < e; ) digits[od++] = fd[s++];
       else for (let s = off[p], e = s + l; s < e; ) mixed[om++] = fm[s++];
     }
   }
   if (starts) {
-    starts.lens[docs] = ol;
+    starts.lens[docs] = lens.len;
     starts.digits[docs] = od;
     starts.mixed[docs] = om;
   }
-  return { lens, digits, mixed };
+  return { lens: lens.result(), digits, mixed };
 }
