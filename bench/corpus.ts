@@ -194,16 +194,18 @@ function encodeTemplates(datasetsDir: string): Template[] {
   const samples = loadSamples(datasetsDir);
   // Each slot's values over the samples, then each slot's chance of a new value.
   const slotValues = new Map<string, Map<string, number>>();
-  const slotsOf = (system: string, event: string, line: Buffer) =>
-    digitTokens(line).map(([start, end], k) => ({ key: `${system}\0${event}\0${k}`, value: line.toString('latin1', start, end) }));
-  for (const sample of samples) {
-    sample.lines.forEach((line, i) => {
-      for (const { key, value } of slotsOf(sample.system, sample.events[i], line)) {
-        let values = slotValues.get(key);
-        if (!values) slotValues.set(key, (values = new Map()));
-        values.set(value, (values.get(value) ?? 0) + 1);
-      }
-    });
+  // Per sample line, in sample order: its tokens with digits, as slots (found once, used by both passes).
+  const lineSlots = samples.flatMap((sample) =>
+    sample.lines.map((line, i) =>
+      digitTokens(line).map(([start, end, digits], k) => ({ key: `${sample.system}\0${sample.events[i]}\0${k}`, value: line.toString('latin1', start, end), digits })),
+    ),
+  );
+  for (const slots of lineSlots) {
+    for (const { key, value } of slots) {
+      let values = slotValues.get(key);
+      if (!values) slotValues.set(key, (values = new Map()));
+      values.set(value, (values.get(value) ?? 0) + 1);
+    }
   }
   const chance = new Map<string, number>();
   for (const [key, values] of slotValues) chance.set(key, newValueChance(values.values()));
@@ -211,7 +213,7 @@ function encodeTemplates(datasetsDir: string): Template[] {
   const templates: Template[] = [];
   for (const sample of samples) {
     const tailEnd = Buffer.from(`","system":${JSON.stringify(sample.system)}}\n`);
-    sample.lines.forEach((line, li) => {
+    for (const line of sample.lines) {
       const escaped: number[] = [...Buffer.from(',"message":"')];
       const rawDigits: number[] = [];
       const tailDigits: number[] = [];
@@ -226,18 +228,17 @@ function encodeTemplates(datasetsDir: string): Template[] {
         else if (b < 0x20) escaped.push(0x5c, 0x75, 0x30, 0x30, HEX.charCodeAt(b >> 4), HEX.charCodeAt(b & 15));
         else escaped.push(b);
       }
-      const tokens = digitTokens(line);
-      const slots = slotsOf(sample.system, sample.events[li], line);
+      const slots = lineSlots[templates.length];
       let end = 0;
       templates.push({
         raw: Buffer.concat([line, Buffer.from('\n')]),
         rawDigits: Int32Array.from(rawDigits),
         tail: Buffer.concat([Buffer.from(escaped), tailEnd]),
         tailDigits: Int32Array.from(tailDigits),
-        tokenEnds: Int32Array.from(tokens, ([, , digits]) => (end += digits)),
+        tokenEnds: Int32Array.from(slots, ({ digits }) => (end += digits)),
         newBelow: Float64Array.from(slots, ({ key }) => (chance.get(key) ?? 1) * 0x1_0000_0000),
       });
-    });
+    }
   }
   return templates;
 }
