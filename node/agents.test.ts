@@ -185,7 +185,7 @@ describe('agents: enrollment tokens', () => {
       const made = await call(node, 'POST', '/enrollment_tokens', { name: 'web servers', config: CONFIG });
       assert.equal(made.status, 201);
       assert.deepEqual(Object.keys(made.json).sort(), ['expires_at', 'id', 'max_uses', 'name', 'token']);
-      assert.match(made.json.token, /^[A-Za-z0-9_-]{43}$/);
+      assert.match(made.json.token, /^set_[A-Za-z0-9_-]{43}$/, 'set_ and 32 random bytes: never a leading - that a command line would take for an option');
       // 24 hours by default.
       assert.ok(Math.abs(Date.parse(made.json.expires_at) - Date.now() - 24 * 3600_000) < 60_000);
 

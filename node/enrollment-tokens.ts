@@ -21,6 +21,11 @@ import type { EnrollmentTokenInfo } from '../lib/client/types.ts';
  */
 
 export const MAX_ENROLLMENT_TOKENS = 1_000;
+/**
+ * Every token starts with this. A bare base64url token starts with `-` one time in 64, and a command line then
+ * reads `--token -…` as a missing argument; the prefix also lets secret scanners recognise a leaked token.
+ */
+export const ENROLLMENT_TOKEN_PREFIX = 'set_';
 /** The config a token carries, as JSON: far above any real agent config, well below a memory worry. */
 export const MAX_TOKEN_CONFIG_BYTES = 64 * 1024;
 
@@ -130,7 +135,7 @@ export class EnrollmentTokenStore {
     if (next.size >= MAX_ENROLLMENT_TOKENS) {
       throw new StrataError('conflict', `there are already ${MAX_ENROLLMENT_TOKENS} active enrollment tokens, the most a node keeps; revoke some first`);
     }
-    const token = randomBytes(32).toString('base64url');
+    const token = ENROLLMENT_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     let id: string;
     do id = randomBytes(12).toString('base64url');
     while (next.has(id));
