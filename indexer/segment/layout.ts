@@ -3,18 +3,21 @@
 export const SEG_MAGIC_PREFIX = 'STRSEG\u0000';
 export const SEG_MAGIC_TAIL = 'STRSEGND';
 /**
- * Version 5 groups a stored block's variables by slot (variable-groups.ts); version 4 packs a doc's positions entry when it holds one position (bytes.ts); version 3 indexes a field's words
+ * Version 6 groups the postings and positions of a field's frequent tokens by pattern (grouped-postings.ts);
+ * version 5 groups a stored block's variables by slot (variable-groups.ts); version 4 packs a doc's positions entry when it holds one position (bytes.ts); version 3 indexes a field's words
  * through its patterns (patterns.ts); version 2 stores records as templates and variables (stored-blocks.ts);
  * version 1 as newline-joined JSON.
  */
-export const SEG_VERSION = 5;
+export const SEG_VERSION = 6;
 export const SEG_MAGIC_HEAD = SEG_MAGIC_PREFIX + String.fromCharCode(SEG_VERSION);
 /** Versions this build reads. */
-export const SEG_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
+export const SEG_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
 /** The first version whose positions entries are packed (see bytes.ts). */
 export const PACKED_POSITIONS_VERSION = 4;
 /** The first version whose stored blocks group their variables by slot (see variable-groups.ts). */
 export const GROUPED_VARIABLES_VERSION = 5;
+/** The first version that may group a field's postings by pattern (see grouped-postings.ts). */
+export const GROUPED_POSTINGS_VERSION = 6;
 /**
  * Docs per stored block. Measured on the bench corpus as newline-joined JSON (version 1), against raw text: 1024 docs
  * 0.37× at level 3; 4096 docs 0.34× at level 3, 0.32× at 6; 16384 docs 0.29× at 9 but 4× the bytes to decompress for
@@ -66,6 +69,11 @@ export interface FieldMeta {
      * present, the dictionary holds only tokens with a digit; words are found in the patterns.
      */
     patterns?: { values: SectionRef; ords?: SectionRef; width?: 1 | 2; byKeyword?: SectionRef };
+    /**
+     * Version 6: the terms whose postings and positions are grouped by pattern (grouped-postings.ts): those with a
+     * doc count and 0 postings bytes in `offsets`, in dictionary order. Only in fields with patterns.
+     */
+    grouped?: { head: SectionRef; docs: SectionRef; flags: SectionRef; exc: SectionRef };
   };
   /** Float64 per doc, NaN where the doc has no number in this field. */
   number?: SectionRef;

@@ -9,6 +9,7 @@ import {
 import { keepsTerm, mergedCommon } from './bigrams.ts';
 import { mergeIdIndexes, writeIdIndex } from './id-section.ts';
 import { isWord, patternsFit } from './patterns.ts';
+import { PatternDocs } from './grouped-postings.ts';
 import type { SegmentReader } from './reader.ts';
 import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
@@ -118,7 +119,7 @@ function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
     kwOrds = ords;
   }
   const pats = mergePatterns(inputs, maps, n, name);
-  const text = mergeTerms(out, inputs, maps, name, bigrams && pats === null, pats !== null);
+  const text = mergeTerms(out, inputs, maps, name, bigrams && pats === null, pats && new PatternDocs(pats.ords, pats.values.length + 1));
   if (text) {
     if (pats) text.patterns = writePatterns(out, pats.values, pats.ords, kwOrds, n);
     meta.text = text;
@@ -206,13 +207,17 @@ function mergePatterns(inputs: readonly SegmentReader[], maps: Uint32Array[], n:
   return { values, ords };
 }
 
-/** `skipWords`: the output indexes the field's words through patterns, so only tokens with digits are merged. */
-function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string, bigrams: boolean, skipWords: boolean): FieldMeta['text'] | undefined {
+/**
+ * `patterns`: the output indexes the field's words through these patterns, so only tokens with digits are merged,
+ * and the frequent ones grouped by pattern.
+ */
+function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string, bigrams: boolean, patterns: PatternDocs | null): FieldMeta['text'] | undefined {
+  const skipWords = patterns !== null;
   const dicts = inputs.map((r) => r.termsOf(field));
   if (dicts.every((d) => d === null)) return undefined;
   let totalTerms = 0;
   for (const d of dicts) totalTerms += d?.length ?? 0;
-  const w = new TermsWriter(1 << 20, totalTerms);
+  const w = new TermsWriter(1 << 20, totalTerms, false, patterns);
   const common = bigrams ? mergedCommon(inputs.map((r, i) => ({ common: r.commonTokens(field), has: (t: string) => dicts[i] !== null && r.termDf(field, t) > 0 }))) : [];
   const commonSet = new Set(common);
   const cursor = new Uint32Array(inputs.length);

@@ -6,13 +6,14 @@ import { crc32c } from '../log/crc.ts';
 import { Bitset } from '../query/bitset.ts';
 import { MAX_PREFIX_TERMS } from '../query/parser.ts';
 import { ByteReader, decodeDeltas, packPositions, readPositionsEntry, unzigzag } from './bytes.ts';
-import { SKIP_EVERY } from './segment-file.ts';
+import { SKIP_EVERY, TermsWriter } from './segment-file.ts';
 import { scratch } from '../query/scratch.ts';
 import { TermDict, expandFrontCoded } from './term-dict.ts';
 import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { StoredBlock, type StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
 import { MAX_PATTERNS, PatternCursor, PatternIndex, isWord } from './patterns.ts';
+import { GroupedPostingsReader, PatternDocs } from './grouped-postings.ts';
 import { type FieldMeta, GROUPED_VARIABLES_VERSION, PACKED_POSITIONS_VERSION, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
@@ -193,8 +194,13 @@ export class SegmentReader {
     const meta = this.footer.fields[field]?.text;
     if (!meta) return null;
     const dict = this.section(meta.dict);
-    const lengths = new ByteReader(this.section(meta.offsets));
     const n = meta.terms;
+    let postings = this.section(meta.postings);
+    let positions = this.section(meta.positions);
+    let skips = this.section(meta.skips);
+    let lengthBytes = this.section(meta.offsets);
+    if (meta.grouped) ({ postings, positions, skips, lengthBytes } = this.expandGrouped(field, meta.grouped, n, postings, positions, skips, lengthBytes));
+    const lengths = new ByteReader(lengthBytes);
     const offsets = new Uint32Array(n + 1);
     const posOffsets = new Uint32Array(n + 1);
     const df = new Uint32Array(n);
@@ -207,17 +213,68 @@ export class SegmentReader {
     }
     ti = {
       terms: new TermDict(this.dictBytes(field, dict, n), n),
-      postings: this.section(meta.postings),
+      postings,
       offsets,
-      positions: this.section(meta.positions),
+      positions,
       posOffsets,
       df,
-      skips: this.section(meta.skips),
+      skips,
       skipOffsets,
       blockCache: new Map(),
     };
     this.text.set(field, ti);
     return ti;
+  }
+
+  /**
+   * The field's streams with its grouped terms (grouped-postings.ts) written out plain, so that every read below
+   * sees one format: the plain terms' bytes copied through, the grouped ones decoded through the field's patterns.
+   */
+  private expandGrouped(
+    field: string,
+    g: NonNullable<NonNullable<FieldMeta['text']>['grouped']>,
+    n: number,
+    postings: Uint8Array,
+    positions: Uint8Array,
+    skips: Uint8Array,
+    lengthBytes: Uint8Array,
+  ): { postings: Uint8Array; positions: Uint8Array; skips: Uint8Array; lengthBytes: Uint8Array } {
+    const pi = this.patternsOf(field);
+    if (!pi) throw corrupt(this.path, `${field} has grouped postings but no patterns`);
+    const groups = new GroupedPostingsReader(new PatternDocs(pi.ords, pi.values.length + 1), this.section(g.head), this.section(g.docs), this.section(g.flags), this.section(g.exc));
+    const lengths = new ByteReader(lengthBytes);
+    const w = new TermsWriter(postings.length * 2, n);
+    // Where the run of plain terms not yet copied starts, in each stream.
+    let p0 = 0;
+    let q0 = 0;
+    let s0 = 0;
+    let l0 = 0;
+    let p = 0;
+    let q = 0;
+    let s = 0;
+    try {
+      for (let k = 0; k < n; k++) {
+        const at = lengths.pos;
+        const pl = lengths.varint();
+        const ql = lengths.varint();
+        const df = lengths.varint();
+        const sl = lengths.varint();
+        if (pl === 0 && df > 0) {
+          w.appendPlain(postings.subarray(p0, p), positions.subarray(q0, q), skips.subarray(s0, s), lengthBytes.subarray(l0, at));
+          groups.next(df);
+          w.addEncodedPositions('', groups.docs, df, groups.entries.result());
+          [p0, q0, s0, l0] = [p, q, s, lengths.pos];
+        }
+        p += pl;
+        q += ql;
+        s += sl;
+      }
+      w.appendPlain(postings.subarray(p0, p), positions.subarray(q0, q), skips.subarray(s0, s), lengthBytes.subarray(l0, lengths.pos));
+    } catch (e) {
+      throw corrupt(this.path, `${field}: ${(e as Error).message}`);
+    }
+    const out = w.plainStreams();
+    return { postings: out.postings, positions: out.positions, skips: out.skips, lengthBytes: out.lengths };
   }
 
   /** A term's whole postings, into `out` (ti.df[k] long) when given. */

@@ -4,6 +4,7 @@ import { storageError } from '../../lib/errors.ts';
 import { dirOf, fsyncDir } from '../log/file.ts';
 import { crc32c } from '../log/crc.ts';
 import { ByteWriter, skipPositionsEntry, writePositionsEntry, zigzag } from './bytes.ts';
+import { GROUPED_MIN_DF, GroupedPostingsWriter, type PatternDocs } from './grouped-postings.ts';
 import { StoredBlocksWriter } from './stored-blocks.ts';
 import { frontCode } from './term-dict.ts';
 import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter, ZSTD_LEVEL_INDEX } from './layout.ts';
@@ -132,10 +133,15 @@ export const SKIP_EVERY = 128;
  * A field's inverted index, written one term at a time in sorted order: postings as doc-id deltas, each doc's
  * token positions as deltas, and for long lists a skip entry per SKIP_EVERY postings (the doc before the block,
  * and where the block starts in the postings and positions streams). Per term, `offsets` gets four varints:
- * postings bytes, positions bytes, doc count, skip bytes.
+ * postings bytes, positions bytes, doc count, skip bytes. Given the field's patterns, terms in at least
+ * GROUPED_MIN_DF docs are written grouped by pattern instead (grouped-postings.ts), with 0 postings bytes.
  */
 export class TermsWriter {
   private terms: string[] = [];
+  private grouped: GroupedPostingsWriter | null;
+  /** A grouped term's packed positions entries, and where each doc's starts. */
+  private entries = new ByteWriter(1 << 12);
+  private entryAt = new Uint32Array(0);
   private postings: ByteWriter;
   private positions = new ByteWriter(1 << 16);
   private skips = new ByteWriter(1 << 12);
@@ -144,15 +150,28 @@ export class TermsWriter {
    * `counted`: positions entries as versions 1–3 wrote them, for tests that rewrite a segment as one of those
    * versions; segments this build writes are always packed (bytes.ts).
    */
-  constructor(expectedPostings: number, expectedTerms: number, private counted = false) {
+  constructor(expectedPostings: number, expectedTerms: number, private counted = false, patterns: PatternDocs | null = null) {
     this.postings = new ByteWriter(expectedPostings + 64);
     this.lengths = new ByteWriter(expectedTerms * 4 + 16);
+    this.grouped = patterns && !counted ? new GroupedPostingsWriter(patterns) : null;
   }
   get size(): number {
     return this.terms.length;
   }
   /** `docs[0..n)` ascending; doc i's positions are `pos[posStart[i] .. posStart[i + 1])` when positions are given. */
   add(term: string, docs: ArrayLike<number>, n: number, posStart: ArrayLike<number> | null, pos: ArrayLike<number> | null): void {
+    if (posStart && pos && this.grouped && n >= GROUPED_MIN_DF) {
+      const e = this.entries;
+      e.len = 0;
+      const at = this.entryStarts(n);
+      for (let i = 0; i < n; i++) {
+        at[i] = e.len;
+        writePositionsEntry(e, pos, posStart[i], posStart[i + 1]);
+      }
+      at[n] = e.len;
+      this.addGrouped(term, docs, n, e.result(), at);
+      return;
+    }
     const pOff = this.addPostings(term, docs, n);
     const qOff = pOff ? new Uint32Array(pOff.length) : null;
     const w = this.positions;
@@ -172,6 +191,24 @@ export class TermsWriter {
    * re-encoding every position; only each entry's header is read, to find where skip blocks start.
    */
   addEncodedPositions(term: string, docs: ArrayLike<number>, n: number, ...chunks: Uint8Array[]): void {
+    if (this.grouped && n >= GROUPED_MIN_DF) {
+      let bytes = chunks.length === 1 ? chunks[0] : null;
+      if (bytes === null) {
+        const e = this.entries;
+        e.len = 0;
+        for (const c of chunks) e.bytes(c);
+        bytes = e.result();
+      }
+      const at = this.entryStarts(n);
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        at[i] = p;
+        p = skipPositionsEntry(bytes, p);
+      }
+      at[n] = p;
+      this.addGrouped(term, docs, n, bytes, at);
+      return;
+    }
     const pOff = this.addPostings(term, docs, n);
     const qOff = pOff ? new Uint32Array(pOff.length) : null;
     const w = this.positions;
@@ -188,6 +225,36 @@ export class TermsWriter {
       w.bytes(c);
     }
     this.addSkips(docs, n, w.len - pb, pOff, qOff);
+  }
+
+  private entryStarts(n: number): Uint32Array {
+    if (this.entryAt.length < n + 1) this.entryAt = new Uint32Array(Math.max(n + 1, this.entryAt.length * 2));
+    return this.entryAt;
+  }
+
+  private addGrouped(term: string, docs: ArrayLike<number>, n: number, entries: Uint8Array, at: Uint32Array): void {
+    this.grouped!.add(docs, n, entries, at);
+    this.terms.push(term);
+    this.lengths.varint(0);
+    this.lengths.varint(0);
+    this.lengths.varint(n);
+    this.lengths.varint(0);
+  }
+
+  /**
+   * Terms already encoded plain, appended as they are: their postings, positions entries, skip entries and
+   * `offsets` entries (a reader expanding grouped terms copies the plain ones through in runs).
+   */
+  appendPlain(postings: Uint8Array, positions: Uint8Array, skips: Uint8Array, lengths: Uint8Array): void {
+    this.postings.bytes(postings);
+    this.positions.bytes(positions);
+    this.skips.bytes(skips);
+    this.lengths.bytes(lengths);
+  }
+
+  /** The streams as written so far, for a reader that expands grouped terms in memory. */
+  plainStreams(): { postings: Uint8Array; positions: Uint8Array; skips: Uint8Array; lengths: Uint8Array } {
+    return { postings: this.postings.result(), positions: this.positions.result(), skips: this.skips.result(), lengths: this.lengths.result() };
   }
 
   /** Records the term and writes its postings; returns each skip block's start in them (null for one block). */
@@ -235,6 +302,7 @@ export class TermsWriter {
       offsets: out.writeCompressed(this.lengths.result()),
       positions: out.writeCompressed(this.positions.result()),
       skips: out.writeCompressed(this.skips.result()),
+      ...(this.grouped && this.grouped.terms > 0 ? { grouped: this.grouped.finish(out) } : {}),
     };
   }
 }
