@@ -58,6 +58,16 @@ function roundTrip(ords: number[], ordinals: number, terms: readonly Term[]) {
       r.next(t.docs.length);
       return { docs: [...r.docs.subarray(0, t.docs.length)], entries: [...r.entries.result()] };
     }),
+    // The same terms found through the index, last first.
+    sought: (() => {
+      const index = GroupedPostingsReader.index(out.sections[ref.head[0]], terms.length);
+      const got: { docs: number[]; entries: number[] }[] = [];
+      for (let i = terms.length - 1; i >= 0; i--) {
+        r.seek(index, i, terms[i].docs.length);
+        got[i] = { docs: [...r.docs.subarray(0, terms[i].docs.length)], entries: [...r.entries.result()] };
+      }
+      return got;
+    })(),
   };
 }
 
@@ -101,11 +111,12 @@ const scenario = fc
 test('grouped terms read back as the docs and positions entries written, in every mix of group kinds', () => {
   fc.assert(
     fc.property(scenario, ({ ords, ordinals, terms }) => {
-      const { read } = roundTrip(ords, ordinals, terms);
+      const { read, sought } = roundTrip(ords, ordinals, terms);
       terms.forEach((t, i) => {
         assert.deepEqual(read[i].docs, t.docs);
         assert.deepEqual(read[i].entries, [...encode(t).entries]);
       });
+      assert.deepEqual(sought, read);
     }),
     { numRuns: 150 },
   );
@@ -132,18 +143,27 @@ test('a term that is its patterns\' usual value takes a few bytes, however many 
 test('streams that do not add up are errors, never wrong docs', () => {
   const ords = [0, 1, 1, 0, 1];
   const pd = new PatternDocs(Uint16Array.from(ords), 2);
-  const reader = (head: number[], docs: number[] = [], flags: number[] = [], exc: number[] = []) =>
-    new GroupedPostingsReader(pd, Uint8Array.from(head), Uint8Array.from(docs), Uint8Array.from(flags), Uint8Array.from(exc));
+  // One term: its groups, and its byte lengths in docs, flags and exc as the head gives them first.
+  const term = (groups: number[], docs: number[] = [], flags: number[] = [], exc: number[] = [], lengths = [groups.length, docs.length, flags.length, exc.length]) =>
+    new GroupedPostingsReader(pd, Uint8Array.from([...lengths, ...groups]), Uint8Array.from(docs), Uint8Array.from(flags), Uint8Array.from(exc));
   // One group, ordinal 1, all docs (3), position 2: a term of 3 docs reads; told 4, it is an error.
-  reader([1, 1, 0, 2]).next(3);
-  assert.throws(() => reader([1, 1, 0, 2]).next(4), /3 docs where the dictionary says 4/);
+  const ok = term([1, 1, 0, 2]);
+  ok.next(3);
+  assert.deepEqual([...ok.docs.subarray(0, 3)], [1, 2, 4]);
+  assert.throws(() => term([1, 1, 0, 2]).next(4), /3 docs where the dictionary says 4/);
   // An ordinal past the patterns; a listed rank past its pattern; more docs listed than the pattern has.
-  assert.throws(() => reader([1, 5, 0, 2]).next(3), /group of ordinal 5/);
-  assert.throws(() => reader([1, 1, 6, 1, 2], [3]).next(1), /a rank past its pattern/);
-  assert.throws(() => reader([1, 1, 6, 4, 2], [0, 0, 0, 0]).next(4), /4 docs of a pattern of 3/);
-  // Positions flagged as exceptions with no entries left; flags that run out.
-  assert.throws(() => reader([1, 1, 2]).next(3), /positions run out/);
-  assert.throws(() => reader([1, 1, 1, 2], [], [0]).next(3), /flags run out/);
+  assert.throws(() => term([1, 5, 0, 2]).next(3), /group of ordinal 5/);
+  assert.throws(() => term([1, 1, 6, 1, 2], [3]).next(1), /a rank past its pattern/);
+  assert.throws(() => term([1, 1, 6, 4, 2], [0, 0, 0, 0]).next(4), /4 docs of a pattern of 3/);
+  // Positions flagged as exceptions with no entries left; flags that run out; lengths that disagree.
+  assert.throws(() => term([1, 1, 2]).next(3), /positions run out/);
+  assert.throws(() => term([1, 1, 1, 2], [], [0]).next(3), /flags run out/);
+  assert.throws(() => term([1, 1, 0, 2], [], [], [], [4, 1, 0, 0]).next(3), /lengths do not match/);
+  // The index of where terms start: a head that holds fewer or more terms than the dictionary says.
+  const head = Uint8Array.from([4, 0, 0, 0, 1, 1, 0, 2]);
+  assert.deepEqual([...GroupedPostingsReader.index(head, 1)], [0, 0, 0, 0]);
+  assert.throws(() => GroupedPostingsReader.index(head, 2), /1 terms where the dictionary has 2/);
+  assert.throws(() => GroupedPostingsReader.index(Uint8Array.from([...head, ...head]), 1), /more terms than the dictionary's 1/);
 });
 
 /** Log-like docs whose numbers are mostly a few usual values per slot: the terms that get grouped. */

@@ -13,7 +13,8 @@ import type { SectionRef } from './layout.ts';
  * postings when it loads the field, so queries and merges see one format.
  *
  * Four streams, each its own section:
- * - **head**, per term: varint groups; per group: varint ordinal delta, varint `3 × docMode + posMode`, a varint
+ * - **head**, per term: four varints, the byte lengths of its groups below and of its bytes in `docs`, `flags`
+ *   and `exc` (so that a reader finds any term's bytes without decoding the ones before); then varint groups; per group: varint ordinal delta, varint `3 × docMode + posMode`, a varint
  *   count when docMode ≠ 0 (the docs left out for 1, the docs listed for 2), and varint P when posMode ≠ 2.
  *   docMode 0: every doc of the pattern; 1: all but the ranks in `docs`; 2: the ranks in `docs`.
  *   posMode 0: every doc's only position is P; 1: a byte per doc in `flags`, 0 for "only position P", 1 for an
@@ -36,8 +37,14 @@ export interface GroupedRef {
  */
 export const GROUPED_MIN_DF = 64;
 
+/** Each pattern ordinal's docs, ascending: ordinal o's are `docs[start[o] .. start[o + 1])`. */
+export interface PatternLists {
+  readonly start: Uint32Array;
+  readonly docs: Uint32Array;
+}
+
 /** A field's pattern ordinal per doc, with each doc's rank among its pattern's docs and each pattern's docs. */
-export class PatternDocs {
+export class PatternDocs implements PatternLists {
   /** Docs per ordinal. */
   readonly count: Uint32Array;
   /** Ordinal o's docs are `docs[start[o] .. start[o + 1])`, ascending. */
@@ -73,6 +80,8 @@ function singleHeader(b: Uint8Array, p: number): number {
 
 export class GroupedPostingsWriter {
   private readonly head = new ByteWriter(1 << 16);
+  /** The groups of the term being added, before its lengths go to `head`. */
+  private readonly groups = new ByteWriter(1 << 12);
   private readonly docsOut = new ByteWriter(1 << 16);
   private readonly flags = new ByteWriter(1 << 16);
   private readonly exc = new ByteWriter(1 << 16);
@@ -109,7 +118,11 @@ export class GroupedPostingsWriter {
     for (let i = 0; i < n; i++) order[fill[groupOf[ords[docs[i]]]]++] = i;
     for (const o of touched) groupOf[o] = -1;
 
-    const head = this.head;
+    const head = this.groups;
+    head.len = 0;
+    const docs0 = this.docsOut.len;
+    const flags0 = this.flags.len;
+    const exc0 = this.exc.len;
     head.varint(g);
     let prevOrd = 0;
     for (let j = 0; j < g; j++) {
@@ -169,6 +182,11 @@ export class GroupedPostingsWriter {
         this.exc.range(entries, at[i], at[i + 1]);
       }
     }
+    this.head.varint(head.len);
+    this.head.varint(this.docsOut.len - docs0);
+    this.head.varint(this.flags.len - flags0);
+    this.head.varint(this.exc.len - exc0);
+    this.head.bytes(head.result());
     this.terms++;
   }
 
@@ -182,7 +200,10 @@ export class GroupedPostingsWriter {
   }
 }
 
-/** Reads grouped terms back, one at a time in the order they were added, as docs and packed positions entries. */
+/**
+ * Reads grouped terms back as docs and packed positions entries: in the order they were added (`next`), or any
+ * one through an index of where each starts (`seek`).
+ */
 export class GroupedPostingsReader {
   private readonly head: ByteReader;
   private readonly docsIn: ByteReader;
@@ -202,7 +223,7 @@ export class GroupedPostingsReader {
   private bits: Uint32Array | null = null;
   private at: Uint32Array | null = null;
   constructor(
-    private readonly pd: PatternDocs,
+    private readonly pd: PatternLists,
     head: Uint8Array,
     docs: Uint8Array,
     private readonly flags: Uint8Array,
@@ -212,9 +233,49 @@ export class GroupedPostingsReader {
     this.docsIn = new ByteReader(docs);
   }
 
+  /**
+   * Where each grouped term starts in the four streams, from one walk over `head`: term i's at
+   * `[4i, 4i + 4)` (head, docs, flags, exc). `count` terms; throws when the head holds another number.
+   */
+  static index(head: Uint8Array, count: number): Float64Array {
+    const out = new Float64Array(count * 4);
+    const r = new ByteReader(head);
+    let docs = 0;
+    let flags = 0;
+    let exc = 0;
+    for (let i = 0; i < count; i++) {
+      if (r.pos >= head.length) throw new Error(`grouped postings: ${i} terms where the dictionary has ${count}`);
+      out[4 * i] = r.pos;
+      out[4 * i + 1] = docs;
+      out[4 * i + 2] = flags;
+      out[4 * i + 3] = exc;
+      const hl = r.varint();
+      docs += r.varint();
+      flags += r.varint();
+      exc += r.varint();
+      r.pos += hl;
+    }
+    if (r.pos !== head.length) throw new Error(`grouped postings: more terms than the dictionary's ${count}`);
+    return out;
+  }
+
+  /** Reads the term whose starts are `index[4i, 4i + 4)` (see index), of `df` docs. */
+  seek(index: Float64Array, i: number, df: number): void {
+    this.head.pos = index[4 * i];
+    this.docsIn.pos = index[4 * i + 1];
+    this.flagAt = index[4 * i + 2];
+    this.excAt = index[4 * i + 3];
+    this.next(df);
+  }
+
   /** Reads the next term, of `df` docs; throws on streams that do not add up. */
   next(df: number): void {
-    const { start, docs: patDocs, count } = this.pd;
+    const { start, docs: patDocs } = this.pd;
+    const headLen = this.head.varint();
+    const docsEnd = this.docsIn.pos + this.head.varint();
+    const flagsEnd = this.flagAt + this.head.varint();
+    const excEnd = this.excAt + this.head.varint();
+    const headEnd = this.head.pos + headLen;
     if (this.gDocs.length < df) {
       this.gDocs = new Uint32Array(Math.max(df, this.gDocs.length * 2));
       this.gEnt = new Uint32Array(this.gDocs.length);
@@ -230,8 +291,8 @@ export class GroupedPostingsReader {
       const code = this.head.varint();
       const docMode = Math.floor(code / 3);
       const posMode = code % 3;
-      if (o >= count.length || docMode > 2) throw new Error(`grouped postings: group of ordinal ${o}, code ${code}`);
-      const np = count[o];
+      if (o + 1 >= start.length || docMode > 2) throw new Error(`grouped postings: group of ordinal ${o}, code ${code}`);
+      const np = start[o + 1] - start[o];
       const base = start[o];
       const listed = docMode === 0 ? 0 : this.head.varint();
       const k = docMode === 0 ? np : docMode === 1 ? np - listed : listed;
@@ -270,6 +331,7 @@ export class GroupedPostingsReader {
       bounds[j + 1] = at;
     }
     if (at !== df) throw new Error(`grouped postings: ${at} docs where the dictionary says ${df}`);
+    if (this.head.pos !== headEnd || this.docsIn.pos !== docsEnd || this.flagAt !== flagsEnd || this.excAt !== excEnd) throw new Error('grouped postings: a term\'s lengths do not match its groups');
     this.mergeGroups(g, bounds, df);
   }
 
@@ -286,7 +348,7 @@ export class GroupedPostingsReader {
     }
     let docs = this.gDocs;
     let idx = this.order;
-    const n = this.pd.ords.length;
+    const n = this.pd.docs.length;
     if (g > 4 && df * 128 >= n) {
       // Dense: each doc's index in a doc-indexed table, then a walk over a bitset of the docs.
       if (this.bits === null) {

@@ -465,6 +465,12 @@ export class PatternIndex {
     for (let i = 0; i < pats.length; i++) this.mark[pats[i]] = 0;
   }
 
+  /** Each ordinal's docs, ascending: ordinal p's are `docs[start[p] .. start[p + 1])`. */
+  docLists(): { start: Uint32Array; docs: Uint32Array } {
+    const [start, docs] = this.csr();
+    return { start, docs };
+  }
+
   private csr(): [Uint32Array, Uint32Array] {
     if (this.csrStart === null || this.csrDocs === null) {
       const m = this.docCount.length;

@@ -13,10 +13,11 @@ import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { StoredBlock, type StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
 import { MAX_PATTERNS, PatternCursor, PatternIndex, isWord } from './patterns.ts';
-import { GroupedPostingsReader, PatternDocs } from './grouped-postings.ts';
+import { GroupedPostingsReader } from './grouped-postings.ts';
 import { type FieldMeta, GROUPED_VARIABLES_VERSION, PACKED_POSITIONS_VERSION, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
+  field: string;
   terms: TermDict;
   postings: Uint8Array;
   /** Byte offset of each term's postings, plus the end: term k spans [offsets[k], offsets[k + 1]). */
@@ -30,6 +31,38 @@ interface TextIndex {
   skipOffsets: Uint32Array;
   /** Decoded skip lists of long terms, by term (see blocksOf). */
   blockCache: Map<number, Blocks>;
+  /** Terms stored grouped by pattern (version 6), read through `span`; null when the field has none. */
+  grouped: GroupedTerms | null;
+}
+
+interface GroupedTerms {
+  /** Term id → its number among the grouped terms, which is its place in `index`. */
+  nth: Map<number, number>;
+  index: Float64Array;
+  sections: NonNullable<NonNullable<FieldMeta['text']>['grouped']>;
+  head: Uint8Array;
+  /** Built when the first grouped term is read: it needs the field's patterns' doc lists. */
+  reader: GroupedPostingsReader | null;
+  /** Grouped terms read so far, written out plain. */
+  plain: Map<number, PlainTerm>;
+}
+
+interface PlainTerm {
+  postings: Uint8Array;
+  positions: Uint8Array;
+  skips: Uint8Array;
+}
+
+/** One term's bytes (see SegmentReader.span). */
+interface Span {
+  postings: Uint8Array;
+  p0: number;
+  p1: number;
+  positions: Uint8Array;
+  q0: number;
+  q1: number;
+  skips: Uint8Array;
+  s0: number;
 }
 
 /**
@@ -74,6 +107,7 @@ export class SegmentReader {
   readonly ts: Float64Array;
   readonly seq: Float64Array;
   private text = new Map<string, TextIndex>();
+  private readonly spanOut: Span = { postings: new Uint8Array(0), p0: 0, p1: 0, positions: new Uint8Array(0), q0: 0, q1: 0, skips: new Uint8Array(0), s0: 0 };
   private patterns = new Map<string, PatternIndex | null>();
   /** Per patterned field, its dictionary with the words merged in (termsOf), and where each entry comes from. */
   private virtual = new Map<string, { terms: string[]; from: Int32Array }>();
@@ -195,12 +229,7 @@ export class SegmentReader {
     if (!meta) return null;
     const dict = this.section(meta.dict);
     const n = meta.terms;
-    let postings = this.section(meta.postings);
-    let positions = this.section(meta.positions);
-    let skips = this.section(meta.skips);
-    let lengthBytes = this.section(meta.offsets);
-    if (meta.grouped) ({ postings, positions, skips, lengthBytes } = this.expandGrouped(field, meta.grouped, n, postings, positions, skips, lengthBytes));
-    const lengths = new ByteReader(lengthBytes);
+    const lengths = new ByteReader(this.section(meta.offsets));
     const offsets = new Uint32Array(n + 1);
     const posOffsets = new Uint32Array(n + 1);
     const df = new Uint32Array(n);
@@ -212,74 +241,88 @@ export class SegmentReader {
       skipOffsets[k + 1] = skipOffsets[k] + lengths.varint();
     }
     ti = {
+      field,
       terms: new TermDict(this.dictBytes(field, dict, n), n),
-      postings,
+      postings: this.section(meta.postings),
       offsets,
-      positions,
+      positions: this.section(meta.positions),
       posOffsets,
       df,
-      skips,
+      skips: this.section(meta.skips),
       skipOffsets,
       blockCache: new Map(),
+      grouped: meta.grouped ? this.groupedTerms(field, meta.grouped, offsets, df) : null,
     };
     this.text.set(field, ti);
     return ti;
   }
 
-  /**
-   * The field's streams with its grouped terms (grouped-postings.ts) written out plain, so that every read below
-   * sees one format: the plain terms' bytes copied through, the grouped ones decoded through the field's patterns.
-   */
-  private expandGrouped(
-    field: string,
-    g: NonNullable<NonNullable<FieldMeta['text']>['grouped']>,
-    n: number,
-    postings: Uint8Array,
-    positions: Uint8Array,
-    skips: Uint8Array,
-    lengthBytes: Uint8Array,
-  ): { postings: Uint8Array; positions: Uint8Array; skips: Uint8Array; lengthBytes: Uint8Array } {
-    const pi = this.patternsOf(field);
-    if (!pi) throw corrupt(this.path, `${field} has grouped postings but no patterns`);
-    const groups = new GroupedPostingsReader(new PatternDocs(pi.ords, pi.values.length + 1), this.section(g.head), this.section(g.docs), this.section(g.flags), this.section(g.exc));
-    const lengths = new ByteReader(lengthBytes);
-    const w = new TermsWriter(postings.length * 2, n);
-    // Where the run of plain terms not yet copied starts, in each stream.
-    let p0 = 0;
-    let q0 = 0;
-    let s0 = 0;
-    let l0 = 0;
-    let p = 0;
-    let q = 0;
-    let s = 0;
+  /** The field's grouped terms (grouped-postings.ts): which they are and where each starts; none read yet. */
+  private groupedTerms(field: string, g: NonNullable<NonNullable<FieldMeta['text']>['grouped']>, offsets: Uint32Array, df: Uint32Array): GroupedTerms {
+    const nth = new Map<number, number>();
+    for (let k = 0; k < df.length; k++) if (offsets[k] === offsets[k + 1] && df[k] > 0) nth.set(k, nth.size);
+    const head = this.section(g.head);
     try {
-      for (let k = 0; k < n; k++) {
-        const at = lengths.pos;
-        const pl = lengths.varint();
-        const ql = lengths.varint();
-        const df = lengths.varint();
-        const sl = lengths.varint();
-        if (pl === 0 && df > 0) {
-          w.appendPlain(postings.subarray(p0, p), positions.subarray(q0, q), skips.subarray(s0, s), lengthBytes.subarray(l0, at));
-          groups.next(df);
-          w.addEncodedPositions('', groups.docs, df, groups.entries.result());
-          [p0, q0, s0, l0] = [p, q, s, lengths.pos];
-        }
-        p += pl;
-        q += ql;
-        s += sl;
-      }
-      w.appendPlain(postings.subarray(p0, p), positions.subarray(q0, q), skips.subarray(s0, s), lengthBytes.subarray(l0, lengths.pos));
+      return { nth, index: GroupedPostingsReader.index(head, nth.size), sections: g, head, reader: null, plain: new Map() };
     } catch (e) {
       throw corrupt(this.path, `${field}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Where term k's bytes are: postings [p0, p1), positions [q0, q1), skip entries from s0. A plain term's are in
+   * the field's streams; a grouped term's are written out plain the first time it is read, and kept. The object
+   * is reused: read it (destructure it) before the next call.
+   */
+  private span(ti: TextIndex, k: number): Span {
+    const s = this.spanOut;
+    if (ti.grouped !== null && ti.offsets[k] === ti.offsets[k + 1] && ti.df[k] > 0) {
+      const t = this.groupedPlain(ti, ti.grouped, k);
+      s.postings = t.postings;
+      s.positions = t.positions;
+      s.skips = t.skips;
+      s.p0 = s.q0 = s.s0 = 0;
+      s.p1 = t.postings.length;
+      s.q1 = t.positions.length;
+      return s;
+    }
+    s.postings = ti.postings;
+    s.positions = ti.positions;
+    s.skips = ti.skips;
+    s.p0 = ti.offsets[k];
+    s.p1 = ti.offsets[k + 1];
+    s.q0 = ti.posOffsets[k];
+    s.q1 = ti.posOffsets[k + 1];
+    s.s0 = ti.skipOffsets[k];
+    return s;
+  }
+
+  private groupedPlain(ti: TextIndex, g: GroupedTerms, k: number): PlainTerm {
+    const hit = g.plain.get(k);
+    if (hit) return hit;
+    const df = ti.df[k];
+    try {
+      if (g.reader === null) {
+        const pi = this.patternsOf(ti.field);
+        if (!pi) throw new Error('grouped postings in a field without patterns');
+        g.reader = new GroupedPostingsReader(pi.docLists(), g.head, this.section(g.sections.docs), this.section(g.sections.flags), this.section(g.sections.exc));
+      }
+      g.reader.seek(g.index, g.nth.get(k)!, df);
+    } catch (e) {
+      throw corrupt(this.path, `${ti.field}: ${(e as Error).message}`);
+    }
+    const w = new TermsWriter(df * 2 + 16, 1);
+    w.addEncodedPositions('', g.reader.docs, df, g.reader.entries.result());
     const out = w.plainStreams();
-    return { postings: out.postings, positions: out.positions, skips: out.skips, lengthBytes: out.lengths };
+    const t = { postings: out.postings.slice(), positions: out.positions.slice(), skips: out.skips.slice() };
+    g.plain.set(k, t);
+    return t;
   }
 
   /** A term's whole postings, into `out` (ti.df[k] long) when given. */
   private postingsOf(ti: TextIndex, k: number, out?: Uint32Array): Uint32Array {
-    return decodeDeltas(ti.postings, ti.offsets[k], ti.offsets[k + 1], 0, out);
+    const { postings, p0, p1 } = this.span(ti, k);
+    return decodeDeltas(postings, p0, p1, 0, out);
   }
 
   private find(field: string, token: string): { ti: TextIndex; k: number } | null {
@@ -412,8 +455,9 @@ export class SegmentReader {
     const pOff = cache ? new Uint32Array(count) : scratch.u32(count);
     const qOff = cache ? new Uint32Array(count) : scratch.u32(count);
     prevDoc[0] = pOff[0] = qOff[0] = 0;
-    const r = new ByteReader(ti.skips);
-    r.pos = ti.skipOffsets[k];
+    const { skips, s0 } = this.span(ti, k);
+    const r = new ByteReader(skips);
+    r.pos = s0;
     for (let b = 1; b < count; b++) {
       prevDoc[b] = prevDoc[b - 1] + r.varint();
       pOff[b] = pOff[b - 1] + r.varint();
@@ -450,9 +494,8 @@ export class SegmentReader {
     const bl = this.blocksOf(ti, k);
     const b = this.startBlock(bl, lo);
     const out = scratch.u32(Math.min(ti.df[k] - b * SKIP_EVERY, hi - lo));
-    const buf = ti.postings;
-    let p = ti.offsets[k] + bl.pOff[b];
-    const end = ti.offsets[k + 1];
+    const { postings: buf, p0, p1: end } = this.span(ti, k);
+    let p = p0 + bl.pOff[b];
     let prev = bl.prevDoc[b];
     let n = 0;
     while (p < end) {
@@ -482,11 +525,12 @@ export class SegmentReader {
     if (!f) return;
     const { ti, k } = f;
     const bl = this.blocksOf(ti, k);
+    const { postings, p0, p1 } = this.span(ti, k);
     const buf = scratch.u32(SKIP_EVERY);
     for (let b = this.startBlock(bl, hi); b >= 0; b--) {
-      const start = ti.offsets[k] + bl.pOff[b];
-      const end = b + 1 < bl.count ? ti.offsets[k] + bl.pOff[b + 1] : ti.offsets[k + 1];
-      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], buf);
+      const start = p0 + bl.pOff[b];
+      const end = b + 1 < bl.count ? p0 + bl.pOff[b + 1] : p1;
+      const docs = decodeDeltas(postings, start, end, bl.prevDoc[b], buf);
       for (let i = docs.length - 1; i >= 0; i--) if (docs[i] < hi && !fn(docs[i])) return;
     }
   }
@@ -499,11 +543,12 @@ export class SegmentReader {
     if (!f) return;
     const { ti, k } = f;
     const bl = this.blocksOf(ti, k);
+    const { postings, p0, p1 } = this.span(ti, k);
     const buf = scratch.u32(SKIP_EVERY);
     for (let b = this.startBlock(bl, lo); b < bl.count; b++) {
-      const start = ti.offsets[k] + bl.pOff[b];
-      const end = b + 1 < bl.count ? ti.offsets[k] + bl.pOff[b + 1] : ti.offsets[k + 1];
-      const docs = decodeDeltas(ti.postings, start, end, bl.prevDoc[b], buf);
+      const start = p0 + bl.pOff[b];
+      const end = b + 1 < bl.count ? p0 + bl.pOff[b + 1] : p1;
+      const docs = decodeDeltas(postings, start, end, bl.prevDoc[b], buf);
       for (let i = 0; i < docs.length; i++) if (docs[i] >= lo && !fn(docs[i])) return;
     }
   }
@@ -531,20 +576,21 @@ export class SegmentReader {
     const f = this.find(field, token);
     if (!f) return null;
     const { ti, k } = f;
-    if (ti.posOffsets[k] === ti.posOffsets[k + 1]) return 'no-positions';
     const whole = lo <= 0 && hi >= this.docs;
     const bl = whole ? null : this.blocksOf(ti, k);
+    const { postings, p0, p1, positions, q0, q1 } = this.span(ti, k);
+    if (q0 === q1) return 'no-positions';
     const b = bl ? this.startBlock(bl, lo) : 0;
-    const from = bl ? ti.offsets[k] + bl.pOff[b] : ti.offsets[k];
-    const all = decodeDeltas(ti.postings, from, ti.offsets[k + 1], bl ? bl.prevDoc[b] : 0);
+    const from = bl ? p0 + bl.pOff[b] : p0;
+    const all = decodeDeltas(postings, from, p1, bl ? bl.prevDoc[b] : 0);
     // Positions of docs before `lo` in the start block are decoded and skipped; past `hi` decoding stops.
     let stop = all.length;
     while (stop > 0 && all[stop - 1] >= hi) stop--;
-    const r = new ByteReader(ti.positions);
-    r.pos = ti.posOffsets[k] + (bl ? bl.qOff[b] : 0);
+    const r = new ByteReader(positions);
+    r.pos = q0 + (bl ? bl.qOff[b] : 0);
     const docs = new Uint32Array(stop);
     const start = new Uint32Array(stop + 1);
-    let pos = new Uint32Array(Math.max(16, ti.posOffsets[k + 1] - r.pos));
+    let pos = new Uint32Array(Math.max(16, q1 - r.pos));
     let n = 0;
     let at = 0;
     for (let i = 0; i < stop; i++) {
@@ -570,16 +616,17 @@ export class SegmentReader {
     const f = this.find(field, token);
     if (!f) return null;
     const { ti, k } = f;
-    if (ti.posOffsets[k] === ti.posOffsets[k + 1]) return 'no-positions';
     const whole = lo <= 0 && hi >= this.docs;
     const bl = whole ? null : this.blocksOf(ti, k);
+    const { postings, p0, p1, positions, q0, q1 } = this.span(ti, k);
+    if (q0 === q1) return 'no-positions';
     const b = bl ? this.startBlock(bl, lo) : 0;
-    const all = decodeDeltas(ti.postings, bl ? ti.offsets[k] + bl.pOff[b] : ti.offsets[k], ti.offsets[k + 1], bl ? bl.prevDoc[b] : 0, scratch.u32(ti.df[k] - b * SKIP_EVERY));
+    const all = decodeDeltas(postings, bl ? p0 + bl.pOff[b] : p0, p1, bl ? bl.prevDoc[b] : 0, scratch.u32(ti.df[k] - b * SKIP_EVERY));
     let first = 0;
     while (first < all.length && all[first] < lo) first++;
     let stop = all.length;
     while (stop > first && all[stop - 1] >= hi) stop--;
-    return new PositionCursor(all.subarray(first, stop), first, ti.positions, ti.posOffsets[k] + (bl ? bl.qOff[b] : 0), this.packed);
+    return new PositionCursor(all.subarray(first, stop), first, positions, q0 + (bl ? bl.qOff[b] : 0), this.packed);
   }
 
   /**
@@ -672,17 +719,18 @@ export class SegmentReader {
   positionBytesAt(field: string, k: number): Uint8Array | null {
     const e = this.entryAt(field, k);
     if (e.word !== null) return e.pi.encodedPositions(e.word, this.postingsAt(field, k));
-    const ti = e.ti;
-    const from = ti.posOffsets[e.k];
-    const to = ti.posOffsets[e.k + 1];
-    if (from === to) return null;
-    return this.packed ? ti.positions.subarray(from, to) : packPositions(ti.positions.subarray(from, to), ti.df[e.k]);
+    const { positions, q0, q1 } = this.span(e.ti, e.k);
+    if (q0 === q1) return null;
+    return this.packed ? positions.subarray(q0, q1) : packPositions(positions.subarray(q0, q1), e.ti.df[e.k]);
   }
 
   /** Positions of the k-th term of termsOf (per doc of its postings), or null when the segment stores none for it. */
   positionsAt(field: string, k: number, docCount: number): { start: Uint32Array; pos: Uint32Array } | null {
     const e = this.entryAt(field, k);
-    if (e.word === null) return this.positionsOf(e.ti.positions, e.ti.posOffsets[e.k], e.ti.posOffsets[e.k + 1], docCount, this.packed);
+    if (e.word === null) {
+      const { positions, q0, q1 } = this.span(e.ti, e.k);
+      return this.positionsOf(positions, q0, q1, docCount, this.packed);
+    }
     const bytes = this.positionBytesAt(field, k)!;
     return this.positionsOf(bytes, 0, bytes.length, docCount, true);
   }
