@@ -45,6 +45,8 @@ interface GroupedTerms {
   reader: GroupedPostingsReader | null;
   /** Grouped terms read so far, written out plain. */
   plain: Map<number, PlainTerm>;
+  /** The grouped term a merge read last (see mergeRead). */
+  last: { k: number; docs: Uint32Array; entries: Uint8Array } | null;
 }
 
 interface PlainTerm {
@@ -263,7 +265,7 @@ export class SegmentReader {
     for (let k = 0; k < df.length; k++) if (offsets[k] === offsets[k + 1] && df[k] > 0) nth.set(k, nth.size);
     const head = this.section(g.head);
     try {
-      return { nth, index: GroupedPostingsReader.index(head, nth.size), sections: g, head, reader: null, plain: new Map() };
+      return { nth, index: GroupedPostingsReader.index(head, nth.size), sections: g, head, reader: null, plain: new Map(), last: null };
     } catch (e) {
       throw corrupt(this.path, `${field}: ${(e as Error).message}`);
     }
@@ -301,22 +303,28 @@ export class SegmentReader {
     const hit = g.plain.get(k);
     if (hit) return hit;
     const df = ti.df[k];
+    const r = this.groupedReader(ti, g, k);
+    const w = new TermsWriter(df * 2 + 16, 1);
+    w.addEncodedPositions('', r.docs, df, r.entries.result());
+    const out = w.plainStreams();
+    const t = { postings: out.postings.slice(), positions: out.positions.slice(), skips: out.skips.slice() };
+    g.plain.set(k, t);
+    return t;
+  }
+
+  /** The field's grouped-postings reader, having just read grouped term k. */
+  private groupedReader(ti: TextIndex, g: GroupedTerms, k: number): GroupedPostingsReader {
     try {
       if (g.reader === null) {
         const pi = this.patternsOf(ti.field);
         if (!pi) throw new Error('grouped postings in a field without patterns');
         g.reader = new GroupedPostingsReader(pi.docLists(), g.head, this.section(g.sections.docs), this.section(g.sections.flags), this.section(g.sections.exc));
       }
-      g.reader.seek(g.index, g.nth.get(k)!, df);
+      g.reader.seek(g.index, g.nth.get(k)!, ti.df[k]);
+      return g.reader;
     } catch (e) {
       throw corrupt(this.path, `${ti.field}: ${(e as Error).message}`);
     }
-    const w = new TermsWriter(df * 2 + 16, 1);
-    w.addEncodedPositions('', g.reader.docs, df, g.reader.entries.result());
-    const out = w.plainStreams();
-    const t = { postings: out.postings.slice(), positions: out.positions.slice(), skips: out.skips.slice() };
-    g.plain.set(k, t);
-    return t;
   }
 
   /** A term's whole postings, into `out` (ti.df[k] long) when given. */
@@ -703,7 +711,27 @@ export class SegmentReader {
       const n = e.pi.total(pats);
       return e.pi.docsOf(pats, 0, this.docs, (m) => (out && out.length >= n ? out.subarray(0, m) : new Uint32Array(m)));
     }
+    const raw = this.mergeRead(e.ti, e.k);
+    if (raw) {
+      const into = out && out.length >= raw.docs.length ? out.subarray(0, raw.docs.length) : new Uint32Array(raw.docs.length);
+      into.set(raw.docs);
+      return into;
+    }
     return this.postingsOf(e.ti, e.k, out && out.length >= e.ti.df[e.k] ? out : undefined);
+  }
+
+  /**
+   * A grouped term not yet read by a query, as docs and packed entries, for a merge: it reads every term once, so
+   * writing each out plain and keeping it would cost time and hold the whole field in memory. The last one is
+   * kept, because a merge asks for a term's docs and then its positions.
+   */
+  private mergeRead(ti: TextIndex, k: number): { docs: Uint32Array; entries: Uint8Array } | null {
+    const g = ti.grouped;
+    if (g === null || !g.nth.has(k) || g.plain.has(k)) return null;
+    if (g.last?.k === k) return g.last;
+    const r = this.groupedReader(ti, g, k);
+    g.last = { k, docs: r.docs.slice(0, ti.df[k]), entries: r.entries.result().slice() };
+    return g.last;
   }
 
   /** How many docs hold the k-th term of termsOf. */
@@ -719,6 +747,8 @@ export class SegmentReader {
   positionBytesAt(field: string, k: number): Uint8Array | null {
     const e = this.entryAt(field, k);
     if (e.word !== null) return e.pi.encodedPositions(e.word, this.postingsAt(field, k));
+    const raw = this.mergeRead(e.ti, e.k);
+    if (raw) return raw.entries;
     const { positions, q0, q1 } = this.span(e.ti, e.k);
     if (q0 === q1) return null;
     return this.packed ? positions.subarray(q0, q1) : packPositions(positions.subarray(q0, q1), e.ti.df[e.k]);
@@ -728,6 +758,8 @@ export class SegmentReader {
   positionsAt(field: string, k: number, docCount: number): { start: Uint32Array; pos: Uint32Array } | null {
     const e = this.entryAt(field, k);
     if (e.word === null) {
+      const raw = this.mergeRead(e.ti, e.k);
+      if (raw) return this.positionsOf(raw.entries, 0, raw.entries.length, docCount, true);
       const { positions, q0, q1 } = this.span(e.ti, e.k);
       return this.positionsOf(positions, q0, q1, docCount, this.packed);
     }
