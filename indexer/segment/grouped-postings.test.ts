@@ -229,11 +229,28 @@ test('segments with grouped postings answer as plain ones, sealed and merged fro
     for (const q of ['"10.0.1.5"', '"port 22"', '"10 0 3 3"', '"7 7 7"', '1 AND "user42 closed"', '10.0.2.*']) {
       const brute = docs.flatMap((d, i) => (matches(d.message, q) ? [i] : []));
       for (const seg of [plain, grouped, m]) {
-        const got: number[] = [];
-        evalSegment(seg, parseQuery(q), 0, seg.docs).forEachAsc((d) => (got.push(d), true));
-        assert.deepEqual(got, brute, `${q} in ${seg.path}`);
+        // The whole segment, and a doc range, which starts mid-list through the skip entries.
+        for (const [lo, hi] of [[0, seg.docs], [1000, 4500]]) {
+          const got: number[] = [];
+          evalSegment(seg, parseQuery(q), lo, hi).forEachAsc((d) => (d < hi && got.push(d), true), lo);
+          assert.deepEqual(got, brute.filter((d) => d >= lo && d < hi), `${q} in [${lo}, ${hi}) of ${seg.path}`);
+        }
       }
       assert.ok(brute.length > 0, `${q} matches something`);
+    }
+    // Newest first and oldest first from a doc, one skip block at a time, as the latest hits are read.
+    for (const token of ['22', '10', '2026', '7']) {
+      const walk = (seg: SegmentReader) => {
+        const desc: number[] = [];
+        const asc: number[] = [];
+        seg.termDocsDesc('message', token, 4321, (d) => (desc.push(d), desc.length < 300));
+        seg.termDocsAsc('message', token, 1234, (d) => (asc.push(d), asc.length < 300));
+        return { desc, asc };
+      };
+      const want = walk(plain);
+      assert.ok(want.desc.length > 100 && want.asc.length > 100, `${token} is frequent`);
+      assert.deepEqual(walk(grouped), want, token);
+      assert.deepEqual(walk(m), want, token);
     }
     for (const s of [plain, grouped, a, b, m]) s.close();
   } finally {
