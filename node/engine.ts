@@ -90,7 +90,7 @@ export class Engine {
     const savedSearches = SavedSearchStore.open(cfg.dataDir);
     const agents = AgentStore.open(cfg.dataDir, warn);
     const enrollmentTokens = EnrollmentTokenStore.open(cfg.dataDir);
-    const pool = new BuildPool(cfg.buildThreads, cfg.mergeThreads);
+    const pool = new BuildPool(cfg.buildThreads, cfg.mergeThreads, undefined, cfg.groupedPostingsMinDocs);
     const indices = await LocalIndices.open(cfg, pool, warn);
     const engine = new Engine(cfg, pool, indices, pipelines, savedSearches, agents, enrollmentTokens);
     engine.observePipelines();

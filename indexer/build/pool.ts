@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { GROUPED_MIN_DF } from '../segment/grouped-postings.ts';
 import type { BuildResult, MergeTask, SealTask, WorkerResult } from './tasks.ts';
 
 const TSX_LOADER = import.meta.resolve('tsx');
@@ -25,7 +26,11 @@ export class BuildPool {
   private sealPool: Piscina;
   private mergePool: Piscina;
   private cpu = { seal: 0, merge: 0 };
-  constructor(sealThreads: number, mergeThreads = 1, idleMs: { seal: number; merge: number } = DEFAULT_IDLE_MS) {
+  /**
+   * `groupedMinDf`: segments group a patterned field's terms in at least this many docs by pattern
+   * (segment/grouped-postings.ts); tests lower it to exercise that on little data.
+   */
+  constructor(sealThreads: number, mergeThreads = 1, idleMs: { seal: number; merge: number } = DEFAULT_IDLE_MS, private readonly groupedMinDf = GROUPED_MIN_DF) {
     const make = (threads: number, idleTimeout: number) =>
       new Piscina({
         filename: new URL('./worker.ts', import.meta.url).href,
@@ -77,11 +82,11 @@ export class BuildPool {
     if (copy !== null) transfer.push(copy.buffer);
     const sq = seqs.slice();
     transfer.push(sq.buffer);
-    const task: SealTask = { kind: 'seal', path, payload: parts, seqs: sq.buffer, bigrams, patterns };
+    const task: SealTask = { kind: 'seal', path, payload: parts, seqs: sq.buffer, bigrams, patterns, groupedMinDf: this.groupedMinDf };
     return this.counted('seal', this.sealPool.run(task, { transferList: transfer }));
   }
   merge(path: string, inputs: string[], bigrams = true): Promise<BuildResult> {
-    const task: MergeTask = { kind: 'merge', path, inputs, bigrams };
+    const task: MergeTask = { kind: 'merge', path, inputs, bigrams, groupedMinDf: this.groupedMinDf };
     return this.counted('merge', this.mergePool.run(task));
   }
   private async counted(kind: 'seal' | 'merge', run: Promise<WorkerResult>): Promise<BuildResult> {

@@ -30,13 +30,13 @@ function seal(task: SealTask): BuildResult {
     });
   }
   if (i !== n) throw new Error(`a seal's payload holds ${i} records, not the ${n} of its offsets`);
-  return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams, patterns: task.patterns });
+  return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams, patterns: task.patterns, groupedMinDf: task.groupedMinDf });
 }
 
 function merge(task: MergeTask): BuildResult {
   const readers = task.inputs.map((p) => SegmentReader.open(p));
   try {
-    return mergeSegments(task.path, readers, task.bigrams);
+    return mergeSegments(task.path, readers, task.bigrams, undefined, task.groupedMinDf);
   } finally {
     for (const r of readers) r.close();
   }

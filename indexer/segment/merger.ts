@@ -9,7 +9,7 @@ import {
 import { keepsTerm, mergedCommon } from './bigrams.ts';
 import { mergeIdIndexes, writeIdIndex } from './id-section.ts';
 import { isWord, patternsFit } from './patterns.ts';
-import { PatternDocs } from './grouped-postings.ts';
+import { GROUPED_MIN_DF, PatternDocs } from './grouped-postings.ts';
 import type { SegmentReader } from './reader.ts';
 import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
@@ -20,11 +20,12 @@ import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeywo
  * merged segment is written once and kept long. `bigrams` keeps the inputs' bigram terms that stay complete
  * (bigrams.ts); false drops them all.
  */
-export function mergeSegments(path: string, inputs: readonly SegmentReader[], bigrams = true, level = ZSTD_LEVEL_MERGE): SegmentFooter {
-  return writeSegmentFile(path, level, (out) => mergeInto(out, inputs, bigrams));
+/** `groupedMinDf`: the doc count from which a patterned field's terms are grouped by pattern (grouped-postings.ts). */
+export function mergeSegments(path: string, inputs: readonly SegmentReader[], bigrams = true, level = ZSTD_LEVEL_MERGE, groupedMinDf = GROUPED_MIN_DF): SegmentFooter {
+  return writeSegmentFile(path, level, (out) => mergeInto(out, inputs, bigrams, groupedMinDf));
 }
 
-function mergeInto(out: FileOut, inputs: readonly SegmentReader[], bigrams: boolean): SegmentFooter {
+function mergeInto(out: FileOut, inputs: readonly SegmentReader[], bigrams: boolean, groupedMinDf: number): SegmentFooter {
   const k = inputs.length;
   let n = 0;
   for (const r of inputs) n += r.docs;
@@ -62,14 +63,14 @@ function mergeInto(out: FileOut, inputs: readonly SegmentReader[], bigrams: bool
   const names = new Set<string>();
   for (const r of inputs) for (const f of r.fieldNames()) names.add(f);
   const fields: Record<string, FieldMeta> = {};
-  for (const name of [...names].sort()) fields[name] = mergeField(out, inputs, maps, n, name, bigrams);
+  for (const name of [...names].sort()) fields[name] = mergeField(out, inputs, maps, n, name, bigrams, groupedMinDf);
   const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(ts, seq), blockDocs: BLOCK_DOCS, ...stored, ts: cols.ts, seq: cols.seq, fields };
   const ids = mergeIdIndexes(inputs.map((r) => r.idIndex()), maps, n);
   if (ids) footer.ids = writeIdIndex(out, ids);
   return footer;
 }
 
-function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], n: number, name: string, bigrams: boolean): FieldMeta {
+function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], n: number, name: string, bigrams: boolean, groupedMinDf: number): FieldMeta {
   const presence = new Uint32Array((n + 31) >>> 5);
   let numbers: Float64Array | null = null;
   let strings = false;
@@ -119,7 +120,7 @@ function mergeField(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32
     kwOrds = ords;
   }
   const pats = mergePatterns(inputs, maps, n, name);
-  const text = mergeTerms(out, inputs, maps, name, bigrams && pats === null, pats && new PatternDocs(pats.ords, pats.values.length + 1));
+  const text = mergeTerms(out, inputs, maps, name, bigrams && pats === null, pats && new PatternDocs(pats.ords, pats.values.length + 1), groupedMinDf);
   if (text) {
     if (pats) text.patterns = writePatterns(out, pats.values, pats.ords, kwOrds, n);
     meta.text = text;
@@ -211,13 +212,21 @@ function mergePatterns(inputs: readonly SegmentReader[], maps: Uint32Array[], n:
  * `patterns`: the output indexes the field's words through these patterns, so only tokens with digits are merged,
  * and the frequent ones grouped by pattern.
  */
-function mergeTerms(out: FileOut, inputs: readonly SegmentReader[], maps: Uint32Array[], field: string, bigrams: boolean, patterns: PatternDocs | null): FieldMeta['text'] | undefined {
+function mergeTerms(
+  out: FileOut,
+  inputs: readonly SegmentReader[],
+  maps: Uint32Array[],
+  field: string,
+  bigrams: boolean,
+  patterns: PatternDocs | null,
+  groupedMinDf: number,
+): FieldMeta['text'] | undefined {
   const skipWords = patterns !== null;
   const dicts = inputs.map((r) => r.termsOf(field));
   if (dicts.every((d) => d === null)) return undefined;
   let totalTerms = 0;
   for (const d of dicts) totalTerms += d?.length ?? 0;
-  const w = new TermsWriter(1 << 20, totalTerms, false, patterns);
+  const w = new TermsWriter(1 << 20, totalTerms, false, patterns, groupedMinDf);
   const common = bigrams ? mergedCommon(inputs.map((r, i) => ({ common: r.commonTokens(field), has: (t: string) => dicts[i] !== null && r.termDf(field, t) > 0 }))) : [];
   const commonSet = new Set(common);
   const cursor = new Uint32Array(inputs.length);

@@ -134,7 +134,8 @@ export const SKIP_EVERY = 128;
  * token positions as deltas, and for long lists a skip entry per SKIP_EVERY postings (the doc before the block,
  * and where the block starts in the postings and positions streams). Per term, `offsets` gets four varints:
  * postings bytes, positions bytes, doc count, skip bytes. Given the field's patterns, terms in at least
- * GROUPED_MIN_DF docs are written grouped by pattern instead (grouped-postings.ts), with 0 postings bytes.
+ * `groupedMinDf` docs (GROUPED_MIN_DF by default) are written grouped by pattern instead (grouped-postings.ts), with
+ * 0 postings bytes.
  */
 export class TermsWriter {
   private terms: string[] = [];
@@ -150,7 +151,13 @@ export class TermsWriter {
    * `counted`: positions entries as versions 1–3 wrote them, for tests that rewrite a segment as one of those
    * versions; segments this build writes are always packed (bytes.ts).
    */
-  constructor(expectedPostings: number, expectedTerms: number, private counted = false, patterns: PatternDocs | null = null) {
+  constructor(
+    expectedPostings: number,
+    expectedTerms: number,
+    private counted = false,
+    patterns: PatternDocs | null = null,
+    private groupedMinDf = GROUPED_MIN_DF,
+  ) {
     this.postings = new ByteWriter(expectedPostings + 64);
     this.lengths = new ByteWriter(expectedTerms * 4 + 16);
     this.grouped = patterns && !counted ? new GroupedPostingsWriter(patterns) : null;
@@ -160,7 +167,7 @@ export class TermsWriter {
   }
   /** `docs[0..n)` ascending; doc i's positions are `pos[posStart[i] .. posStart[i + 1])` when positions are given. */
   add(term: string, docs: ArrayLike<number>, n: number, posStart: ArrayLike<number> | null, pos: ArrayLike<number> | null): void {
-    if (posStart && pos && this.grouped && n >= GROUPED_MIN_DF) {
+    if (posStart && pos && this.grouped && n >= this.groupedMinDf) {
       const e = this.entries;
       e.len = 0;
       const at = this.entryStarts(n);
@@ -191,7 +198,7 @@ export class TermsWriter {
    * re-encoding every position; only each entry's header is read, to find where skip blocks start.
    */
   addEncodedPositions(term: string, docs: ArrayLike<number>, n: number, ...chunks: Uint8Array[]): void {
-    if (this.grouped && n >= GROUPED_MIN_DF) {
+    if (this.grouped && n >= this.groupedMinDf) {
       let bytes = chunks.length === 1 ? chunks[0] : null;
       if (bytes === null) {
         const e = this.entries;

@@ -4,7 +4,7 @@ import { IdIndexBuilder, writeIdIndex } from './id-section.ts';
 import { TermTable } from './term-table.ts';
 import { addBigrams } from './bigrams.ts';
 import { buildPatterns, wordFlags } from './patterns.ts';
-import { PatternDocs } from './grouped-postings.ts';
+import { GROUPED_MIN_DF, PatternDocs } from './grouped-postings.ts';
 import { sortTermIds } from './sort-terms.ts';
 import { buildScratch } from './scratch.ts';
 import {
@@ -55,16 +55,17 @@ class FieldBuilder {
  * setting `word_patterns: false`, and tests). `idHash` is a seam for tests that force hash collisions; segments on disk always use
  * `hashId`. `olderVersion` is a seam for tests that rewrite the segment as that version: its positions entries are
  * counted up to version 3 (see TermsWriter), its stored variables in doc order up to version 4, its postings all
- * plain up to version 5.
+ * plain up to version 5. `groupedMinDf` (default GROUPED_MIN_DF): the doc count from which a patterned field's
+ * terms are grouped by pattern (grouped-postings.ts).
  */
 export function writeSegment(
   path: string,
   src: SegmentSource,
-  opts: { bigrams?: boolean; patterns?: boolean; idHash?: IdHasher; olderVersion?: 3 | 4 | 5 } = {},
+  opts: { bigrams?: boolean; patterns?: boolean; groupedMinDf?: number; idHash?: IdHasher; olderVersion?: 3 | 4 | 5 } = {},
 ): SegmentFooter {
   const older = opts.olderVersion ?? SEG_VERSION;
   return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) =>
-    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, older < PACKED_POSITIONS_VERSION, older < GROUPED_VARIABLES_VERSION, older < GROUPED_POSTINGS_VERSION),
+    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, older < PACKED_POSITIONS_VERSION, older < GROUPED_VARIABLES_VERSION, older < GROUPED_POSTINGS_VERSION ? null : (opts.groupedMinDf ?? GROUPED_MIN_DF)),
   );
 }
 
@@ -76,7 +77,7 @@ function buildInto(
   patterns: boolean,
   counted: boolean,
   ungrouped: boolean,
-  plainPostings: boolean,
+  groupedMinDf: number | null,
 ): SegmentFooter {
   const n = src.ts.length;
   const stored = writeBlocks(out, n, (i, w) => w.text(src.json[i]), !ungrouped);
@@ -142,8 +143,8 @@ function buildInto(
       const pats = word ? buildPatterns(fb.terms, word, fb.from, fb.to, n) : null;
       if (pats) {
         // Words live in the patterns: only tokens with digits keep postings, and no bigram is needed.
-        const pd = plainPostings ? null : new PatternDocs(pats.ords, pats.values.length + 1);
-        meta.text = writeTerms(out, fb.terms, fb.terms.size, word, counted, pd);
+        const pd = groupedMinDf === null ? null : new PatternDocs(pats.ords, pats.values.length + 1);
+        meta.text = writeTerms(out, fb.terms, fb.terms.size, word, counted, pd, groupedMinDf ?? undefined);
         meta.text.patterns = writePatterns(out, pats.values, pats.ords, kwOrds, n);
       } else {
         const { common, firstBigram } = bigrams ? addBigrams(fb.terms, n) : { common: [], firstBigram: fb.terms.size };
@@ -161,7 +162,15 @@ function buildInto(
 }
 
 /** Terms from `firstBigram` on are bigram terms: postings without positions. Terms t with skip[t] === 1 are left out. */
-function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint8Array | null, counted: boolean, patterns: PatternDocs | null = null): NonNullable<FieldMeta['text']> {
+function writeTerms(
+  out: FileOut,
+  tt: TermTable,
+  firstBigram: number,
+  skip: Uint8Array | null,
+  counted: boolean,
+  patterns: PatternDocs | null = null,
+  groupedMinDf?: number,
+): NonNullable<FieldMeta['text']> {
   const terms = tt.terms;
   const nTerms = terms.length;
   // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added. Skipped
@@ -189,7 +198,7 @@ function writeTerms(out: FileOut, tt: TermTable, firstBigram: number, skip: Uint
   const docs = new Uint32Array(maxOcc);
   const posStart = new Uint32Array(maxOcc + 1);
 
-  const w = new TermsWriter(counts[nTerms], nTerms, counted, patterns);
+  const w = new TermsWriter(counts[nTerms], nTerms, counted, patterns, groupedMinDf);
   for (const t of sortTermIds(terms)) {
     if (skip !== null && skip[t] === 1) continue;
     const term = terms[t];

@@ -46,7 +46,9 @@ const runArb: fc.Arbitrary<Run> = fc.record({
 let openEngines: Engine[] = [];
 
 async function openEngine(dataDir: string, over: Record<string, unknown> = {}): Promise<Engine> {
-  const cfg = parseConfig(NodeConfigSchema, { dataDir, sealDocs: 1_000_000, sealAgeMs: 60_000, buildThreads: 1, ...over }, 'test');
+  // Tokens in 4 records of a segment are grouped by pattern (64 by default), so that these few hundred records
+  // exercise grouped postings too.
+  const cfg = parseConfig(NodeConfigSchema, { dataDir, sealDocs: 1_000_000, sealAgeMs: 60_000, buildThreads: 1, groupedPostingsMinDocs: 4, ...over }, 'test');
   const e = await Engine.open(cfg, () => {});
   openEngines.push(e);
   return e;
