@@ -9,13 +9,14 @@ import type { SectionRef } from './layout.ts';
  * first octet, a date. Its docs are then most or all of a few patterns' docs, at the same position in each. So
  * such a term is stored per pattern it occurs in (a *group*): which of the pattern's docs hold it (all of them,
  * all but a listed few, or a listed few, as ranks among the pattern's docs), and its usual single position there,
- * with the docs that differ flagged and their entries kept whole. A reader turns the groups back into plain
- * postings when it loads the field, so queries and merges see one format.
+ * with the docs that differ flagged and their entries kept whole. A segment reader writes a grouped term out as
+ * plain postings the first time a query reads it, so queries see one format; merges read the groups directly.
  *
  * Four streams, each its own section:
  * - **head**, per term: four varints, the byte lengths of its groups below and of its bytes in `docs`, `flags`
- *   and `exc` (so that a reader finds any term's bytes without decoding the ones before); then varint groups; per group: varint ordinal delta, varint `3 × docMode + posMode`, a varint
- *   count when docMode ≠ 0 (the docs left out for 1, the docs listed for 2), and varint P when posMode ≠ 2.
+ *   and `exc` (so that a reader finds any term's bytes without decoding the ones before); then varint groups; per
+ *   group: varint ordinal delta, varint `3 × docMode + posMode`, a varint count when docMode ≠ 0 (the docs left
+ *   out for 1, the docs listed for 2), and varint P when posMode ≠ 2.
  *   docMode 0: every doc of the pattern; 1: all but the ranks in `docs`; 2: the ranks in `docs`.
  *   posMode 0: every doc's only position is P; 1: a byte per doc in `flags`, 0 for "only position P", 1 for an
  *   entry in `exc`; 2: every doc's entry is in `exc`.
@@ -79,6 +80,7 @@ function singleHeader(b: Uint8Array, p: number): number {
   return h % 2 === 0 ? h : -1;
 }
 
+/** Writes a field's grouped terms, in dictionary order, into the four streams. */
 export class GroupedPostingsWriter {
   private readonly head = new ByteWriter(1 << 16);
   /** The groups of the term being added, before its lengths go to `head`. */
