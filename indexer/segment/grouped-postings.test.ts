@@ -50,7 +50,7 @@ function roundTrip(ords: number[], ordinals: number, terms: readonly Term[]) {
   }
   const out = new MemOut();
   const ref = w.finish(out as unknown as FileOut);
-  const r = new GroupedPostingsReader(pd, out.sections[ref.head[0]], out.sections[ref.docs[0]], out.sections[ref.flags[0]], out.sections[ref.exc[0]]);
+  const r = new GroupedPostingsReader(pd.lists(), out.sections[ref.head[0]], out.sections[ref.docs[0]], out.sections[ref.flags[0]], out.sections[ref.exc[0]]);
   return {
     ref,
     sizes: out.sections.map((s) => s.length),
@@ -142,7 +142,7 @@ test('a term that is its patterns\' usual value takes a few bytes, however many 
 
 test('streams that do not add up are errors, never wrong docs', () => {
   const ords = [0, 1, 1, 0, 1];
-  const pd = new PatternDocs(Uint16Array.from(ords), 2);
+  const pd = new PatternDocs(Uint16Array.from(ords), 2).lists();
   // One term: its groups, and its byte lengths in docs, flags and exc as the head gives them first.
   const term = (groups: number[], docs: number[] = [], flags: number[] = [], exc: number[] = [], lengths = [groups.length, docs.length, flags.length, exc.length]) =>
     new GroupedPostingsReader(pd, Uint8Array.from([...lengths, ...groups]), Uint8Array.from(docs), Uint8Array.from(flags), Uint8Array.from(exc));

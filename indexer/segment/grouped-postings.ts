@@ -45,13 +45,10 @@ export interface PatternLists {
   readonly docs: Uint32Array;
 }
 
-/** A field's pattern ordinal per doc, with each doc's rank among its pattern's docs and each pattern's docs. */
-export class PatternDocs implements PatternLists {
+/** A field's pattern ordinal per doc, with each doc's rank among its pattern's docs: what the writer groups by. */
+export class PatternDocs {
   /** Docs per ordinal. */
   readonly count: Uint32Array;
-  /** Ordinal o's docs are `docs[start[o] .. start[o + 1])`, ascending. */
-  readonly start: Uint32Array;
-  readonly docs: Uint32Array;
   /** A doc's index among its ordinal's docs. */
   readonly rank: Uint32Array;
   constructor(readonly ords: ArrayLike<number>, readonly ordinals: number) {
@@ -59,10 +56,15 @@ export class PatternDocs implements PatternLists {
     this.count = new Uint32Array(ordinals);
     this.rank = new Uint32Array(n);
     for (let d = 0; d < n; d++) this.rank[d] = this.count[ords[d]]++;
-    this.start = new Uint32Array(ordinals + 1);
-    for (let o = 0; o < ordinals; o++) this.start[o + 1] = this.start[o] + this.count[o];
-    this.docs = new Uint32Array(n);
-    for (let d = 0; d < n; d++) this.docs[this.start[ords[d]] + this.rank[d]] = d;
+  }
+
+  /** Each ordinal's docs (a reader gets these from the segment's patterns). */
+  lists(): PatternLists {
+    const start = new Uint32Array(this.ordinals + 1);
+    for (let o = 0; o < this.ordinals; o++) start[o + 1] = start[o] + this.count[o];
+    const docs = new Uint32Array(this.rank.length);
+    for (let d = 0; d < docs.length; d++) docs[start[this.ords[d]] + this.rank[d]] = d;
+    return { start, docs };
   }
 }
 
