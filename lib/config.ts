@@ -109,12 +109,12 @@ export const NodeConfigSchema = z
     syslogIndex: z.string().default('syslog'),
     /** Merge when this many segments share a size tier. */
     mergeMinSegments: z.number().int().min(2).default(8),
+    maxMergedDocs: z.number().int().min(1).default(4_000_000),
     /**
      * Segments code the postings of a patterned field's tokens found in at least this many of their records per
      * pattern (indexer/segment/grouped-postings.ts). Tests lower it so that little data exercises that code.
      */
     groupedPostingsMinDocs: z.number().int().min(1).default(64), // GROUPED_MIN_DF
-    maxMergedDocs: z.number().int().min(1).default(4_000_000),
     /** How long a dashboard sign-in lasts. */
     sessionTtlMs: z.number().int().min(1000).default(8 * 3600_000),
     /** Failed sign-ins of one username from one address within `loginFailureWindowMs`, before 429. */

@@ -18,9 +18,9 @@ import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeywo
  * gives each input doc its new id, and dictionaries, postings, positions and columns are remapped. Stored docs are
  * copied as encoded (template and variables, never built into text) into blocks recompressed at a higher level: a
  * merged segment is written once and kept long. `bigrams` keeps the inputs' bigram terms that stay complete
- * (bigrams.ts); false drops them all.
+ * (bigrams.ts); false drops them all. `groupedMinDf`: the doc count from which a patterned field's terms are
+ * grouped by pattern (grouped-postings.ts).
  */
-/** `groupedMinDf`: the doc count from which a patterned field's terms are grouped by pattern (grouped-postings.ts). */
 export function mergeSegments(path: string, inputs: readonly SegmentReader[], bigrams = true, level = ZSTD_LEVEL_MERGE, groupedMinDf = GROUPED_MIN_DF): SegmentFooter {
   return writeSegmentFile(path, level, (out) => mergeInto(out, inputs, bigrams, groupedMinDf));
 }

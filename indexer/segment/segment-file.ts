@@ -248,18 +248,7 @@ export class TermsWriter {
     this.lengths.varint(0);
   }
 
-  /**
-   * Terms already encoded plain, appended as they are: their postings, positions entries, skip entries and
-   * `offsets` entries (a reader expanding grouped terms copies the plain ones through in runs).
-   */
-  appendPlain(postings: Uint8Array, positions: Uint8Array, skips: Uint8Array, lengths: Uint8Array): void {
-    this.postings.bytes(postings);
-    this.positions.bytes(positions);
-    this.skips.bytes(skips);
-    this.lengths.bytes(lengths);
-  }
-
-  /** The streams as written so far, for a reader that expands grouped terms in memory. */
+  /** The streams as written so far, for a reader that writes a grouped term out plain in memory. */
   plainStreams(): { postings: Uint8Array; positions: Uint8Array; skips: Uint8Array; lengths: Uint8Array } {
     return { postings: this.postings.result(), positions: this.positions.result(), skips: this.skips.result(), lengths: this.lengths.result() };
   }
