@@ -31,15 +31,13 @@ function ints(slot: number, n: number): Int32Array {
   if (a === undefined || a.length < n) a = scratch[slot] = new Int32Array(Math.max(n, 2 * (a?.length ?? 0), 1024));
   return a;
 }
-/** Per doc: the first group of its key (-1: no variables), and its rank among its key's docs. */
+/** Scratch slots: the arrays of Layout, and per key (at its first group) its docs and its groups. */
 const DOC_BASE = 0;
 const DOC_RANK = 1;
-/** Per group: its first position in grouped order, and its kind. Per key (at its first group): docs, groups. */
 const GROUP_START = 2;
 const GROUP_KIND = 3;
 const KEY_DOCS = 4;
 const KEY_WIDTH = 5;
-/** Per variable, by its position in grouped order: its length, and where its bytes start in their stream. */
 const LEN = 6;
 const OFF = 7;
 
@@ -53,12 +51,26 @@ export interface VariableStreams {
 /** The kind of doc `d`'s k-th variable; `firstVar` is the index (in doc order) of the doc's first variable. */
 export type KindOf = (d: number, firstVar: number, k: number) => number;
 
+/** A block's slot layout (see `layout`), in scratch arrays that are valid until the next call. */
+interface Layout {
+  groups: number;
+  vars: number;
+  /** Per doc: the first group (slot) of its key, -1 when it has no variables; and its rank among its key's docs. */
+  docBase: Int32Array;
+  docRank: Int32Array;
+  /** Per group: its first position in slot order, and its kind. */
+  start: Int32Array;
+  kind: Int32Array;
+  /** Per variable, by its position in slot order, for the caller to fill: its length, and its offset in its stream. */
+  len: Int32Array;
+  off: Int32Array;
+}
+
 /**
  * Lays a block's variables out by slot: doc `d` has `counts[d]` variables under `keys[d]`. Slots are (key, k) in
- * order of first sight; a slot's variables keep doc order. Fills the scratch arrays; returns how many slots and
- * variables there are.
+ * order of first sight; a slot's variables keep doc order.
  */
-function layout(keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number, kindOf: KindOf): { groups: number; vars: number } {
+function layout(keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number, kindOf: KindOf): Layout {
   let vars = 0;
   for (let d = 0; d < docs; d++) vars += counts[d];
   const docBase = ints(DOC_BASE, docs);
@@ -98,7 +110,7 @@ function layout(keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number
       p += keyDocs[base];
     }
   }
-  return { groups, vars };
+  return { groups, vars, docBase, docRank, start, kind, len: ints(LEN, vars), off: ints(OFF, vars) };
 }
 
 function check(ok: boolean): void {
@@ -107,13 +119,7 @@ function check(ok: boolean): void {
 
 /** A writer's side: the block's variables, given in doc order, in slot order. */
 export function groupVariables(from: VariableStreams, keys: ArrayLike<number>, counts: ArrayLike<number>, docs: number, kindOf: KindOf): VariableStreams {
-  const { groups, vars } = layout(keys, counts, docs, kindOf);
-  const docBase = ints(DOC_BASE, 0);
-  const docRank = ints(DOC_RANK, 0);
-  const start = ints(GROUP_START, 0);
-  const kind = ints(GROUP_KIND, 0);
-  const len = ints(LEN, vars);
-  const off = ints(OFF, vars);
+  const { groups, vars, docBase, docRank, start, kind, len, off } = layout(keys, counts, docs, kindOf);
   // Doc order: each variable's length and offset, stored at its position in slot order.
   const fl = from.lens;
   const lr = new ByteReader(fl);
@@ -184,13 +190,7 @@ export function ungroupVariables(
   kindOf: KindOf,
   starts?: DocStarts,
 ): VariableStreams {
-  const { groups, vars } = layout(keys, counts, docs, kindOf);
-  const docBase = ints(DOC_BASE, 0);
-  const docRank = ints(DOC_RANK, 0);
-  const start = ints(GROUP_START, 0);
-  const kind = ints(GROUP_KIND, 0);
-  const len = ints(LEN, vars);
-  const off = ints(OFF, vars);
+  const { groups, vars, docBase, docRank, start, kind, len, off } = layout(keys, counts, docs, kindOf);
   // Slot order: each variable's length and offset, as stored.
   const fl = from.lens;
   const lr = new ByteReader(fl);
