@@ -100,6 +100,12 @@ export const NodeConfigSchema = z
      * parsed records take about 2.5× that in memory). A few seals' worth keeps the build thread busy.
      */
     maxHeadBytes: z.number().int().min(1024).default(128 * 1024 * 1024),
+    /**
+     * How long a request may wait for a seal to make room in a full head before it is answered 429. Holding it
+     * keeps the build threads fed; refused at once, its client sleeps for Retry-After (a second) while the seals in
+     * flight finish with nothing ready to seal next. 0: refuse at once.
+     */
+    headFullWaitMs: z.number().int().min(0).max(60_000).default(2_000),
     /** Refuse ingest with 429 while this many request bytes are being ingested at once. */
     maxInflightBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
     maxLogFileBytes: z.number().int().min(1024).default(64 * 1024 * 1024),

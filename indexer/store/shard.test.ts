@@ -318,6 +318,118 @@ describe('Shard: merges yield to seals', () => {
   });
 });
 
+describe('Shard: a full head', () => {
+  // Every batch of 10 records is a seal's worth (sealDocs 10) and over the head's cap (about 200 bytes a batch).
+  const fullHeadOptions = (dir: string, pool: HoldingPool, headFullWaitMs: number): ShardOptions => ({
+    ...options(dir, pool as unknown as GatedPool),
+    sealConcurrency: 1,
+    maxHeadBytes: 100,
+    headFullWaitMs,
+  });
+
+  test('a seal that came due while every build thread was busy starts when one frees, with no append to prompt it', async () => {
+    const dir = tempDir('shard-seal-next');
+    const real = new BuildPool(1, 1);
+    try {
+      const pool = new HoldingPool(real, [0]);
+      // One build thread, no age limit in reach, no head cap: only the seals' own progress can seal batch 2.
+      const shard = await Shard.open({ ...options(dir.path, pool as unknown as GatedPool), sealConcurrency: 1 });
+      for (let i = 0; i < 2; i++) {
+        const b = batch(i * 10, 10);
+        await shard.append(b.entries, b.fields);
+      }
+      await until('seal 1 built and held', () => pool.held === 1);
+      assert.equal(pool.seals, 1, 'batch 2 waits for the thread');
+      pool.release(0);
+      await until('batch 2 sealed without another append', () => shard.stats().segments === 2);
+      assert.equal(shard.stats().headDocs, 0);
+      assertHoldsExactly(shard, 20, 'both sealed');
+      await shard.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+
+  test('an append waits for a seal to make room, and is stored once it does', async () => {
+    const dir = tempDir('shard-head-wait');
+    const real = new BuildPool(1, 1);
+    try {
+      const pool = new HoldingPool(real, [0]);
+      const shard = await Shard.open(fullHeadOptions(dir.path, pool, 30_000));
+      const a = batch(0, 10);
+      await shard.append(a.entries, a.fields);
+      await until('seal 1 built and held', () => pool.held === 1);
+      const b = batch(10, 10);
+      let settled = false;
+      const second = shard.append(b.entries, b.fields).finally(() => (settled = true));
+      await new Promise((ok) => setTimeout(ok, 300));
+      assert.equal(settled, false, 'held while the head is full');
+      pool.release(0);
+      const r = await second;
+      assert.deepEqual(r.offsets, Array.from({ length: 10 }, (_, i) => 10 + i));
+      await shard.flush();
+      assertHoldsExactly(shard, 20, 'the held batch was stored');
+      await shard.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+
+  test('with no room within headFullWaitMs (or at once with 0) the append is refused as overloaded and nothing of it is stored', async () => {
+    const real = new BuildPool(1, 1);
+    try {
+      for (const waitMs of [0, 400]) {
+        const dir = tempDir('shard-head-full');
+        try {
+          const pool = new HoldingPool(real, [0]);
+          const shard = await Shard.open(fullHeadOptions(dir.path, pool, waitMs));
+          const a = batch(0, 10);
+          await shard.append(a.entries, a.fields);
+          await until('seal 1 built and held', () => pool.held === 1);
+          const b = batch(10, 10);
+          const t0 = performance.now();
+          await assert.rejects(shard.append(b.entries, b.fields), (e: unknown) => (e as { code?: string }).code === 'overloaded');
+          assert.ok(performance.now() - t0 >= waitMs - 5, `refused after ${(performance.now() - t0).toFixed(0)} ms, wait ${waitMs} ms`);
+          pool.release(0);
+          await shard.flush();
+          assertHoldsExactly(shard, 10, `wait ${waitMs} ms: only the first batch`);
+          await shard.close();
+        } finally {
+          dir.remove();
+        }
+      }
+    } finally {
+      await real.close();
+    }
+  });
+
+  test('closing the shard wakes a waiting append, which is refused as shutting down', async () => {
+    const dir = tempDir('shard-head-close');
+    const real = new BuildPool(1, 1);
+    try {
+      const pool = new HoldingPool(real, [0]);
+      const shard = await Shard.open(fullHeadOptions(dir.path, pool, 60_000));
+      const a = batch(0, 10);
+      await shard.append(a.entries, a.fields);
+      await until('seal 1 built and held', () => pool.held === 1);
+      const b = batch(10, 10);
+      const t0 = performance.now();
+      const second = shard.append(b.entries, b.fields);
+      await new Promise((ok) => setTimeout(ok, 100));
+      const closing = shard.close();
+      await assert.rejects(second, (e: unknown) => (e as { code?: string }).code === 'shutting_down');
+      assert.ok(performance.now() - t0 < 30_000, 'not held for the whole wait');
+      pool.release(0);
+      await closing;
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
+
 describe('Shard: the head keeps parsed fields only while it is searched', () => {
   test('batches appended without a search lately are parsed when read; those appended while searches come in keep the ingest objects', async () => {
     const dir = tempDir('shard-head-fields');

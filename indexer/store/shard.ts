@@ -27,6 +27,11 @@ export interface ShardOptions {
   sealAgeMs: number;
   /** Refuse appends (429) when the unsealed head exceeds this many bytes: sealing has fallen behind. */
   maxHeadBytes: number;
+  /**
+   * How long an append may wait for a seal to make room in a full head before it is refused. 0: refused at once.
+   * Default 0 here; nodes take `headFullWaitMs` from their config.
+   */
+  headFullWaitMs?: number;
   /** Seals of this shard that may build at once (each on its own pool thread); they commit in order. */
   sealConcurrency: number;
   maxLogFileBytes: number;
@@ -93,6 +98,8 @@ export class Shard {
   private segDir: string;
   private lastError: string | null = null;
   private backgroundDone: Promise<void> = Promise.resolve();
+  /** Appends waiting for room in a full head: woken when a seal drops batches from the head, or on close. */
+  private roomWaiters: (() => void)[] = [];
 
   private constructor(private opts: ShardOptions) {
     this.segDir = join(opts.dir, 'segments');
@@ -168,10 +175,15 @@ export class Shard {
    */
   async append(entries: LogEntry[], fields: readonly (Fields | null)[]): Promise<AppendResult> {
     let claim;
+    let waitUntil = -1;
     for (;;) {
       if (this.closed) throw new StrataError('shutting_down', 'the shard is closing');
       if (this.head.bytes > this.opts.maxHeadBytes) {
-        throw new StrataError('overloaded', 'indexing has fallen behind ingest; retry shortly', { retryAfterS: 1 });
+        if (waitUntil < 0) waitUntil = performance.now() + (this.opts.headFullWaitMs ?? 0);
+        const left = waitUntil - performance.now();
+        if (left <= 0) throw new StrataError('overloaded', 'indexing has fallen behind ingest; retry shortly', { retryAfterS: 1 });
+        await this.roomOrTimeout(left);
+        continue;
       }
       const c = this.claims.tryClaim(fields, this.segments);
       if (!Array.isArray(c)) {
@@ -222,6 +234,32 @@ export class Shard {
     return { offsets, conflicts };
   }
 
+  /**
+   * Resolves when a seal has taken batches out of the head, or after `ms`. A request held here for a moment keeps
+   * the build threads fed: refused, its client would sleep for the whole second of Retry-After while the seals in
+   * flight finish and nothing new is ready to seal.
+   */
+  private roomOrTimeout(ms: number): Promise<void> {
+    return new Promise((ok) => {
+      const timer = setTimeout(() => {
+        const i = this.roomWaiters.indexOf(wake);
+        if (i >= 0) this.roomWaiters.splice(i, 1);
+        ok();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        ok();
+      };
+      this.roomWaiters.push(wake);
+    });
+  }
+
+  private wakeRoomWaiters(): void {
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of w) wake();
+  }
+
   /** What searches read: the segments and the head's batches, as of now. */
   view(): ShardView {
     this.headReadAtMs = this.now();
@@ -230,7 +268,8 @@ export class Shard {
 
   private tick(): void {
     if (this.closed) return;
-    this.kick(this.now() - this.unsealed().oldestAddedAtMs >= this.opts.sealAgeMs);
+    // A head already past the size thresholds seals too: its seal may have waited for a free thread.
+    this.kick(this.sealDue() || this.now() - this.unsealed().oldestAddedAtMs >= this.opts.sealAgeMs);
   }
 
   /** Starts whatever background work is due: seals (when `seal`), a merge, retention. */
@@ -347,6 +386,9 @@ export class Shard {
       this.claims.forget(batches);
       this.handedOff -= batches.length;
       this.lastError = null;
+      // A thread is free: the next seal starts now, not at the next append (which a full head holds back).
+      if (this.sealDue()) this.kick();
+      this.wakeRoomWaiters();
       // Committed: a failure from here on only keeps log files longer, until the next seal releases them.
       await this.log.releaseBefore(sealedUpTo);
     });
@@ -426,6 +468,7 @@ export class Shard {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.wakeRoomWaiters();
     await this.backgroundDone;
     await this.log.close();
     for (const s of this.segments) s.close();

@@ -55,6 +55,7 @@ export class LocalIndices {
           sealBytes: c.sealBytes,
           sealAgeMs: c.sealAgeMs,
           maxHeadBytes: c.maxHeadBytes,
+          headFullWaitMs: c.headFullWaitMs,
           sealConcurrency: c.buildThreads,
           maxLogFileBytes: c.maxLogFileBytes,
           bigrams: settings.phrase_bigrams,
