@@ -251,6 +251,46 @@ describe('overload', () => {
   });
 });
 
+describe('overload: a full head', () => {
+  const line = '{"message":"' + 'y'.repeat(900) + '"}\n';
+  // The first request fills the head (1 KiB cap; a seal's worth at 5 records); the eight after it come while the
+  // seal builds (a pool thread's first task loads its modules first, most of a second). Appends check the head
+  // before they are written, so requests sent all at once would all pass.
+  const flood = async (url: string) => {
+    const first = await ingest(url, 'full', line.repeat(10));
+    assert.equal(first.status, 200);
+    return [first, ...(await Promise.all(Array.from({ length: 8 }, () => ingest(url, 'full', line.repeat(10)))))];
+  };
+
+  test('requests that meet a full head wait for seals to make room, and are all stored', async () => {
+    const node = await startTestNode({ maxHeadBytes: 1024, sealDocs: 5, headFullWaitMs: 20_000 });
+    try {
+      const results = await flood(node.url);
+      assert.deepEqual(results.map((r) => r.status), Array(9).fill(200));
+      const s = await postJson(`${node.url}/api/v1/search`, { index: 'full', size: 0 });
+      assert.equal(s.json.total, 90);
+    } finally {
+      await node.close();
+    }
+  });
+
+  test('with headFullWaitMs 0 they are refused at once: 429 with Retry-After, and what was accepted is stored', async () => {
+    const node = await startTestNode({ maxHeadBytes: 1024, sealDocs: 5, headFullWaitMs: 0 });
+    try {
+      const results = await flood(node.url);
+      const limited = results.filter((r) => r.status === 429);
+      assert.ok(limited.length > 0, `expected a 429 among ${results.map((r) => r.status)}`);
+      assert.equal(limited[0].headers.get('retry-after'), '1');
+      assert.equal(limited[0].json.error.code, 'overloaded');
+      const accepted = results.filter((r) => r.status === 200).reduce((a, r) => a + r.json.accepted, 0);
+      const s = await postJson(`${node.url}/api/v1/search`, { index: 'full', size: 0 });
+      assert.equal(s.json.total, accepted);
+    } finally {
+      await node.close();
+    }
+  });
+});
+
 describe('connections', () => {
   test('a sender still uploading a body refused early keeps its connection through a pause of 6 s', async () => {
     // An answer given before the body is read (401 here; 429 and 413 alike) leaves the rest of the body to be
