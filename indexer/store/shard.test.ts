@@ -320,12 +320,15 @@ describe('Shard: merges yield to seals', () => {
 
 describe('Shard: a full head', () => {
   // Every batch of 10 records is a seal's worth (sealDocs 10) and over the head's cap (about 200 bytes a batch).
-  const fullHeadOptions = (dir: string, pool: HoldingPool, headFullWaitMs: number): ShardOptions => ({
-    ...options(dir, pool as unknown as GatedPool),
-    sealConcurrency: 1,
-    maxHeadBytes: 100,
-    headFullWaitMs,
-  });
+  /** A shard whose head is full: its first batch is appended and that batch's seal is built and held. */
+  const fullHead = async (dir: string, real: BuildPool, headFullWaitMs: number) => {
+    const pool = new HoldingPool(real, [0]);
+    const shard = await Shard.open({ ...options(dir, pool as unknown as GatedPool), sealConcurrency: 1, maxHeadBytes: 100, headFullWaitMs });
+    const a = batch(0, 10);
+    await shard.append(a.entries, a.fields);
+    await until('seal 1 built and held', () => pool.held === 1);
+    return { pool, shard };
+  };
 
   test('a seal that came due while every build thread was busy starts when one frees, with no append to prompt it', async () => {
     const dir = tempDir('shard-seal-next');
@@ -355,11 +358,7 @@ describe('Shard: a full head', () => {
     const dir = tempDir('shard-head-wait');
     const real = new BuildPool(1, 1);
     try {
-      const pool = new HoldingPool(real, [0]);
-      const shard = await Shard.open(fullHeadOptions(dir.path, pool, 30_000));
-      const a = batch(0, 10);
-      await shard.append(a.entries, a.fields);
-      await until('seal 1 built and held', () => pool.held === 1);
+      const { pool, shard } = await fullHead(dir.path, real, 30_000);
       const b = batch(10, 10);
       let settled = false;
       const second = shard.append(b.entries, b.fields).finally(() => (settled = true));
@@ -383,11 +382,7 @@ describe('Shard: a full head', () => {
       for (const waitMs of [0, 400]) {
         const dir = tempDir('shard-head-full');
         try {
-          const pool = new HoldingPool(real, [0]);
-          const shard = await Shard.open(fullHeadOptions(dir.path, pool, waitMs));
-          const a = batch(0, 10);
-          await shard.append(a.entries, a.fields);
-          await until('seal 1 built and held', () => pool.held === 1);
+          const { pool, shard } = await fullHead(dir.path, real, waitMs);
           const b = batch(10, 10);
           const t0 = performance.now();
           await assert.rejects(shard.append(b.entries, b.fields), (e: unknown) => (e as { code?: string }).code === 'overloaded');
@@ -409,11 +404,7 @@ describe('Shard: a full head', () => {
     const dir = tempDir('shard-head-close');
     const real = new BuildPool(1, 1);
     try {
-      const pool = new HoldingPool(real, [0]);
-      const shard = await Shard.open(fullHeadOptions(dir.path, pool, 60_000));
-      const a = batch(0, 10);
-      await shard.append(a.entries, a.fields);
-      await until('seal 1 built and held', () => pool.held === 1);
+      const { pool, shard } = await fullHead(dir.path, real, 60_000);
       const b = batch(10, 10);
       const t0 = performance.now();
       const second = shard.append(b.entries, b.fields);
