@@ -25,11 +25,11 @@ export interface ShardOptions {
   sealDocs: number;
   sealBytes: number;
   sealAgeMs: number;
-  /** Refuse appends (429) when the unsealed head exceeds this many bytes: sealing has fallen behind. */
+  /** An unsealed head over this many bytes means sealing has fallen behind: appends wait, then are refused (429). */
   maxHeadBytes: number;
   /**
-   * How long an append may wait for a seal to make room in a full head before it is refused. 0: refused at once.
-   * Default 0 here; nodes take `headFullWaitMs` from their config.
+   * How long an append may wait for a seal to make room in a full head before it is refused. 0 (the default here):
+   * refused at once. Nodes take `headFullWaitMs` from their config.
    */
   headFullWaitMs?: number;
   /** Seals of this shard that may build at once (each on its own pool thread); they commit in order. */
