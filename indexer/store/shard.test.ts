@@ -17,6 +17,8 @@ import { HEAD_READ_RECENT_MS, Shard, type ShardOptions } from './shard.ts';
  */
 class GatedPool {
   calls = 0;
+  /** The file each seal was asked to write, in call order. */
+  paths: string[] = [];
   /** Seals reported done or failed to the shard. */
   reported = 0;
   private releaseFirst!: () => void;
@@ -34,6 +36,7 @@ class GatedPool {
 
   private async gatedSeal(path: string, payload: readonly Uint8Array[], seqs: Float64Array): Promise<BuildResult> {
     const call = this.calls++;
+    this.paths.push(path);
     const result = await this.real.seal(path, payload, seqs);
     if (call === 0 && (this.plan.holdFirst || this.plan.failFirst || this.plan.failSecond)) {
       await this.secondReported;
@@ -130,16 +133,19 @@ describe('Shard: concurrent seals', () => {
     const real = new BuildPool(2, 1);
     try {
       const pool = new GatedPool(real, { failFirst: true });
-      const shard = await Shard.open(options(dir.path, pool));
+      const warnings: string[] = [];
+      const shard = await Shard.open({ ...options(dir.path, pool), warn: (m) => warnings.push(m) });
       for (let i = 0; i < 2; i++) {
         const b = batch(i * 10, 10);
         await shard.append(b.entries, b.fields);
       }
-      // The second seal finished while the first was failing: it must not commit over the gap.
+      // The second seal finished while the first was failing: it must not commit over the gap. (Both batches are
+      // due again, so the shard's next tick may already have sealed them anew, into other files.)
       await bothReported(pool);
       assertHoldsExactly(shard, 20, 'after the failure');
-      assert.equal(shard.stats().segments, 0, 'no segment committed past a failed one');
-      assert.match(shard.stats().lastError ?? '', /simulated build failure/);
+      const committed = shard.view().segments.map((g) => g.path);
+      assert.ok(!committed.includes(pool.paths[1]), 'no segment committed past a failed one');
+      assert.ok(warnings.some((w) => /simulated build failure/.test(w)), warnings.join('\n'));
       await shard.flush();
       assert.deepEqual([shard.stats().headDocs, shard.stats().docs], [0, 20]);
       assertHoldsExactly(shard, 20, 'after sealing again');
@@ -160,15 +166,19 @@ describe('Shard: a later seal failing first', () => {
     const real = new BuildPool(2, 1);
     try {
       const pool = new GatedPool(real, { failSecond: true });
-      const shard = await Shard.open(options(dir.path, pool));
+      const warnings: string[] = [];
+      const shard = await Shard.open({ ...options(dir.path, pool), warn: (m) => warnings.push(m) });
       for (let i = 0; i < 2; i++) {
         const b = batch(i * 10, 10);
         await shard.append(b.entries, b.fields);
       }
       await bothReported(pool);
-      assert.equal(shard.stats().segments, 1, 'the first seal committed');
-      assert.match(shard.stats().lastError ?? '', /simulated build failure/);
+      assert.ok(shard.stats().segments >= 1, 'the first seal committed');
       assertHoldsExactly(shard, 20, 'after the failure');
+      // The failed batch is due, so it is sealed again at the shard's next tick, with no append or flush to prompt it.
+      await until('the failed records sealed again', () => shard.stats().segments === 2);
+      assert.ok(warnings.some((w) => /simulated build failure/.test(w)), warnings.join('\n'));
+      assert.equal(shard.stats().lastError, null, 'cleared by the seal that succeeded');
       await shard.flush();
       assert.deepEqual([shard.stats().segments, shard.stats().headDocs], [2, 0]);
       assertHoldsExactly(shard, 20, 'after sealing again');
