@@ -190,6 +190,62 @@ describe('Shard: a later seal failing first', () => {
   });
 });
 
+/** A real pool whose first `failures` seals fail, as seals do on a full disk. */
+class FailingPool {
+  calls = 0;
+  reported = 0;
+  constructor(private real: BuildPool, private failures: number) {}
+  async seal(path: string, payload: readonly Uint8Array[], seqs: Float64Array): Promise<BuildResult> {
+    try {
+      if (this.calls++ < this.failures) throw new Error('simulated disk full');
+      return await this.real.seal(path, payload, seqs);
+    } finally {
+      this.reported++;
+    }
+  }
+  merge(path: string, inputs: string[]): Promise<BuildResult> {
+    return this.real.merge(path, inputs);
+  }
+}
+
+describe('Shard: failed seals back off', () => {
+  test('after a failure the next background seal waits 1 s, then 2 s after another; appends do not hurry it', async () => {
+    const dir = tempDir('shard-seal-backoff');
+    const real = new BuildPool(1, 1);
+    let clock = 1_000_000;
+    const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+    try {
+      const pool = new FailingPool(real, 2);
+      const opts = { ...options(dir.path, pool as unknown as GatedPool), sealConcurrency: 1, now: () => clock };
+      const shard = await Shard.open(opts);
+      const a = batch(0, 10);
+      await shard.append(a.entries, a.fields);
+      await until('the first seal failed', () => pool.reported === 1);
+      // Due all along: the shard's ticks (every 250 ms) and an append would start a seal but for the backoff.
+      clock += 900;
+      const b = batch(10, 10);
+      await shard.append(b.entries, b.fields);
+      await sleep(700);
+      assert.equal(pool.calls, 1, 'no retry within 1 s of the failure');
+      clock += 100;
+      await until('retried once 1 s has passed', () => pool.calls === 2);
+      await until('the second seal failed', () => pool.reported === 2);
+      clock += 1_900;
+      await sleep(700);
+      assert.equal(pool.calls, 2, 'no retry within 2 s of the second failure');
+      clock += 100;
+      await until('retried once 2 s have passed', () => shard.stats().segments > 0);
+      await shard.flush();
+      assert.deepEqual([shard.stats().headDocs, shard.stats().lastError], [0, null]);
+      assertHoldsExactly(shard, 20, 'sealed once the failures stopped');
+      await shard.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
+
 describe('Shard: pages across segments', () => {
   test('records with one timestamp in several segments page by offset, both orders, one term or any query', async () => {
     const dir = tempDir('shard-ties');

@@ -16,6 +16,9 @@ import { expiredSegments, type Retention } from '../merge/retention.ts';
 
 /** How many tiers' worth of segments may wait for merging while seals are building. */
 const MERGE_BACKLOG = 4;
+/** After a failed seal, the next starts no sooner than this, doubled after each failure in a row up to the max. */
+const SEAL_RETRY_FIRST_MS = 1_000;
+const SEAL_RETRY_MAX_MS = 30_000;
 
 export interface ShardOptions {
   dir: string;
@@ -90,6 +93,12 @@ export class Shard {
   private handedOff = 0;
   /** Bumped when a seal fails: seals started before it must not commit (they would skip its records). */
   private sealGeneration = 0;
+  /**
+   * After failed seals (a full disk, an unwritable directory), background seals wait until `sealRetryAtMs`: each
+   * try costs a whole seal's CPU, and a failure that persists would otherwise take a build thread for itself.
+   */
+  private sealRetryMs = 0;
+  private sealRetryAtMs = -Infinity;
   /** Seals commit in the order they started: each waits for the one before. */
   private sealCommits: Promise<void> = Promise.resolve();
   private merging = false;
@@ -272,9 +281,10 @@ export class Shard {
     this.kick(this.sealDue() || this.now() - this.unsealed().oldestAddedAtMs >= this.opts.sealAgeMs);
   }
 
-  /** Starts whatever background work is due: seals (when `seal`), a merge, retention. */
+  /** Starts whatever background work is due: seals (when `seal`, unless backing off after failures), a merge, retention. */
   private kick(seal = true): void {
     if (this.closed) return;
+    if (this.now() < this.sealRetryAtMs) seal = false;
     while (seal && this.sealsInFlight < this.opts.sealConcurrency && this.handedOff < this.head.batches.length) {
       this.startSeal();
       // Only a head past the thresholds again is worth a second seal at once; a young remainder waits.
@@ -371,6 +381,8 @@ export class Shard {
         if (generation === this.sealGeneration) {
           this.sealGeneration++;
           this.handedOff = 0;
+          this.sealRetryMs = Math.min(SEAL_RETRY_MAX_MS, this.sealRetryMs === 0 ? SEAL_RETRY_FIRST_MS : this.sealRetryMs * 2);
+          this.sealRetryAtMs = this.now() + this.sealRetryMs;
         }
         reader?.close();
         unlinkQuiet(path);
@@ -386,6 +398,8 @@ export class Shard {
       this.claims.forget(batches);
       this.handedOff -= batches.length;
       this.lastError = null;
+      this.sealRetryMs = 0;
+      this.sealRetryAtMs = -Infinity;
       // A thread is free: the next seal starts now, not at the next append (which a full head holds back).
       if (this.sealDue()) this.kick();
       this.wakeRoomWaiters();
