@@ -1,6 +1,6 @@
-import { decodePayload } from '../log/frame.ts';
+import { scanPayload } from '../log/frame.ts';
 import { SegmentReader } from '../segment/reader.ts';
-import { type SegmentSource, writeSegment } from '../segment/writer.ts';
+import { type DocBytes, type SegmentSource, writeSegment } from '../segment/writer.ts';
 import { mergeSegments } from '../segment/merger.ts';
 import { threadCpuSeconds } from '../../lib/thread-cpu.ts';
 import type { BuildResult, BuildTask, MergeTask, SealTask, WorkerResult } from './tasks.ts';
@@ -20,17 +20,21 @@ function seal(task: SealTask): BuildResult {
   const seqIn = new Float64Array(task.seqs);
   const n = seqIn.length;
   const ts = new Float64Array(n);
-  const json: string[] = new Array(n);
+  const docs: DocBytes = { bufs: [], buf: new Uint32Array(n), start: new Uint32Array(n), end: new Uint32Array(n) };
   let i = 0;
   for (const view of task.payload) {
-    decodePayload(Buffer.from(view.buffer, view.byteOffset, view.byteLength), (_, t, fieldsJson) => {
+    const b = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+    const k = docs.bufs.push(b) - 1;
+    scanPayload(b, (t, start, end) => {
       if (i === n) throw new Error(`a seal's payload holds more records than its ${n} offsets`);
       ts[i] = t;
-      json[i++] = fieldsJson;
+      docs.buf[i] = k;
+      docs.start[i] = start;
+      docs.end[i++] = end;
     });
   }
   if (i !== n) throw new Error(`a seal's payload holds ${i} records, not the ${n} of its offsets`);
-  return writeSegment(task.path, sorted(ts, seqIn, json), { bigrams: task.bigrams, patterns: task.patterns, groupedMinDf: task.groupedMinDf });
+  return writeSegment(task.path, sorted(ts, seqIn, docs), { bigrams: task.bigrams, patterns: task.patterns, groupedMinDf: task.groupedMinDf });
 }
 
 function merge(task: MergeTask): BuildResult {
@@ -43,17 +47,19 @@ function merge(task: MergeTask): BuildResult {
 }
 
 /** Orders records by (ts, seq): the order every segment keeps, so time ranges are doc id ranges. */
-function sorted(ts: Float64Array, seq: Float64Array, json: string[]): SegmentSource {
+function sorted(ts: Float64Array, seq: Float64Array, docs: DocBytes): SegmentSource {
   const n = ts.length;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => ts[a] - ts[b] || seq[a] - seq[b]);
-  const out: SegmentSource = { ts: new Float64Array(n), seq: new Float64Array(n), json: new Array(n) };
+  const out = { ts: new Float64Array(n), seq: new Float64Array(n), json: { bufs: docs.bufs, buf: new Uint32Array(n), start: new Uint32Array(n), end: new Uint32Array(n) } };
   for (let i = 0; i < n; i++) {
     const j = order[i];
     out.ts[i] = ts[j];
     out.seq[i] = seq[j];
-    out.json[i] = json[j];
+    out.json.buf[i] = docs.buf[j];
+    out.json.start[i] = docs.start[j];
+    out.json.end[i] = docs.end[j];
   }
   return out;
 }

@@ -74,6 +74,38 @@ export function decodePayload(payload: Buffer, onEntry: (i: number, ts: number, 
   }
 }
 
+/**
+ * decodePayload without decoding the text: `onEntry(ts, start, end)` gets the byte range of each record's fields
+ * JSON in `payload`. Seals read records this way, so their text is decoded one record at a time, into strings that
+ * die young, instead of into one string per batch that lives as long as the seal.
+ */
+export function scanPayload(payload: Uint8Array, onEntry: (ts: number, start: number, end: number) => void): void {
+  const n = payload.length;
+  let pos = 0;
+  while (pos < n) {
+    // Timestamps are what `String(number)` wrote: almost always the digits of an integer, read here without a string.
+    let ts = 0;
+    let tab = pos;
+    let plain = true;
+    for (; tab < n; tab++) {
+      const c = payload[tab];
+      if (c === TAB) break;
+      const d = c - 48;
+      if (d < 0 || d > 9) plain = false;
+      else ts = ts * 10 + d;
+    }
+    if (tab === n) throw new Error(`a log payload's record at byte ${pos} has no tab`);
+    if (!plain || tab - pos > 15) ts = Number(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1', pos, tab));
+    let nl = payload.indexOf(NEWLINE, tab + 1);
+    if (nl < 0) nl = n;
+    onEntry(ts, tab + 1, nl);
+    pos = nl + 1;
+  }
+}
+
+const TAB = 9;
+const NEWLINE = 10;
+
 export function encodeFrameHeader(baseOffset: number, count: number, payload: Buffer): Buffer {
   const h = Buffer.alloc(FRAME_HEADER_BYTES);
   h.writeUInt32LE(payload.length, 0);

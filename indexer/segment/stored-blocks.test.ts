@@ -163,3 +163,41 @@ test('copying encoded docs matches writing their texts for any strings (property
     { numRuns: 200 },
   );
 });
+
+/** Each doc's UTF-8 bytes at its own offset inside one larger buffer, as a seal finds them in its payload. */
+function inPayload(docs: readonly string[]): { buf: Buffer; start: number[]; end: number[] } {
+  const start: number[] = [];
+  const end: number[] = [];
+  const parts: Buffer[] = [Buffer.from('1234\t')];
+  let at = parts[0].length;
+  for (const d of docs) {
+    const b = Buffer.from(d, 'utf8');
+    start.push(at);
+    end.push((at += b.length));
+    parts.push(b, Buffer.from('\n5678\t'));
+    at += 6;
+  }
+  return { buf: Buffer.concat(parts), start, end };
+}
+
+test('docs given as UTF-8 bytes inside a larger buffer write the same blocks and templates as their texts', () => {
+  // Odd texts too: a raw marker keeps the doc whole (the bytes path copies its range, not the buffer's start).
+  const odd = ['', 'a\u0001b 12', 'x\u0002 7', 'line one 1\nline two 2', 'é 9x9 \ud83d\ude00 42', 'ab'.repeat(5000) + '7'];
+  const blocks = [logDocs(6, 600).concat(odd), odd.concat(logDocs(7, 300))];
+  const fromText = new StoredBlocksWriter(3);
+  const fromBytes = new StoredBlocksWriter(3);
+  for (const docs of blocks) {
+    const p = inPayload(docs);
+    fromBytes.begin();
+    for (let i = 0; i < docs.length; i++) fromBytes.textBytes(p.buf, p.start[i], p.end[i]);
+    assert.deepEqual(Uint8Array.from(fromBytes.end()), Uint8Array.from(fromText.block(docs)));
+  }
+  assert.deepEqual(Uint8Array.from(fromBytes.templates()), Uint8Array.from(fromText.templates()));
+  // And they decode to the texts (the comparison above would also pass if both were wrong alike).
+  const p = inPayload(odd);
+  const w = new StoredBlocksWriter(3);
+  w.begin();
+  for (let i = 0; i < odd.length; i++) w.textBytes(p.buf, p.start[i], p.end[i]);
+  const blob = Uint8Array.from(w.end());
+  assert.deepEqual(new StoredBlock(blob, StoredTemplates.parse(decompress(Buffer.from(w.templates()))), true).all(), odd);
+});

@@ -155,19 +155,25 @@ export class StoredBlocksWriter {
 
   /** Adds a doc given as its JSON text. */
   text(s: string): void {
-    this.count++;
     if (this.textBuf.length < s.length * 3) this.textBuf = Buffer.alloc(s.length * 3);
-    if (this.tpl.length < s.length * 3) this.tpl = new Uint8Array(s.length * 3);
-    const text = this.textBuf;
-    const n = text.write(s, 0, 'utf8');
+    this.textBytes(this.textBuf, 0, this.textBuf.write(s, 0, 'utf8'));
+  }
+
+  /**
+   * Adds a doc given as its JSON text's UTF-8 bytes, `text[from, end)`: a seal passes its payload's bytes, which
+   * saves decoding them into strings that live as long as the seal and encoding them back here.
+   */
+  textBytes(text: Uint8Array, from: number, end: number): void {
+    this.count++;
+    if (this.tpl.length < end - from) this.tpl = new Uint8Array((end - from) * 2);
     const tpl = this.tpl;
     const lensMark = this.lens.len;
     const digitsMark = this.digits.len;
     const mixedMark = this.mixed.len;
     const kindsMark = this.kinds.len;
     let t = 0;
-    let i = 0;
-    while (i < n) {
+    let i = from;
+    while (i < end) {
       const b = text[i];
       const c = CLASS[b];
       if (c === OTHER) {
@@ -181,7 +187,7 @@ export class StoredBlocksWriter {
         this.digits.len = digitsMark;
         this.mixed.len = mixedMark;
         this.kinds.len = kindsMark;
-        this.keep(LOCAL_VERBATIM, text, n);
+        this.keep(LOCAL_VERBATIM, text.subarray(from, end), end - from);
         return this.docDone(0, 0);
       }
       // A run of letters and digits is copied into the template as it is scanned (most runs are words), and taken
@@ -190,7 +196,7 @@ export class StoredBlocksWriter {
       const tStart = t;
       let digit = false;
       let letter = false;
-      for (; i < n; i++) {
+      for (; i < end; i++) {
         const d = text[i];
         const k = CLASS[d];
         if (k === DIGIT) digit = true;

@@ -20,11 +20,22 @@ import {
 } from './layout.ts';
 import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
-/** Records to seal, already sorted by (ts, seq). `json[i]` is the stored text of the doc's fields. */
+/**
+ * Records to seal, already sorted by (ts, seq). `json` holds the stored text of each doc's fields: as strings, or
+ * as the UTF-8 bytes they arrived in (a seal's payload).
+ */
 export interface SegmentSource {
   ts: Float64Array;
   seq: Float64Array;
-  json: string[];
+  json: string[] | DocBytes;
+}
+
+/** Docs' texts as UTF-8: doc i's are the bytes `bufs[buf[i]]` holds from `start[i]` to `end[i]`. */
+export interface DocBytes {
+  bufs: Buffer[];
+  buf: Uint32Array;
+  start: Uint32Array;
+  end: Uint32Array;
 }
 
 /** Per-field accumulation while scanning docs once. */
@@ -80,16 +91,19 @@ function buildInto(
   groupedMinDf: number | null,
 ): SegmentFooter {
   const n = src.ts.length;
-  const stored = writeBlocks(out, n, (i, w) => w.text(src.json[i]), !ungrouped);
+  const docs = src.json;
+  const stored = Array.isArray(docs)
+    ? writeBlocks(out, n, (i, w) => w.text(docs[i]), !ungrouped)
+    : writeBlocks(out, n, (i, w) => w.textBytes(docs.bufs[docs.buf[i]], docs.start[i], docs.end[i]), !ungrouped);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
   let textChars = 0;
-  for (let i = 0; i < n; i++) textChars += src.json[i].length;
+  for (let i = 0; i < n; i++) textChars += Array.isArray(docs) ? docs[i].length : docs.end[i] - docs.start[i];
   const builders = new Map<string, FieldBuilder>();
   const ids = new IdIndexBuilder(0, idHash);
   for (let doc = 0; doc < n; doc++) {
     // Parsed one at a time and dropped: a segment's worth of field objects would be most of the GC work.
-    const f = JSON.parse(src.json[doc]) as Fields;
+    const f = JSON.parse(Array.isArray(docs) ? docs[doc] : docs.bufs[docs.buf[doc]].toString('utf8', docs.start[doc], docs.end[doc])) as Fields;
     const id = recordId(f);
     if (id !== null) ids.addId(doc, id);
     for (const name in f) {
