@@ -67,6 +67,34 @@ export class TermTable {
     }
   }
 
+  /**
+   * addText for the ASCII bytes `b[from, end)` (no escapes: a JSON string's raw bytes), lower-cased as they are
+   * read. Hashes and interns exactly as addText does for the same text as a string, so both may feed one table.
+   */
+  addAscii(b: Buffer, from: number, end: number, doc: number): void {
+    let i = from;
+    let pos = 0;
+    while (i < end) {
+      if (ASCII_TOKEN_CHAR[b[i]] === 0) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let h = 0x811c9dc5;
+      let upper = false;
+      for (; i < end; i++) {
+        let c = b[i];
+        if (ASCII_TOKEN_CHAR[c] === 0) break;
+        if (c <= 90 && c >= 65) {
+          c += 32;
+          upper = true;
+        }
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      this.post(this.internAscii(b, start, i, h >>> 0, upper), doc, pos++);
+    }
+  }
+
   /** Interns a whole string as one term (for bigram terms, which tokenizing never yields). */
   internWhole(s: string): number {
     let h = 0x811c9dc5;
@@ -111,6 +139,34 @@ export class TermTable {
     return id;
   }
 
+  /** intern for the ASCII bytes `b[start, end)`, compared and stored lower-cased. */
+  private internAscii(b: Buffer, start: number, end: number, h: number, upper: boolean): number {
+    const len = end - start;
+    let slot = h & this.mask;
+    for (;;) {
+      const v = this.slots[slot];
+      if (v === 0) break;
+      const id = v - 1;
+      if (this.hashes[id] === h) {
+        const t = this.terms[id];
+        if (t.length === len) {
+          let k = 0;
+          while (k < len && t.charCodeAt(k) === lowerAscii(b[start + k])) k++;
+          if (k === len) return id;
+        }
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const id = this.terms.length;
+    const s = b.toString('latin1', start, end);
+    this.terms.push(upper ? s.toLowerCase() : s);
+    if (id === this.hashes.length) this.hashes = grow(this.hashes, id * 2);
+    this.hashes[id] = h;
+    this.slots[slot] = id + 1;
+    if (this.terms.length * 2 > this.mask) this.rehash();
+    return id;
+  }
+
   private rehash(): void {
     const cap = (this.mask + 1) * 2;
     this.slots = new Int32Array(cap);
@@ -124,6 +180,10 @@ export class TermTable {
 }
 
 const EMPTY = new Uint32Array(0);
+
+function lowerAscii(c: number): number {
+  return c <= 90 && c >= 65 ? c + 32 : c;
+}
 
 /** A pool array twice as long holding the first `used` elements of `a`, which goes back to the pool. */
 function growScratch(a: Uint32Array, used: number): Uint32Array {

@@ -1,7 +1,7 @@
 import { hashId, type IdHasher } from '../../lib/id-hash.ts';
-import { type Fields, recordId } from '../../lib/record.ts';
-import { IdIndexBuilder, writeIdIndex } from './id-section.ts';
-import { TermTable } from './term-table.ts';
+import { writeIdIndex } from './id-section.ts';
+import { collectFields, type DocBytes } from './doc-fields.ts';
+import type { TermTable } from './term-table.ts';
 import { addBigrams } from './bigrams.ts';
 import { buildPatterns, wordFlags } from './patterns.ts';
 import { GROUPED_MIN_DF, PatternDocs } from './grouped-postings.ts';
@@ -12,13 +12,14 @@ import {
   GROUPED_POSTINGS_VERSION,
   GROUPED_VARIABLES_VERSION,
   type FieldMeta,
-  MAX_KEYWORD_VALUES,
   PACKED_POSITIONS_VERSION,
   SEG_VERSION,
   type SegmentFooter,
   ZSTD_LEVEL_SEAL,
 } from './layout.ts';
 import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
+
+export type { DocBytes } from './doc-fields.ts';
 
 /**
  * Records to seal, already sorted by (ts, seq). `json` holds the stored text of each doc's fields: as strings, or
@@ -28,34 +29,6 @@ export interface SegmentSource {
   ts: Float64Array;
   seq: Float64Array;
   json: string[] | DocBytes;
-}
-
-/** Docs' texts as UTF-8: doc i's are the bytes `bufs[buf[i]]` holds from `start[i]` to `end[i]`. */
-export interface DocBytes {
-  bufs: Buffer[];
-  buf: Uint32Array;
-  start: Uint32Array;
-  end: Uint32Array;
-}
-
-/** Per-field accumulation while scanning docs once. */
-class FieldBuilder {
-  terms: TermTable;
-  numbers: Float64Array | null = null;
-  strings = false;
-  keyword: Map<string, number> | null = new Map();
-  keywordOrds: Uint32Array;
-  presence: Uint32Array;
-  /** Doc d's tokens are the term table's pairs [from[d], to[d]) (empty when the doc has no string here). */
-  from: Uint32Array;
-  to: Uint32Array;
-  constructor(readonly n: number, expectedPairs: number) {
-    this.keywordOrds = new Uint32Array(n);
-    this.from = new Uint32Array(n);
-    this.to = new Uint32Array(n);
-    this.presence = new Uint32Array((n + 31) >>> 5);
-    this.terms = new TermTable(expectedPairs);
-  }
 }
 
 /**
@@ -97,44 +70,9 @@ function buildInto(
     : writeBlocks(out, n, (i, w) => w.textBytes(docs.bufs[docs.buf[i]], docs.start[i], docs.end[i]), !ungrouped);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
-  let textChars = 0;
-  for (let i = 0; i < n; i++) textChars += Array.isArray(docs) ? docs[i].length : docs.end[i] - docs.start[i];
-  const builders = new Map<string, FieldBuilder>();
-  const ids = new IdIndexBuilder(0, idHash);
-  for (let doc = 0; doc < n; doc++) {
-    // Parsed one at a time and dropped: a segment's worth of field objects would be most of the GC work.
-    const f = JSON.parse(Array.isArray(docs) ? docs[doc] : docs.bufs[docs.buf[doc]].toString('utf8', docs.start[doc], docs.end[doc])) as Fields;
-    const id = recordId(f);
-    if (id !== null) ids.addId(doc, id);
-    for (const name in f) {
-      let fb = builders.get(name);
-      if (fb === undefined) {
-        // About one token per 6 characters of stored text, for the first (usually the main) field.
-        fb = new FieldBuilder(n, builders.size === 0 ? Math.ceil(textChars / 6) + 1024 : 4096);
-        builders.set(name, fb);
-      }
-      fb.presence[doc >>> 5] |= 1 << (doc & 31);
-      const v = f[name];
-      if (typeof v === 'number') {
-        if (fb.numbers === null) fb.numbers = new Float64Array(n).fill(NaN);
-        fb.numbers[doc] = v;
-        continue;
-      }
-      const s = typeof v === 'string' ? v : v ? 'true' : 'false';
-      fb.strings = true;
-      if (fb.keyword !== null) {
-        let ord = fb.keyword.get(s);
-        if (ord === undefined) {
-          if (fb.keyword.size >= MAX_KEYWORD_VALUES) fb.keyword = null;
-          else fb.keyword.set(s, (ord = fb.keyword.size + 1));
-        }
-        if (ord !== undefined) fb.keywordOrds[doc] = ord;
-      }
-      fb.from[doc] = fb.terms.pairs;
-      fb.terms.addText(s.toLowerCase(), doc);
-      fb.to[doc] = fb.terms.pairs;
-    }
-  }
+  let textBytes = 0;
+  for (let i = 0; i < n; i++) textBytes += Array.isArray(docs) ? docs[i].length : docs.end[i] - docs.start[i];
+  const { builders, ids } = collectFields(docs, n, textBytes, idHash);
 
   const fields: Record<string, FieldMeta> = {};
   for (const [name, fb] of [...builders].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
