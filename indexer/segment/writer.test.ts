@@ -87,6 +87,9 @@ test('fields read from the bytes match JSON.parse on escapes, non-ASCII, odd key
       '{"_id":"é-3","message":"a non-ASCII id"}',
       '{}',
       '{"message":""}',
+      // Thousands of new words, then an escape that sends the whole value to be decoded; then some of them again.
+      JSON.stringify({ message: Array.from({ length: 3000 }, (_, i) => `Word${i}`).join(' ') + ' end\n' }),
+      JSON.stringify({ message: 'word7 WORD2999 é' }),
     ];
     for (const opts of [{}, { patterns: false }]) {
       const [a, b] = bothWays(dir, json, opts);
