@@ -153,14 +153,9 @@ class Collector {
       if (b[i] !== QUOTE) throw new Unexpected();
       // The key, and its builder: the k-th of the doc before when the bytes match.
       const ks = i + 1;
-      let ke = ks;
-      let plain = true;
-      for (; ke < end; ke++) {
-        const c = b[ke];
-        if (c === QUOTE) break;
-        if (c === BACKSLASH || c >= 0x80) plain = false;
-        if (c === BACKSLASH) ke++;
-      }
+      let ke = closingQuote(b, ks, end);
+      const plain = ke >= 0;
+      if (!plain) ke = ~ke;
       if (ke >= end) throw new Unexpected();
       let fb: FieldBuilder;
       let name: string | null = null;
@@ -171,7 +166,8 @@ class Collector {
         name = plain ? latin1(b, ks, ke) : (JSON.parse(utf8(b, ks - 1, ke + 1)) as string);
         fb = this.builder(name);
         if (plain) {
-          this.lastKeys[k] = b.slice(ks, ke);
+          // A view, not a copy: the payload stays as it is until the seal ends.
+          this.lastKeys[k] = b.subarray(ks, ke);
           this.lastBuilders[k] = fb;
         }
       }
@@ -183,18 +179,19 @@ class Collector {
       const c = b[i];
       if (c === QUOTE) {
         const vs = i + 1;
-        let ve = vs;
-        let ascii = true;
-        for (; ve < end; ve++) {
-          const d = b[ve];
-          if (d === QUOTE) break;
-          if (d === BACKSLASH || d >= 0x80) ascii = false;
-          if (d === BACKSLASH) ve++;
-        }
+        let ve = closingQuote(b, vs, end);
+        const ascii = ve >= 0;
+        if (!ascii) ve = ~ve;
         if (ve >= end) throw new Unexpected();
-        if (ascii) fb.asciiString(doc, b, vs, ve);
-        else fb.string(doc, JSON.parse(utf8(b, vs - 1, ve + 1)) as string);
-        if (isIdKey(b, ks, ke, name)) this.ids.addId(doc, ascii ? latin1(b, vs, ve) : (JSON.parse(utf8(b, vs - 1, ve + 1)) as string));
+        const isId = isIdKey(b, ks, ke, name);
+        if (ascii) {
+          fb.asciiString(doc, b, vs, ve);
+          if (isId) this.ids.addId(doc, latin1(b, vs, ve));
+        } else {
+          const v = JSON.parse(utf8(b, vs - 1, ve + 1)) as string;
+          fb.string(doc, v);
+          if (isId) this.ids.addId(doc, v);
+        }
         i = ve + 1;
       } else if ((c >= 48 && c <= 57) || c === 45 /* - */) {
         let ne = i + 1;
@@ -221,6 +218,27 @@ class Collector {
       throw new Unexpected();
     }
   }
+}
+
+/**
+ * The closing quote of the JSON string whose text starts at `b[from]` (`limit` when none comes before it), or that
+ * position's bitwise complement (negative) when the text holds an escape or a non-ASCII byte and must be decoded.
+ */
+function closingQuote(b: Uint8Array, from: number, limit: number): number {
+  let raw = true;
+  let i = from;
+  for (; i < limit; i++) {
+    const c = b[i];
+    if (c === QUOTE) break;
+    if (c === BACKSLASH) {
+      raw = false;
+      i++;
+    } else if (c >= 0x80) {
+      raw = false;
+    }
+  }
+  if (i > limit) i = limit;
+  return raw ? i : ~i;
 }
 
 /** Skips JSON whitespace from `i`; returns where it stops (at most `end`). */

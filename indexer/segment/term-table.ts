@@ -130,13 +130,7 @@ export class TermTable {
       }
       slot = (slot + 1) & this.mask;
     }
-    const id = this.terms.length;
-    this.terms.push(s.slice(start, end));
-    if (id === this.hashes.length) this.hashes = grow(this.hashes, id * 2);
-    this.hashes[id] = h;
-    this.slots[slot] = id + 1;
-    if (this.terms.length * 2 > this.mask) this.rehash();
-    return id;
+    return this.insert(s.slice(start, end), h, slot);
   }
 
   /** intern for the ASCII bytes `b[start, end)`, compared and stored lower-cased. */
@@ -157,9 +151,14 @@ export class TermTable {
       }
       slot = (slot + 1) & this.mask;
     }
-    const id = this.terms.length;
     const s = b.toString('latin1', start, end);
-    this.terms.push(upper ? s.toLowerCase() : s);
+    return this.insert(upper ? s.toLowerCase() : s, h, slot);
+  }
+
+  /** Makes `term` the next id, in the empty `slot` where its probe ended. */
+  private insert(term: string, h: number, slot: number): number {
+    const id = this.terms.length;
+    this.terms.push(term);
     if (id === this.hashes.length) this.hashes = grow(this.hashes, id * 2);
     this.hashes[id] = h;
     this.slots[slot] = id + 1;
