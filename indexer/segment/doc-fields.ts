@@ -80,7 +80,10 @@ export class FieldBuilder {
  * key, a null, a nested value: none of which ingest stores) has every doc parsed with JSON.parse instead, the
  * definition the fast path must match.
  */
-export function collectFields(docs: string[] | DocBytes, n: number, textBytes: number, idHash: IdHasher): { builders: Map<string, FieldBuilder>; ids: IdIndexBuilder } {
+export function collectFields(docs: string[] | DocBytes, n: number, idHash: IdHasher): { builders: Map<string, FieldBuilder>; ids: IdIndexBuilder } {
+  let textBytes = 0;
+  if (Array.isArray(docs)) for (let i = 0; i < n; i++) textBytes += docs[i].length;
+  else for (let i = 0; i < n; i++) textBytes += docs.end[i] - docs.start[i];
   if (!Array.isArray(docs)) {
     const c = new Collector(n, textBytes, idHash);
     try {

@@ -70,9 +70,7 @@ function buildInto(
     : writeBlocks(out, n, (i, w) => w.textBytes(docs.bufs[docs.buf[i]], docs.start[i], docs.end[i]), !ungrouped);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
-  let textBytes = 0;
-  for (let i = 0; i < n; i++) textBytes += Array.isArray(docs) ? docs[i].length : docs.end[i] - docs.start[i];
-  const { builders, ids } = collectFields(docs, n, textBytes, idHash);
+  const { builders, ids } = collectFields(docs, n, idHash);
 
   const fields: Record<string, FieldMeta> = {};
   for (const [name, fb] of [...builders].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
