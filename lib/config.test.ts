@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { defaultBuildThreads, NodeConfigSchema, parseConfig } from './config.ts';
 
 test('seal threads default to every core but one, from 1 up to 4', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 8, 64].map(defaultBuildThreads), [1, 1, 2, 3, 4, 4, 4]);
 });
 
-test('a node config without build threads takes the default for this machine; one given is kept', async () => {
-  const { availableParallelism } = await import('node:os');
+test('a node config without build threads takes the default for this machine; one given is kept', () => {
   assert.equal(parseConfig(NodeConfigSchema, { dataDir: '/tmp/x' }, 'test').buildThreads, defaultBuildThreads(availableParallelism()));
   assert.equal(parseConfig(NodeConfigSchema, { dataDir: '/tmp/x', buildThreads: 3 }, 'test').buildThreads, 3);
 });

@@ -89,7 +89,7 @@ export const NodeConfigSchema = z
      * Threads sealing heads into segments, and how many seals of one shard may build at once. Building is the
      * costliest step of ingest, but the main thread (requests, the log, searches) needs a core too: by default
      * every core but one, at least 1 and at most 4. On two cores a second seal thread bought no rate and cost
-     * about a tenth more CPU a line and 0.3 GiB more peak memory (README, Benchmarks).
+     * 13–16% more CPU a line and about 0.3 GiB more peak memory (README, Benchmarks).
      */
     buildThreads: z.number().int().min(1).max(64).default(defaultBuildThreads(availableParallelism())),
     /** Threads merging segments: a pool of their own, so that a long merge never holds up a seal. */
