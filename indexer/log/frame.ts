@@ -76,8 +76,9 @@ export function decodePayload(payload: Buffer, onEntry: (i: number, ts: number, 
 
 /**
  * decodePayload without decoding the text: `onEntry(ts, start, end)` gets the byte range of each record's fields
- * JSON in `payload`. Seals read records this way, so their text is decoded one record at a time, into strings that
- * die young, instead of into one string per batch that lives as long as the seal.
+ * JSON in `payload`. Seals read records this way: they store and index those bytes where they lie (a value is
+ * decoded only when it holds an escape or a non-ASCII byte), instead of decoding each batch into one string that
+ * lives as long as the seal.
  */
 export function scanPayload(payload: Uint8Array, onEntry: (ts: number, start: number, end: number) => void): void {
   const n = payload.length;
