@@ -5,7 +5,7 @@ export { findRecordAt, findRecordById } from './store/lookup.ts';
 export { BuildPool } from './build/pool.ts';
 export { fsyncDir } from './log/file.ts';
 export type { Durability } from './log/append-log.ts';
-export type { LogEntry } from './log/frame.ts';
+export type { JsonBytes, LogEntry } from './log/frame.ts';
 export { parseQuery, QueryError, MAX_QUERY_LENGTH } from './query/parser.ts';
 export type { Query } from './query/ast.ts';
 export { formatQuery } from './query/ast.ts';

@@ -37,11 +37,24 @@ export interface DecodedBatch {
   fields: (Fields | null)[];
   /** The fields' JSON text when the input already holds it exactly; null: stringify `fields` when storing. */
   fieldsJson: (string | null)[];
+  /**
+   * Records kept as bytes of the request body, whose fields nobody needed parsed (native NDJSON, see
+   * protocols/raw-line.ts): record i's fields are the JSON `{` followed by `bytes[start[i], end[i])`, and its
+   * `fields` and `fieldsJson` are null. start[i] is -1 for the other records. The bytes are the request's own: valid
+   * only until its answer.
+   */
+  raw?: RawJson;
   /** 1-based position of each record in the request, so answers can name it. */
   pos: number[];
   rejected: Rejection[];
   /** Records stored with a note for the sender, such as an unparseable timestamp replaced by the ingest time. */
   warnings?: Rejection[];
+}
+
+export interface RawJson {
+  bytes: Buffer;
+  start: number[];
+  end: number[];
 }
 
 export function emptyBatch(): DecodedBatch {
@@ -64,6 +77,21 @@ export function pushRecord(out: DecodedBatch, pos: number, ts: number, fields: F
   out.fields.push(fields);
   out.fieldsJson.push(json);
   out.pos.push(pos);
+  if (out.raw !== undefined) {
+    out.raw.start.push(-1);
+    out.raw.end.push(-1);
+  }
+}
+
+/** A record whose fields are the JSON `{` followed by `out.raw.bytes[start, end)` (see DecodedBatch.raw). */
+export function pushRawRecord(out: DecodedBatch, pos: number, ts: number, start: number, end: number): void {
+  const raw = out.raw!;
+  out.ts.push(ts);
+  out.fields.push(null);
+  out.fieldsJson.push(null);
+  out.pos.push(pos);
+  raw.start.push(start);
+  raw.end.push(end);
 }
 
 export function reject(out: DecodedBatch, pos: number, code: RejectCode, reason: string): void {
@@ -81,10 +109,14 @@ export function rejectOversize(out: DecodedBatch, pos: number, text: string, max
 
 /** The JSON text to store for record `i`. */
 export function jsonOf(b: DecodedBatch, i: number): string {
-  return b.fieldsJson[i] ?? JSON.stringify(b.fields[i]);
+  const j = b.fieldsJson[i];
+  if (j !== null) return j;
+  const raw = b.raw;
+  if (raw !== undefined && raw.start[i] >= 0) return '{' + raw.bytes.toString('utf8', raw.start[i], raw.end[i]);
+  return JSON.stringify(b.fields[i]);
 }
 
 /** Record `i`'s fields, parsed again from its JSON text when the decoder did not keep them. */
 export function fieldsOf(b: DecodedBatch, i: number): Fields {
-  return (b.fields[i] ??= JSON.parse(b.fieldsJson[i]!) as Fields);
+  return (b.fields[i] ??= JSON.parse(jsonOf(b, i)) as Fields);
 }

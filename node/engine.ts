@@ -2,7 +2,7 @@ import { type NodeConfig } from '../lib/config.ts';
 import { StrataError } from '../lib/errors.ts';
 import { recordId } from '../lib/record.ts';
 import { threadCpuSeconds } from '../lib/thread-cpu.ts';
-import { BuildPool } from '../indexer/index.ts';
+import { BuildPool, type JsonBytes } from '../indexer/index.ts';
 import { type DecodedBatch, decodeLines, jsonOf, type Rejection } from '../ingest/index.ts';
 import { executeSearch, type IndexFilter, type IndexHandle, LocalIndices, type SearchRequest, type SearchResponse, routeBatch, validateIndexName } from '../shards/index.ts';
 import { AgentStore } from './agents.ts';
@@ -232,7 +232,7 @@ export class Engine {
     const settled = await Promise.allSettled(
       parts.map(async (p) => {
         const r = await h.shards[p.shard].append(
-          p.items.map((i) => ({ ts: b.ts[i], fieldsJson: jsonOf(b, i) })),
+          p.items.map((i) => ({ ts: b.ts[i], fieldsJson: storedJsonOf(b, i) })),
           p.items.map((i) => b.fields[i]),
         );
         let c = 0;
@@ -275,6 +275,13 @@ export class Engine {
     await this.indices.close();
     await this.pool.close();
   }
+}
+
+/** What the log stores for record `i`: its JSON text, or for a raw record (DecodedBatch.raw) its bytes in the body. */
+function storedJsonOf(b: DecodedBatch, i: number): string | JsonBytes {
+  const raw = b.raw;
+  if (raw !== undefined && raw.start[i] >= 0) return { bytes: raw.bytes, start: raw.start[i], end: raw.end[i] };
+  return jsonOf(b, i);
 }
 
 /** Stored records of a report. */

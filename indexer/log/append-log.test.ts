@@ -12,11 +12,14 @@ interface Replayed {
   json: string;
 }
 
-function entry(i: number, extra = ''): LogEntry {
+/** Entries given as text, as every test here writes them. */
+type TextEntry = LogEntry & { fieldsJson: string };
+
+function entry(i: number, extra = ''): TextEntry {
   return { ts: 1_700_000_000_000 + i, fieldsJson: JSON.stringify({ message: `record ${i} ${extra}`, i, s: 'tab\there\nnewline "q" café 𝑥' }) };
 }
 
-function batch(from: number, count: number, extra = ''): LogEntry[] {
+function batch(from: number, count: number, extra = ''): TextEntry[] {
   return Array.from({ length: count }, (_, k) => entry(from + k, extra));
 }
 

@@ -49,3 +49,22 @@ test('scanPayload agrees with decodePayload on any timestamps and texts (propert
 test('a payload record without a tab is an error, not a wrong record', () => {
   assert.throws(() => scanned(Buffer.from('123\t{}\n456')), /no tab/);
 });
+
+test('entries given as bytes encode exactly as the same entries given as text, in any mix (property)', () => {
+  const ts = fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(-0, 0, 9, 10, -10, 2 ** 53, 2 ** 53 + 2, 1e21));
+  const rec = fc.record({ ts, text: fc.string({ unit: 'grapheme', maxLength: 30 }), asBytes: fc.boolean(), pad: fc.nat({ max: 5 }) });
+  fc.assert(
+    fc.property(fc.array(rec, { maxLength: 30 }), (records) => {
+      const text: LogEntry[] = records.map((r) => ({ ts: r.ts, fieldsJson: JSON.stringify({ message: r.text }) }));
+      const mixed: LogEntry[] = records.map((r, k) => {
+        const json = text[k].fieldsJson as string;
+        if (!r.asBytes) return text[k];
+        // The text after its `{`, somewhere inside a larger buffer, as a request body would hold it.
+        const bytes = Buffer.concat([Buffer.alloc(r.pad, 120), Buffer.from(json.slice(1)), Buffer.alloc(r.pad, 120)]);
+        return { ts: r.ts, fieldsJson: { bytes, start: r.pad, end: bytes.length - r.pad } };
+      });
+      assert.deepEqual(encodePayload(mixed), encodePayload(text));
+    }),
+    { seed: 20261201, numRuns: 300 },
+  );
+});

@@ -13,8 +13,18 @@ export const MAX_FRAME_PAYLOAD = 256 * 1024 * 1024;
 
 export interface LogEntry {
   ts: number;
-  /** JSON text of the record's fields (everything but @timestamp). */
-  fieldsJson: string;
+  /** JSON text of the record's fields (everything but @timestamp), or that text's UTF-8 bytes after its `{`. */
+  fieldsJson: string | JsonBytes;
+}
+
+/**
+ * A record's fields JSON as the bytes it arrived in: `{` followed by `bytes[start, end)`, valid UTF-8 with no
+ * newline (an NDJSON line's members after its `@timestamp`). Ingest copies them into the log without a string.
+ */
+export interface JsonBytes {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
 }
 
 export function encodeFileHeader(baseOffset: number): Buffer {
@@ -45,20 +55,60 @@ export function encodePayload(entries: readonly LogEntry[]): Buffer {
  */
 export function encodePayloadInto(entries: readonly LogEntry[], alloc: (bytes: number) => Buffer): Buffer {
   let bytes = 0;
-  for (const e of entries) bytes += String(e.ts).length + Buffer.byteLength(e.fieldsJson) + 2;
+  for (const e of entries) {
+    const j = e.fieldsJson;
+    bytes += decimalLength(e.ts) + (typeof j === 'string' ? Buffer.byteLength(j) : j.end - j.start + 1) + 2;
+  }
   const out = alloc(bytes);
   let at = 0;
   let s = '';
   for (const e of entries) {
-    s += e.ts + '\t' + e.fieldsJson + '\n';
-    if (s.length >= 16_384) {
+    const j = e.fieldsJson;
+    if (typeof j === 'string') {
+      s += e.ts + '\t' + j + '\n';
+      if (s.length >= 16_384) {
+        at += out.write(s, at);
+        s = '';
+      }
+      continue;
+    }
+    if (s.length > 0) {
       at += out.write(s, at);
       s = '';
     }
+    at = writeDecimal(out, at, e.ts);
+    out[at++] = TAB;
+    out[at++] = 123; // {
+    out.set(j.bytes.subarray(j.start, j.end), at);
+    at += j.end - j.start;
+    out[at++] = NEWLINE;
   }
   at += out.write(s, at);
   if (at !== bytes) throw new Error(`payload encoding wrote ${at} bytes of ${bytes}`);
   return out;
+}
+
+/** The length of `String(v)`, without making the string for the integers timestamps are. */
+function decimalLength(v: number): number {
+  if (!Number.isSafeInteger(v) || Object.is(v, -0)) return String(v).length;
+  let n = v < 0 ? 2 : 1;
+  for (let a = Math.abs(v); a >= 10; a = Math.floor(a / 10)) n++;
+  return n;
+}
+
+/** Writes `String(v)` at `at` as ASCII; returns the position after it. */
+function writeDecimal(out: Buffer, at: number, v: number): number {
+  if (!Number.isSafeInteger(v) || Object.is(v, -0)) return at + out.write(String(v), at, 'latin1');
+  if (v < 0) {
+    out[at++] = 45; // -
+    v = -v;
+  }
+  const end = at + decimalLength(v);
+  for (let k = end - 1; k >= at; k--) {
+    out[k] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return end;
 }
 
 export function decodePayload(payload: Buffer, onEntry: (i: number, ts: number, fieldsJson: string) => void): void {

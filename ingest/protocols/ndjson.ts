@@ -1,7 +1,8 @@
 import type { Fields } from '../../lib/record.ts';
 import { normalizeObject, textRecord } from '../../lib/record.ts';
 import { forEachWindow } from './windows.ts';
-import { type DecodedBatch, emptyBatch, preview, pushRecord, type RejectCode, reject, rejectOversize, warn } from '../batch.ts';
+import { DECODE, RawLineReader } from './raw-line.ts';
+import { type DecodedBatch, emptyBatch, preview, pushRawRecord, pushRecord, type RejectCode, reject, rejectOversize, warn } from '../batch.ts';
 
 /** One JSON line made a record: its fields' stored JSON when cut from the line, and a note on a bad timestamp. */
 export type JsonLine =
@@ -43,10 +44,41 @@ export function decodeLines(body: string | Buffer, format: 'ndjson' | 'text', no
     decodeText(out, body, 0, format, nowMs, maxRecordBytes, keepFields);
     return out;
   }
+  if (format === 'ndjson' && !keepFields) {
+    decodeRawLines(out, body, nowMs, maxRecordBytes);
+    return out;
+  }
   let line = 0;
   forEachWindow(body, (text) => (line = decodeText(out, text, line, format, nowMs, maxRecordBytes, keepFields)));
   return out;
 }
+
+/**
+ * NDJSON bytes whose records nobody needs parsed: each line that RawLineReader can take is kept as bytes of the body
+ * (see DecodedBatch.raw), every other line is decoded as text, exactly as decodeText would.
+ */
+function decodeRawLines(out: DecodedBatch, body: Buffer, nowMs: number, maxRecordBytes: number): void {
+  out.raw = { bytes: body, start: [], end: [] };
+  const reader = new RawLineReader();
+  const n = body.length;
+  let line = 0;
+  for (let pos = 0; pos < n; ) {
+    let nl = body.indexOf(NEWLINE, pos);
+    if (nl < 0) nl = n;
+    line++;
+    let stop = nl;
+    if (stop > pos && body[stop - 1] === CR) stop--;
+    const start = stop - pos > maxRecordBytes ? DECODE : reader.read(body, pos, stop, nowMs);
+    if (start >= 0) pushRawRecord(out, line, reader.ts, start, stop);
+    else if (start === DECODE) {
+      decodeItem(out, body.toString('utf8', pos, stop), line, 'ndjson', nowMs, maxRecordBytes, false);
+    }
+    pos = nl + 1;
+  }
+}
+
+const NEWLINE = 10;
+const CR = 13;
 
 /** Decodes the lines of `text` into `out`, numbering them on from `line`; returns the last line's number. */
 function decodeText(out: DecodedBatch, text: string, line: number, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number, keepFields: boolean): number {
@@ -58,24 +90,28 @@ function decodeText(out: DecodedBatch, text: string, line: number, format: 'ndjs
     line++;
     let stop = end;
     if (stop > pos && text.charCodeAt(stop - 1) === 13) stop--;
-    const item = text.slice(pos, stop);
+    decodeItem(out, text.slice(pos, stop), line, format, nowMs, maxRecordBytes, keepFields);
     pos = end + 1;
-    if (item.trim() === '') continue;
-    if (rejectOversize(out, line, item, maxRecordBytes)) continue;
-    if (format === 'text') {
-      const r = textRecord(item, nowMs);
-      pushRecord(out, line, r.ts, r.fields);
-      continue;
-    }
-    const r = decodeJsonLine(item, nowMs);
-    if (!r.ok) {
-      reject(out, line, r.code, r.reason);
-      continue;
-    }
-    if (r.timestampProblem !== null) warn(out, line, 'invalid_timestamp', r.timestampProblem);
-    pushRecord(out, line, r.ts, keepFields || r.json === null ? r.fields : null, r.json);
   }
   return line;
+}
+
+/** One line of a body (without its line break) into `out`: a record, a rejection, or nothing when it is blank. */
+function decodeItem(out: DecodedBatch, item: string, line: number, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number, keepFields: boolean): void {
+  if (item.trim() === '') return;
+  if (rejectOversize(out, line, item, maxRecordBytes)) return;
+  if (format === 'text') {
+    const r = textRecord(item, nowMs);
+    pushRecord(out, line, r.ts, r.fields);
+    return;
+  }
+  const r = decodeJsonLine(item, nowMs);
+  if (!r.ok) {
+    reject(out, line, r.code, r.reason);
+    return;
+  }
+  if (r.timestampProblem !== null) warn(out, line, 'invalid_timestamp', r.timestampProblem);
+  pushRecord(out, line, r.ts, keepFields || r.json === null ? r.fields : null, r.json);
 }
 
 const TS_MEMBER = '{"@timestamp":';
