@@ -40,9 +40,13 @@ export function indexNameProblem(name: string): string | null {
 /** Pipeline names are file names and URL path segments. */
 export const PIPELINE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** Seal threads by default on a machine with `cores` cores: every core but the main thread's, from 1 up to 4. */
+/**
+ * Seal threads by default on a machine with `cores` cores: one a core on one or two cores, else every core but the
+ * main thread's, up to 4. On two cores the main thread mostly waits on fsync and seals are the bottleneck, so a
+ * second seal thread raises the rate (indexer/DESIGN.md: Known limits).
+ */
 export function defaultBuildThreads(cores: number): number {
-  return Math.min(4, Math.max(1, cores - 1));
+  return cores <= 2 ? Math.max(1, cores) : Math.min(4, cores - 1);
 }
 
 /** Settings of one index; stored beside its shards and validated strictly (unknown keys are errors). */
