@@ -1,7 +1,7 @@
 import { indexNameProblem } from '../../lib/config.ts';
-import { type DecodedBatch, emptyBatch, preview, pushRecord, type RejectCode, rejectOversize, warn } from '../batch.ts';
+import { type DecodedBatch, emptyBatch, preview, pushRawRecord, pushRecord, type RejectCode, rejectOversize, warn } from '../batch.ts';
 import { decodeJsonLine } from './ndjson.ts';
-import { splitWindows } from './windows.ts';
+import { RawLineReader } from './raw-line.ts';
 
 /**
  * The Elasticsearch `_bulk` body: NDJSON pairs of an action line and a source line (none for `delete`). Decoding
@@ -69,37 +69,49 @@ export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
   const out: DecodedBulk = { items: [], groups: [], errors: new Map() };
   const groups = new Map<string, BulkGroup>();
   const keep = new Map<BulkGroup, boolean>();
-  const lines = splitLines(body);
+  const lines = typeof body === 'string' ? textLines(body) : byteLines(body);
+  const reader = new RawLineReader();
+  // Shippers repeat one action line for every document of a request: it is parsed once.
+  let last: { line: number; op: BulkOp; meta: Omit<BulkItem, 'op'>; problem: BulkItemError | null } | null = null;
   let i = 0;
   while (i < lines.length) {
-    const line = lines[i++];
-    if (line.trim() === '') continue;
+    const k = i++;
     const pos = out.items.length + 1;
-    const action = parseAction(line);
-    if ('error' in action) {
-      out.items.push({ op: 'index', index: null, id: null, pipeline: undefined });
-      out.errors.set(pos, { status: 400, code: 'invalid_syntax', type: 'illegal_argument_exception', reason: `malformed action line ${i}: ${action.error}` });
-      // A broken action line most likely still has its source after it; skip that, unless it reads as an action.
-      if (i < lines.length && 'error' in parseAction(lines[i])) i++;
-      continue;
+    let item: BulkItem;
+    let problem: BulkItemError | null;
+    if (last !== null && lines.same(k, last.line)) {
+      item = { op: last.op, ...last.meta };
+      problem = last.problem;
+    } else {
+      const line = lines.text(k);
+      if (line.trim() === '') continue;
+      const action = parseAction(line);
+      if ('error' in action) {
+        out.items.push({ op: 'index', index: null, id: null, pipeline: undefined });
+        out.errors.set(pos, { status: 400, code: 'invalid_syntax', type: 'illegal_argument_exception', reason: `malformed action line ${i}: ${action.error}` });
+        // A broken action line most likely still has its source after it; skip that, unless it reads as an action.
+        if (i < lines.length && 'error' in parseAction(lines.text(i))) i++;
+        continue;
+      }
+      item = { op: action.op, index: null, id: null, pipeline: o.defaultPipeline };
+      problem = readMeta(action.meta, item, o);
+      last = { line: k, op: item.op, meta: { index: item.index, id: item.id, pipeline: item.pipeline }, problem };
     }
-    const item: BulkItem = { op: action.op, index: null, id: null, pipeline: o.defaultPipeline };
     out.items.push(item);
-    const problem = readMeta(action.meta, item, o);
-    if (action.op === 'delete') {
+    if (item.op === 'delete') {
       out.errors.set(pos, problem ?? { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: 'Strata indices are append-only: delete is not supported' });
       continue;
     }
     if (i >= lines.length) {
-      out.errors.set(pos, { status: 400, code: 'invalid_syntax', type: 'illegal_argument_exception', reason: `the ${action.op} action on line ${i} has no source line after it` });
+      out.errors.set(pos, { status: 400, code: 'invalid_syntax', type: 'illegal_argument_exception', reason: `the ${item.op} action on line ${i} has no source line after it` });
       continue;
     }
-    const source = lines[i++];
+    const source = i++;
     if (problem) {
       out.errors.set(pos, problem);
       continue;
     }
-    if (action.op === 'update') {
+    if (item.op === 'update') {
       out.errors.set(pos, { status: 400, code: 'invalid_field', type: 'illegal_argument_exception', reason: 'Strata indices are append-only: update is not supported; use index or create' });
       continue;
     }
@@ -107,10 +119,14 @@ export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
     let g = groups.get(key);
     if (!g) {
       groups.set(key, (g = { index: item.index!, pipeline: item.pipeline, batch: emptyBatch() }));
-      keep.set(g, o.keepFields?.(g.index, g.pipeline) ?? true);
+      const kept = o.keepFields?.(g.index, g.pipeline) ?? true;
+      keep.set(g, kept);
+      // Records nobody needs parsed are kept as bytes of the body where they can be (protocols/raw-line.ts).
+      if (!kept && lines.bytes !== null) g.batch.raw = { bytes: lines.bytes, start: [], end: [] };
     }
+    if (item.id === null && g.batch.raw !== undefined && pushRaw(g.batch, pos, lines, source, reader, o)) continue;
     const before = g.batch.rejected.length;
-    decodeSource(g.batch, pos, source, item.id, o, keep.get(g)!);
+    decodeSource(g.batch, pos, lines.text(source), item.id, o, keep.get(g)!);
     if (g.batch.rejected.length > before) {
       const r = g.batch.rejected.pop()!;
       out.errors.set(pos, { status: 400, code: r.code, type: r.code === 'oversize' ? 'illegal_argument_exception' : 'document_parsing_exception', reason: r.reason });
@@ -120,12 +136,74 @@ export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
   return out;
 }
 
-/** The body's lines without their "\r": a body given as bytes is decoded a window at a time (windows.ts). */
-function splitLines(body: string | Buffer): string[] {
-  const lines = typeof body === 'string' ? body.split('\n') : splitWindows(body);
-  for (let k = 0; k < lines.length; k++) if (lines[k].endsWith('\r')) lines[k] = lines[k].slice(0, -1);
-  return lines;
+/**
+ * Source line `k` kept as the body's bytes, when RawLineReader takes it and the decoding path would store the same
+ * text: that path trims the line, so one with whitespace after its closing brace is left to it. Returns whether
+ * the record was pushed.
+ */
+function pushRaw(b: DecodedBatch, pos: number, lines: Lines, k: number, reader: RawLineReader, o: BulkOptions): boolean {
+  const bytes = lines.bytes!;
+  const from = lines.start[k];
+  const end = lines.end[k];
+  if (end - from > o.maxRecordBytes || bytes[end - 1] !== RBRACE) return false;
+  const start = reader.read(bytes, from, end, o.nowMs);
+  if (start < 0) return false;
+  pushRawRecord(b, pos, reader.ts, start, end);
+  return true;
 }
+
+const RBRACE = 125;
+
+/** A body's lines as `String.split('\n')` gives them, each without a "\r" it ends with. */
+interface Lines {
+  length: number;
+  text(k: number): string;
+  /** Whether lines `a` and `b` are the same text. */
+  same(a: number, b: number): boolean;
+  /** The body, for a body given as bytes (line k is `bytes[start[k], end[k])`); else null. */
+  bytes: Buffer | null;
+  start: number[];
+  end: number[];
+}
+
+function textLines(body: string): Lines {
+  const lines = body.split('\n');
+  for (let k = 0; k < lines.length; k++) if (lines[k].endsWith('\r')) lines[k] = lines[k].slice(0, -1);
+  return { length: lines.length, text: (k) => lines[k], same: (a, b) => lines[a] === lines[b], bytes: null, start: [], end: [] };
+}
+
+/**
+ * Where each line of the bytes lies; a line is decoded into a string only when read as text. A newline byte never
+ * occurs inside a UTF-8 sequence, so the lines decoded one by one are the text of the body decoded whole.
+ */
+function byteLines(body: Buffer): Lines {
+  const start: number[] = [];
+  const end: number[] = [];
+  for (let pos = 0; ; ) {
+    const nl = body.indexOf(NEWLINE, pos);
+    const stop = nl < 0 ? body.length : nl;
+    start.push(pos);
+    end.push(stop > pos && body[stop - 1] === CR ? stop - 1 : stop);
+    if (nl < 0) break;
+    pos = nl + 1;
+  }
+  return {
+    length: start.length,
+    text: (k) => body.toString('utf8', start[k], end[k]),
+    same: (a, b) => {
+      const n = end[a] - start[a];
+      if (end[b] - start[b] !== n) return false;
+      for (let j = 0; j < n; j++) if (body[start[a] + j] !== body[start[b] + j]) return false;
+      return true;
+    },
+    bytes: body,
+    start,
+    end,
+  };
+}
+
+const NEWLINE = 10;
+const CR = 13;
 
 function parseAction(line: string): { op: BulkOp; meta: Record<string, unknown> } | { error: string } {
   let v: unknown;

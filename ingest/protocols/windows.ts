@@ -25,16 +25,3 @@ function windowEnd(body: Buffer, at: number): number {
   const next = body.indexOf(10, at + WINDOW_BYTES);
   return next < 0 ? body.length : next + 1;
 }
-
-/** `body` decoded and split at every "\n", as `String.split` would split the whole text. */
-export function splitWindows(body: Buffer): string[] {
-  const lines: string[] = [];
-  forEachWindow(body, (text) => {
-    const parts = text.split('\n');
-    // Every window but the last ends with a newline, and the line after it starts the next window.
-    if (text.endsWith('\n')) parts.pop();
-    for (const p of parts) lines.push(p);
-  });
-  if (body.length === 0 || body[body.length - 1] === 10) lines.push('');
-  return lines;
-}
