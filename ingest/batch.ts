@@ -38,7 +38,7 @@ export interface DecodedBatch {
   /** The fields' JSON text when the input already holds it exactly; null: stringify `fields` when storing. */
   fieldsJson: (string | null)[];
   /**
-   * Records kept as bytes of the request body, whose fields nobody needed parsed (native NDJSON, see
+   * Records kept as bytes of the request body, whose fields nobody needed parsed (native NDJSON and `_bulk`, see
    * protocols/raw-line.ts): record i's fields are the JSON `{` followed by `bytes[start[i], end[i])`, and its
    * `fields` and `fieldsJson` are null. start[i] is -1 for the other records. The bytes are the request's own: valid
    * only until its answer.
