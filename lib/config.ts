@@ -42,8 +42,8 @@ export const PIPELINE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * Seal threads by default on a machine with `cores` cores: one a core on one or two cores, else every core but the
- * main thread's, up to 4. On two cores the main thread mostly waits on fsync and seals are the bottleneck, so a
- * second seal thread raises the rate (indexer/DESIGN.md: Known limits).
+ * main thread's, up to 4. On two cores seals are what bounds ingest, and the main thread leaves room for a second
+ * one, which raises the rate (indexer/DESIGN.md: Known limits).
  */
 export function defaultBuildThreads(cores: number): number {
   return cores <= 2 ? Math.max(1, cores) : Math.min(4, cores - 1);
