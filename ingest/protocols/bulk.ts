@@ -70,7 +70,7 @@ export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
   const groups = new Map<string, BulkGroup>();
   const keep = new Map<BulkGroup, boolean>();
   const lines = typeof body === 'string' ? textLines(body) : byteLines(body);
-  const reader = new RawLineReader();
+  const reader = new RawLineReader(o.maxRecordBytes);
   // Shippers repeat one action line for every document of a request: it is parsed once.
   let last: { line: number; op: BulkOp; meta: Omit<BulkItem, 'op'>; problem: BulkItemError | null } | null = null;
   let i = 0;
@@ -122,9 +122,9 @@ export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
       const kept = o.keepFields?.(g.index, g.pipeline) ?? true;
       keep.set(g, kept);
       // Records nobody needs parsed are kept as bytes of the body where they can be (protocols/raw-line.ts).
-      if (!kept && lines.bytes !== null) g.batch.raw = { bytes: lines.bytes, start: [], end: [] };
+      if (!kept && lines.bytes !== null) g.batch.raw = { bytes: lines.bytes.body, start: [], end: [] };
     }
-    if (item.id === null && g.batch.raw !== undefined && pushRaw(g.batch, pos, lines, source, reader, o)) continue;
+    if (item.id === null && g.batch.raw !== undefined && pushRaw(g.batch, pos, lines.bytes!, source, reader, o.nowMs)) continue;
     const before = g.batch.rejected.length;
     decodeSource(g.batch, pos, lines.text(source), item.id, o, keep.get(g)!);
     if (g.batch.rejected.length > before) {
@@ -141,12 +141,10 @@ export function decodeBulk(body: string | Buffer, o: BulkOptions): DecodedBulk {
  * text: that path trims the line, so one with whitespace after its closing brace is left to it. Returns whether
  * the record was pushed.
  */
-function pushRaw(b: DecodedBatch, pos: number, lines: Lines, k: number, reader: RawLineReader, o: BulkOptions): boolean {
-  const bytes = lines.bytes!;
-  const from = lines.start[k];
-  const end = lines.end[k];
-  if (end - from > o.maxRecordBytes || bytes[end - 1] !== RBRACE) return false;
-  const start = reader.read(bytes, from, end, o.nowMs);
+function pushRaw(b: DecodedBatch, pos: number, at: LineBytes, k: number, reader: RawLineReader, nowMs: number): boolean {
+  const end = at.end[k];
+  if (at.body[end - 1] !== RBRACE) return false;
+  const start = reader.read(at.body, at.start[k], end, nowMs);
   if (start < 0) return false;
   pushRawRecord(b, pos, reader.ts, start, end);
   return true;
@@ -160,8 +158,13 @@ interface Lines {
   text(k: number): string;
   /** Whether lines `a` and `b` are the same text. */
   same(a: number, b: number): boolean;
-  /** The body, for a body given as bytes (line k is `bytes[start[k], end[k])`); else null. */
-  bytes: Buffer | null;
+  /** Where the lines lie in a body given as bytes; null for a body given as text. */
+  bytes: LineBytes | null;
+}
+
+/** Line k of `body` is `body[start[k], end[k])`. */
+interface LineBytes {
+  body: Buffer;
   start: number[];
   end: number[];
 }
@@ -169,7 +172,7 @@ interface Lines {
 function textLines(body: string): Lines {
   const lines = body.split('\n');
   for (let k = 0; k < lines.length; k++) if (lines[k].endsWith('\r')) lines[k] = lines[k].slice(0, -1);
-  return { length: lines.length, text: (k) => lines[k], same: (a, b) => lines[a] === lines[b], bytes: null, start: [], end: [] };
+  return { length: lines.length, text: (k) => lines[k], same: (a, b) => lines[a] === lines[b], bytes: null };
 }
 
 /**
@@ -196,9 +199,7 @@ function byteLines(body: Buffer): Lines {
       for (let j = 0; j < n; j++) if (body[start[a] + j] !== body[start[b] + j]) return false;
       return true;
     },
-    bytes: body,
-    start,
-    end,
+    bytes: { body, start, end },
   };
 }
 

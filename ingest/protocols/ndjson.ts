@@ -59,7 +59,7 @@ export function decodeLines(body: string | Buffer, format: 'ndjson' | 'text', no
  */
 function decodeRawLines(out: DecodedBatch, body: Buffer, nowMs: number, maxRecordBytes: number): void {
   out.raw = { bytes: body, start: [], end: [] };
-  const reader = new RawLineReader();
+  const reader = new RawLineReader(maxRecordBytes);
   const n = body.length;
   let line = 0;
   for (let pos = 0; pos < n; ) {
@@ -68,7 +68,7 @@ function decodeRawLines(out: DecodedBatch, body: Buffer, nowMs: number, maxRecor
     line++;
     let stop = nl;
     if (stop > pos && body[stop - 1] === CR) stop--;
-    const start = stop - pos > maxRecordBytes ? DECODE : reader.read(body, pos, stop, nowMs);
+    const start = reader.read(body, pos, stop, nowMs);
     if (start >= 0) pushRawRecord(out, line, reader.ts, start, stop);
     else if (start === DECODE) {
       decodeItem(out, body.toString('utf8', pos, stop), line, 'ndjson', nowMs, maxRecordBytes, false);

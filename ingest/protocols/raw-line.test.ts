@@ -33,6 +33,12 @@ describe('RawLineReader', () => {
     for (const [line, json, ts] of cases) assert.deepEqual(read(line), { json, ts }, line);
   });
 
+  test('leaves a line over its byte limit to the decoding path, which rejects it with its size', () => {
+    const line = Buffer.from('{"@timestamp":1,"message":"abcdef"}');
+    assert.equal(new RawLineReader(line.length - 1).read(line, 0, line.length, NOW), DECODE);
+    assert.ok(new RawLineReader(line.length).read(line, 0, line.length, NOW) >= 0);
+  });
+
   test('says which lines are blank', () => {
     for (const line of ['', ' ', '\t \r']) assert.equal(read(line), BLANK, JSON.stringify(line));
   });

@@ -19,11 +19,15 @@ export class RawLineReader {
   /** The timestamp of the last line read, epoch ms (the ingest time when the line has none). */
   ts = 0;
 
+  /** `maxBytes`: a longer line answers DECODE, so that the decoding path rejects it with its size. */
+  constructor(private readonly maxBytes = Infinity) {}
+
   /**
    * The line `b[from, end)` (its newline and a carriage return before it excluded): BLANK for whitespace only,
    * DECODE, or the position p such that the record's fields are `{` followed by `b[p, end)`.
    */
   read(b: Uint8Array, from: number, end: number, nowMs: number): number {
+    if (end - from > this.maxBytes) return DECODE;
     let i = from;
     if (i === end) return BLANK;
     if (b[i] !== LBRACE) {
