@@ -48,3 +48,13 @@ export function pickMerge(segments: readonly SegmentReader[], p: MergePolicy): S
   }
   return null;
 }
+
+/**
+ * A segment whose stored records are still joined JSON, as its seal wrote them (segment/layout.ts,
+ * ZSTD_LEVEL_SEAL), to rewrite alone into the compact form a merge writes: the oldest such, or null. Called when
+ * pickMerge finds nothing and the shard is idle, so a segment no tier merge takes does not stay large on disk.
+ */
+export function pickCompaction(segments: readonly SegmentReader[]): SegmentReader[] | null {
+  const s = segments.find((r) => r.storedJoined);
+  return s === undefined ? null : [s];
+}

@@ -188,6 +188,13 @@ function write(path: string, docs: readonly object[], base: number, olderVersion
   return SegmentReader.open(path);
 }
 
+/** The bytes on disk of the `message` field's index: its text sections, grouped ones included. */
+function indexBytes(seg: SegmentReader): number {
+  const t = seg.footer.fields.message.text!;
+  const refs = [t.dict, t.postings, t.offsets, t.positions, t.skips, ...(t.grouped ? Object.values(t.grouped) : [])];
+  return refs.reduce((a, r) => a + r[1], 0);
+}
+
 /** Every term of `message` as a reader serves it: docs with their positions. */
 function terms(seg: SegmentReader): Map<string, string> {
   const out = new Map<string, string>();
@@ -208,7 +215,9 @@ test('segments with grouped postings answer as plain ones, sealed and merged fro
     const grouped = write(join(dir, 'grouped.seg'), docs, 0);
     assert.equal(plain.footer.fields.message.text?.grouped, undefined);
     assert.ok(grouped.footer.fields.message.text?.grouped, 'frequent numbers are grouped');
-    assert.ok(grouped.bytes < plain.bytes * 0.9, `grouped ${grouped.bytes} bytes against ${plain.bytes}`);
+    // The index's sections only: the stored records of a sealed segment (joined) and of the older one (templates)
+    // differ in form.
+    assert.ok(indexBytes(grouped) < indexBytes(plain) * 0.9, `grouped ${indexBytes(grouped)} bytes against ${indexBytes(plain)}`);
     const want = terms(plain);
     assert.deepEqual(terms(grouped), want);
 

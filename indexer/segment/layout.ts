@@ -3,22 +3,25 @@
 export const SEG_MAGIC_PREFIX = 'STRSEG\u0000';
 export const SEG_MAGIC_TAIL = 'STRSEGND';
 /**
- * Version 6 groups the postings and positions of a field's frequent tokens by pattern (grouped-postings.ts);
+ * Version 7 lets a segment store its records as joined JSON (no templates section): seals do, and merges write
+ * templates (see ZSTD_LEVEL_SEAL). Version 6 groups the postings and positions of a field's frequent tokens by pattern (grouped-postings.ts);
  * version 5 groups a stored block's variables by slot (variable-groups.ts); version 4 packs a doc's positions
  * entry when it holds one position (bytes.ts); version 3 indexes a field's words through its patterns
  * (patterns.ts); version 2 stores records as templates and variables (stored-blocks.ts); version 1 as
  * newline-joined JSON.
  */
-export const SEG_VERSION = 6;
+export const SEG_VERSION = 7;
 export const SEG_MAGIC_HEAD = SEG_MAGIC_PREFIX + String.fromCharCode(SEG_VERSION);
 /** Versions this build reads. */
-export const SEG_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
+export const SEG_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
 /** The first version whose positions entries are packed (see bytes.ts). */
 export const PACKED_POSITIONS_VERSION = 4;
 /** The first version whose stored blocks group their variables by slot (see variable-groups.ts). */
 export const GROUPED_VARIABLES_VERSION = 5;
 /** The first version that may group a field's postings by pattern (see grouped-postings.ts). */
 export const GROUPED_POSTINGS_VERSION = 6;
+/** The first version whose stored blocks may be joined JSON while the segment has no templates section. */
+export const JOINED_BLOCKS_VERSION = 7;
 /**
  * Docs per stored block. Measured on the bench corpus as newline-joined JSON (version 1), against raw text: 1024 docs
  * 0.37× at level 3; 4096 docs 0.34× at level 3, 0.32× at 6; 16384 docs 0.29× at 9 but 4× the bytes to decompress for
@@ -28,11 +31,17 @@ export const BLOCK_DOCS = 4096;
 /** Above this many distinct values in a segment a string field gets no keyword column (terms aggs read docs). */
 export const MAX_KEYWORD_VALUES = 4096;
 /**
- * zstd level of stored blocks (but their digits: stored-blocks.ts) when sealing (speed matters: it keeps up with
- * ingest) and when merging (written once, kept long). Measured on a 4096-doc block of joined JSON (version 1):
- * level 3 282 MB/s ×3.69, 6 116 MB/s ×3.89, 7 74 MB/s ×3.93.
+ * zstd level of stored blocks. A seal stores each block as its docs' JSON joined by newlines at level 1: splitting
+ * docs into templates and variables (stored-blocks.ts) was a fifth of a seal's CPU, and a seal's speed is ingest's.
+ * Measured on the bench corpus, seals of 100k lines alternated in one process: 7.1 µs a line with templates (level
+ * 3) against 5.5 µs joined (level 1), for 1.48× the bytes of the sealed file. Merges, which rewrite every stored
+ * record anyway, encode templates at level 6 (ZSTD_LEVEL_MERGE), and a segment left unmerged is rewritten alone
+ * once the node has nothing else to do (merge/policy.ts), so what stays on disk is the compact form. Measured on a
+ * 4096-doc block of joined JSON: level 3 282 MB/s ×3.69, 6 116 MB/s ×3.89, 7 74 MB/s ×3.93.
  */
-export const ZSTD_LEVEL_SEAL = 3;
+export const ZSTD_LEVEL_SEAL = 1;
+/** Template blocks written by a seal: only as the older versions that had no joined form (a seam for tests). */
+export const ZSTD_LEVEL_SEAL_TEMPLATES = 3;
 export const ZSTD_LEVEL_MERGE = 6;
 /**
  * zstd level of every other section (dictionaries, postings, positions, columns), sealed or merged. Measured on a
@@ -95,11 +104,12 @@ export interface SegmentFooter {
   maxSeq: number;
   blockDocs: number;
   /**
-   * Per block: [offset, length, crc] of its bytes: in version 2 its template ids and variables (stored-blocks.ts),
-   * in version 1 a zstd frame of the docs' field JSON joined by newlines.
+   * Per block: [offset, length, crc] of its bytes: with a templates section, its template ids and variables
+   * (stored-blocks.ts); without one (version 1, and sealed segments from version 7 on), a zstd frame of the docs'
+   * field JSON joined by newlines.
    */
   blocks: SectionRef;
-  /** Version 2: the templates shared by the segment's blocks (stored-blocks.ts). */
+  /** Versions 2–6, and merged segments from 7 on: the templates shared by the segment's blocks (stored-blocks.ts). */
   templates?: SectionRef;
   ts: SectionRef;
   seq: SectionRef;

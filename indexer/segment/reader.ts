@@ -12,9 +12,10 @@ import { TermDict, expandFrontCoded } from './term-dict.ts';
 import { bigramTerm } from './bigrams.ts';
 import { bucketIds, type IdBuckets, type IdIndex, lowerBound, readIdIndex } from './id-section.ts';
 import { StoredBlock, type StoredBlocksWriter, StoredTemplates } from './stored-blocks.ts';
+import { JoinedBlock } from './joined-blocks.ts';
 import { MAX_PATTERNS, PatternCursor, PatternIndex, isWord } from './patterns.ts';
 import { GroupedPostingsReader } from './grouped-postings.ts';
-import { type FieldMeta, GROUPED_VARIABLES_VERSION, PACKED_POSITIONS_VERSION, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
+import { type FieldMeta, GROUPED_VARIABLES_VERSION, JOINED_BLOCKS_VERSION, PACKED_POSITIONS_VERSION, SEG_MAGIC_PREFIX, SEG_MAGIC_TAIL, SEG_READABLE_VERSIONS, type SectionRef, type SegmentFooter } from './layout.ts';
 
 interface TextIndex {
   field: string;
@@ -119,7 +120,7 @@ export class SegmentReader {
   private keywords = new Map<string, KeywordColumn>();
   private presence = new Map<string, Bitset>();
   private blockRefs: Float64Array;
-  private blockCache: { block: number; docs: { doc(d: number): string } }[] = [];
+  private blockCache: { block: number; docs: StoredBlock | JoinedBlock }[] = [];
   /** Version 2: the shared templates of stored blocks, once a block is read. */
   private templates: StoredTemplates | undefined;
   /** The id section once read; undefined until then. */
@@ -163,7 +164,8 @@ export class SegmentReader {
       const footer = JSON.parse(Buffer.from(fbytes).toString('utf8')) as SegmentFooter;
       if (!SEG_READABLE_VERSIONS.includes(version)) throw corrupt(path, `unsupported segment version ${version}`);
       if (footer.version !== version) throw corrupt(path, `footer says version ${footer.version}, header ${version}`);
-      if (version >= 2 && !footer.templates) throw corrupt(path, 'no templates section');
+      // From version 7 on, a segment without templates stores its records joined (a seal's output).
+      if (version >= 2 && version < JOINED_BLOCKS_VERSION && !footer.templates) throw corrupt(path, 'no templates section');
       return new SegmentReader(path, fd, footer, size);
     } catch (e) {
       closeSync(fd);
@@ -837,16 +839,24 @@ export class SegmentReader {
     return this.cachedBlock(block).doc(doc - block * bd);
   }
 
-  /** Adds a doc's stored record to a segment being written: copied as encoded from version 2, as text from 1. */
+  /**
+   * Adds a doc's stored record to a segment being written: copied as encoded from template blocks, split into a
+   * template and variables from joined ones (its UTF-8 bytes as they are stored, no string made).
+   */
   copyStored(doc: number, w: StoredBlocksWriter): void {
     const bd = this.footer.blockDocs;
     const block = Math.floor(doc / bd);
     const b = this.cachedBlock(block);
     if (b instanceof StoredBlock) w.copy(b, doc - block * bd);
-    else w.text(b.doc(doc - block * bd));
+    else b.copyTo(doc - block * bd, w);
   }
 
-  private cachedBlock(block: number): { doc(d: number): string } {
+  /** Whether the stored records are joined JSON, as a seal writes them: a merge would rewrite them compact. */
+  get storedJoined(): boolean {
+    return this.footer.templates === undefined;
+  }
+
+  private cachedBlock(block: number): StoredBlock | JoinedBlock {
     let hit = this.blockCache.find((c) => c.block === block);
     if (!hit) {
       hit = { block, docs: this.readBlock(block) };
@@ -856,12 +866,14 @@ export class SegmentReader {
     return hit.docs;
   }
 
-  private readBlock(block: number): { doc(d: number): string } {
+  private readBlock(block: number): StoredBlock | JoinedBlock {
     const ref: SectionRef = [this.blockRefs[block * 3], this.blockRefs[block * 3 + 1], this.blockRefs[block * 3 + 2]];
     const tref = this.footer.templates;
     if (!tref) {
-      const docs = Buffer.from(this.section(ref)).toString('utf8').split('\n');
-      return { doc: (d) => docs[d] };
+      const docs = Math.min(this.footer.blockDocs, this.docs - block * this.footer.blockDocs);
+      const joined = JoinedBlock.split(this.section(ref), docs);
+      if (joined === null) throw corrupt(this.path, `stored block ${block} does not hold its ${docs} docs`);
+      return joined;
     }
     const raw = this.rawSection(ref);
     try {

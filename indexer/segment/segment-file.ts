@@ -98,6 +98,39 @@ export function writeBlocks(
   return { blocks: out.writeCompressed(asBytes(refs)), templates: out.write(stored.templates()) };
 }
 
+/**
+ * Stored docs in blocks of BLOCK_DOCS, each one zstd frame (at `level`) of the docs' JSON joined by newlines: what a
+ * seal writes (layout.ts, ZSTD_LEVEL_SEAL). Doc i's UTF-8 text is `bufs[buf[i]]` from `start[i]` to `end[i]`;
+ * JSON text never holds a raw newline, so the reader splits the block back exactly.
+ */
+export function writeJoinedBlocks(out: FileOut, n: number, docs: { bufs: readonly Uint8Array[]; buf: Uint32Array; start: Uint32Array; end: Uint32Array }, level: number): Pick<SegmentFooter, 'blocks'> {
+  const blockCount = Math.ceil(n / BLOCK_DOCS);
+  const refs = new Float64Array(blockCount * 3);
+  let joined = new Uint8Array(1 << 20);
+  for (let b = 0; b < blockCount; b++) {
+    const lo = b * BLOCK_DOCS;
+    const hi = Math.min(n, lo + BLOCK_DOCS);
+    let len = 0;
+    for (let i = lo; i < hi; i++) {
+      const s = docs.start[i];
+      const e = docs.end[i];
+      if (len + e - s + 1 > joined.length) {
+        const grown = new Uint8Array(Math.max(joined.length * 2, len + e - s + 1));
+        grown.set(joined.subarray(0, len));
+        joined = grown;
+      }
+      if (i > lo) joined[len++] = 10;
+      joined.set(docs.bufs[docs.buf[i]].subarray(s, e), len);
+      len += e - s;
+    }
+    const ref = out.writeCompressed(joined.subarray(0, len), level);
+    refs[b * 3] = ref[0];
+    refs[b * 3 + 1] = ref[1];
+    refs[b * 3 + 2] = ref[2];
+  }
+  return { blocks: out.writeCompressed(asBytes(refs)) };
+}
+
 /** Timestamps (first zigzag, then non-negative deltas) and offsets (zigzag deltas), as varints. */
 export function writeTsSeq(out: FileOut, ts: Float64Array, seq: Float64Array): { ts: SectionRef; seq: SectionRef } {
   const n = ts.length;

@@ -12,12 +12,14 @@ import {
   GROUPED_POSTINGS_VERSION,
   GROUPED_VARIABLES_VERSION,
   type FieldMeta,
+  JOINED_BLOCKS_VERSION,
   PACKED_POSITIONS_VERSION,
   SEG_VERSION,
   type SegmentFooter,
   ZSTD_LEVEL_SEAL,
+  ZSTD_LEVEL_SEAL_TEMPLATES,
 } from './layout.ts';
-import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
+import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeJoinedBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
 export type { DocBytes } from './doc-fields.ts';
 
@@ -39,17 +41,18 @@ export interface SegmentSource {
  * setting `word_patterns: false`, and tests). `idHash` is a seam for tests that force hash collisions; segments on disk always use
  * `hashId`. `olderVersion` is a seam for tests that rewrite the segment as that version: its positions entries are
  * counted up to version 3 (see TermsWriter), its stored variables in doc order up to version 4, its postings all
- * plain up to version 5. `groupedMinDf` (default GROUPED_MIN_DF): the doc count from which a patterned field's
+ * plain up to version 5, its stored records always templates up to version 6 (from 7 on a seal joins them: see
+ * ZSTD_LEVEL_SEAL). `groupedMinDf` (default GROUPED_MIN_DF): the doc count from which a patterned field's
  * terms are grouped by pattern (grouped-postings.ts).
  */
 export function writeSegment(
   path: string,
   src: SegmentSource,
-  opts: { bigrams?: boolean; patterns?: boolean; groupedMinDf?: number; idHash?: IdHasher; olderVersion?: 3 | 4 | 5 } = {},
+  opts: { bigrams?: boolean; patterns?: boolean; groupedMinDf?: number; idHash?: IdHasher; olderVersion?: 3 | 4 | 5 | 6 } = {},
 ): SegmentFooter {
   const older = opts.olderVersion ?? SEG_VERSION;
-  return writeSegmentFile(path, ZSTD_LEVEL_SEAL, (out) =>
-    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, older < PACKED_POSITIONS_VERSION, older < GROUPED_VARIABLES_VERSION, older < GROUPED_POSTINGS_VERSION ? null : (opts.groupedMinDf ?? GROUPED_MIN_DF)),
+  return writeSegmentFile(path, ZSTD_LEVEL_SEAL_TEMPLATES, (out) =>
+    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, older < PACKED_POSITIONS_VERSION, older < GROUPED_VARIABLES_VERSION, older < GROUPED_POSTINGS_VERSION ? null : (opts.groupedMinDf ?? GROUPED_MIN_DF), older >= JOINED_BLOCKS_VERSION),
   );
 }
 
@@ -62,12 +65,15 @@ function buildInto(
   counted: boolean,
   ungrouped: boolean,
   groupedMinDf: number | null,
+  joined: boolean,
 ): SegmentFooter {
   const n = src.ts.length;
   const docs = src.json;
-  const stored = Array.isArray(docs)
-    ? writeBlocks(out, n, (i, w) => w.text(docs[i]), !ungrouped)
-    : writeBlocks(out, n, (i, w) => w.textBytes(docs.bufs[docs.buf[i]], docs.start[i], docs.end[i]), !ungrouped);
+  const stored = joined
+    ? writeJoinedBlocks(out, n, Array.isArray(docs) ? utf8Docs(docs) : docs, ZSTD_LEVEL_SEAL)
+    : Array.isArray(docs)
+      ? writeBlocks(out, n, (i, w) => w.text(docs[i]), !ungrouped)
+      : writeBlocks(out, n, (i, w) => w.textBytes(docs.bufs[docs.buf[i]], docs.start[i], docs.end[i]), !ungrouped);
   const { ts, seq } = writeTsSeq(out, src.ts, src.seq);
 
   const { builders, ids } = collectFields(docs, n, idHash);
@@ -109,6 +115,17 @@ function buildInto(
   const idIndex = ids.finish();
   if (idIndex) footer.ids = writeIdIndex(out, idIndex);
   return footer;
+}
+
+/** Docs given as strings (tests, replays) as the UTF-8 bytes a seal's payload holds. */
+function utf8Docs(docs: readonly string[]): DocBytes {
+  const n = docs.length;
+  const out: DocBytes = { bufs: [], buf: new Uint32Array(n), start: new Uint32Array(n), end: new Uint32Array(n) };
+  for (let i = 0; i < n; i++) {
+    out.buf[i] = out.bufs.push(Buffer.from(docs[i], 'utf8')) - 1;
+    out.end[i] = out.bufs[out.buf[i]].length;
+  }
+  return out;
 }
 
 /** Terms from `firstBigram` on are bigram terms: postings without positions. Terms t with skip[t] === 1 are left out. */

@@ -384,6 +384,50 @@ describe('Shard: merges yield to seals', () => {
   });
 });
 
+describe('Shard: compaction of sealed segments', () => {
+  test('a sealed segment no merge takes is rewritten compact 30 s after its seal once nothing waits to be sealed; flush compacts at once', async () => {
+    const dir = tempDir('shard-compact');
+    const real = new BuildPool(1, 1);
+    try {
+      let clock = 1_000_000;
+      const pool = new HoldingPool(real, []);
+      const shard = await Shard.open({ ...options(dir.path, pool as unknown as GatedPool), now: () => clock });
+      const joined = () => shard.view().segments.map((r) => r.storedJoined);
+      const a = batch(0, 10);
+      await shard.append(a.entries, a.fields);
+      await until('seal 1 committed', () => shard.stats().segments === 1);
+      assert.deepEqual(joined(), [true], 'a seal stores its records joined');
+      // A record appended but not sealed (sealDocs is 10) holds compaction back, however old the segment.
+      const b = batch(10, 5);
+      await shard.append(b.entries, b.fields);
+      clock += 60_000;
+      await new Promise((ok) => setTimeout(ok, 700));
+      assert.equal(pool.merges, 0, 'no compaction while the head holds records to seal');
+      const c = batch(15, 5);
+      await shard.append(c.entries, c.fields);
+      await until('seal 2 committed', () => shard.stats().segments === 2);
+      clock += 29_000;
+      await until('the first segment, sealed long ago, is compacted', () => joined().includes(false));
+      await new Promise((ok) => setTimeout(ok, 700));
+      assert.equal(pool.merges, 1, 'the second, sealed 29 s ago, not yet');
+      assert.deepEqual(joined().sort(), [false, true]);
+      clock += 1_000;
+      await until('the second is compacted 30 s after its seal', () => pool.merges === 2 && joined().every((j) => !j));
+      assertHoldsExactly(shard, 20, 'after compaction');
+      const d = batch(20, 10);
+      await shard.append(d.entries, d.fields);
+      await until('seal 3 committed', () => shard.stats().segments === 3);
+      await shard.flush();
+      assert.deepEqual(joined(), [false, false, false], 'flush compacts what the background would');
+      assertHoldsExactly(shard, 30, 'after flush');
+      await shard.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
+
 describe('Shard: a full head', () => {
   // Every batch of 10 records is a seal's worth (sealDocs 10) and over the head's cap (about 200 bytes a batch).
   /** A shard whose head is full: its first batch is appended and that batch's seal is built and held. */

@@ -11,9 +11,11 @@ import { SegmentReader } from '../segment/reader.ts';
 import { Head, HeadBatch, idsOf } from './head.ts';
 import { IdClaims } from './id-claims.ts';
 import { readManifest, writeManifest, type Manifest } from './manifest.ts';
-import { pickMerge, type MergePolicy } from '../merge/policy.ts';
+import { pickCompaction, pickMerge, type MergePolicy } from '../merge/policy.ts';
 import { expiredSegments, type Retention } from '../merge/retention.ts';
 
+/** A sealed segment no merge took is rewritten compact this long after its seal, when the shard is idle. */
+const COMPACT_AFTER_MS = 30_000;
 /** How many tiers' worth of segments may wait for merging while seals are building. */
 const MERGE_BACKLOG = 4;
 /** After a failed seal, the next starts no sooner than this, doubled after each failure in a row up to the max. */
@@ -99,6 +101,8 @@ export class Shard {
    */
   private sealRetryMs = 0;
   private sealRetryAtMs = -Infinity;
+  /** When each segment was sealed, or found on opening (the shard's clock, ms); merged ones are not in it. */
+  private sealedAtMs = new WeakMap<SegmentReader, number>();
   /** Seals commit in the order they started: each waits for the one before. */
   private sealCommits: Promise<void> = Promise.resolve();
   private merging = false;
@@ -135,6 +139,8 @@ export class Shard {
       if (SEG_RE.test(name) && !live.has(name)) unlinkSync(join(this.segDir, name));
     }
     this.segments = this.manifest.segments.map((n) => SegmentReader.open(join(this.segDir, n)));
+    // Segments found on opening count as sealed now: a node restarted mid-ingest does not rewrite them at once.
+    for (const r of this.segments) this.sealedAtMs.set(r, this.now());
     const replay: { offsets: number[]; entries: LogEntry[]; fields: Fields[] } = { offsets: [], entries: [], fields: [] };
     this.log = await AppendLog.open(
       {
@@ -294,13 +300,23 @@ export class Shard {
     // that waits costs queries only a few more segments. Past MERGE_BACKLOG × minSegments segments they merge anyway.
     const yieldToSeals = this.sealsInFlight > 0 && this.segments.length < this.opts.merge.minSegments * MERGE_BACKLOG;
     if (!this.merging && !yieldToSeals) {
-      const pick = pickMerge(this.segments, this.opts.merge);
+      const pick = pickMerge(this.segments, this.opts.merge) ?? this.compaction();
       if (pick) {
         this.merging = true;
         this.track(this.merge(pick).finally(() => (this.merging = false)));
       }
     }
     if (!this.merging) this.applyRetention();
+  }
+
+  /**
+   * A sealed segment to rewrite compact (merge/policy.ts), once nothing waits to be sealed and it has been sealed
+   * for COMPACT_AFTER_MS: while ingest runs, or soon after a seal, a tier merge is likely to take it anyway.
+   */
+  private compaction(): SegmentReader[] | null {
+    if (this.sealsInFlight > 0 || this.handedOff < this.head.batches.length) return null;
+    const now = this.now();
+    return pickCompaction(this.segments.filter((r) => now - (this.sealedAtMs.get(r) ?? now) >= COMPACT_AFTER_MS));
   }
 
   private track(p: Promise<void>): void {
@@ -391,6 +407,7 @@ export class Shard {
         this.sealsInFlight--;
       }
       this.segments.push(reader);
+      this.sealedAtMs.set(reader, this.now());
       for (const b of this.head.dropFirst(batches.length)) {
         b.release();
         this.arena.release(b.payload);
@@ -462,7 +479,7 @@ export class Shard {
   private async mergeWhile(policy: MergePolicy): Promise<void> {
     for (;;) {
       while (this.sealsInFlight > 0 || this.merging) await this.backgroundDone;
-      const pick = pickMerge(this.segments, policy);
+      const pick = pickMerge(this.segments, policy) ?? pickCompaction(this.segments);
       if (!pick) return;
       this.merging = true;
       await this.foreground(this.merge(pick).finally(() => (this.merging = false)));
