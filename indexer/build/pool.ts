@@ -27,8 +27,8 @@ export class BuildPool {
   private mergePool: Piscina;
   private cpu = { seal: 0, merge: 0 };
   /**
-   * `groupedMinDf`: segments group a patterned field's terms in at least this many docs by pattern
-   * (segment/grouped-postings.ts); tests lower it to exercise that on little data.
+   * `groupedMinDf`: merged segments group a patterned field's terms in at least this many docs by pattern
+   * (segment/grouped-postings.ts; seals group none); tests lower it to exercise that on little data.
    */
   constructor(sealThreads: number, mergeThreads = 1, idleMs: { seal: number; merge: number } = DEFAULT_IDLE_MS, private readonly groupedMinDf = GROUPED_MIN_DF) {
     const make = (threads: number, idleTimeout: number) =>
@@ -82,7 +82,7 @@ export class BuildPool {
     if (copy !== null) transfer.push(copy.buffer);
     const sq = seqs.slice();
     transfer.push(sq.buffer);
-    const task: SealTask = { kind: 'seal', path, payload: parts, seqs: sq.buffer, bigrams, patterns, groupedMinDf: this.groupedMinDf };
+    const task: SealTask = { kind: 'seal', path, payload: parts, seqs: sq.buffer, bigrams, patterns };
     return this.counted('seal', this.sealPool.run(task, { transferList: transfer }));
   }
   merge(path: string, inputs: string[], bigrams = true): Promise<BuildResult> {

@@ -13,8 +13,6 @@ export interface SealTask {
   bigrams: boolean;
   /** Index each field's words through its patterns when they fit (segment/patterns.ts). */
   patterns: boolean;
-  /** Group a patterned field's terms in at least this many docs by pattern (segment/grouped-postings.ts). */
-  groupedMinDf: number;
 }
 
 /** Merge: several segment files become one; the inputs stay until the caller swaps them out. */

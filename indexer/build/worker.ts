@@ -34,7 +34,7 @@ function seal(task: SealTask): BuildResult {
     });
   }
   if (i !== n) throw new Error(`a seal's payload holds ${i} records, not the ${n} of its offsets`);
-  return writeSegment(task.path, sorted(ts, seqIn, docs), { bigrams: task.bigrams, patterns: task.patterns, groupedMinDf: task.groupedMinDf });
+  return writeSegment(task.path, sorted(ts, seqIn, docs), { bigrams: task.bigrams, patterns: task.patterns, groupedMinDf: null });
 }
 
 function merge(task: MergeTask): BuildResult {

@@ -43,16 +43,16 @@ export interface SegmentSource {
  * counted up to version 3 (see TermsWriter), its stored variables in doc order up to version 4, its postings all
  * plain up to version 5, its stored records always templates up to version 6 (from 7 on a seal joins them: see
  * ZSTD_LEVEL_SEAL). `groupedMinDf` (default GROUPED_MIN_DF): the doc count from which a patterned field's
- * terms are grouped by pattern (grouped-postings.ts).
+ * terms are grouped by pattern (grouped-postings.ts); null groups none, as the pool's seals do (GROUPED_MIN_DF).
  */
 export function writeSegment(
   path: string,
   src: SegmentSource,
-  opts: { bigrams?: boolean; patterns?: boolean; groupedMinDf?: number; idHash?: IdHasher; olderVersion?: 3 | 4 | 5 | 6 } = {},
+  opts: { bigrams?: boolean; patterns?: boolean; groupedMinDf?: number | null; idHash?: IdHasher; olderVersion?: 3 | 4 | 5 | 6 } = {},
 ): SegmentFooter {
   const older = opts.olderVersion ?? SEG_VERSION;
   return writeSegmentFile(path, ZSTD_LEVEL_SEAL_TEMPLATES, (out) =>
-    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, older < PACKED_POSITIONS_VERSION, older < GROUPED_VARIABLES_VERSION, older < GROUPED_POSTINGS_VERSION ? null : (opts.groupedMinDf ?? GROUPED_MIN_DF), older >= JOINED_BLOCKS_VERSION),
+    buildInto(out, src, opts.idHash ?? hashId, opts.bigrams ?? true, opts.patterns ?? true, older < PACKED_POSITIONS_VERSION, older < GROUPED_VARIABLES_VERSION, older < GROUPED_POSTINGS_VERSION ? null : opts.groupedMinDf === undefined ? GROUPED_MIN_DF : opts.groupedMinDf, older >= JOINED_BLOCKS_VERSION),
   );
 }
 
