@@ -82,6 +82,7 @@ if (extras.cpu) {
     ),
   );
 }
+out.push(`Bench client (this process, on the node's cores) to the last acknowledgement: ${extras.clientCpuSeconds.toFixed(1)} s of CPU (${((extras.clientCpuSeconds * 1e6) / corpus.lines).toFixed(1)} µs/line)`);
 out.push('');
 out.push(formatTable(['Strata HTTP round trip', 'median ms'], Object.entries(extras.httpMedianMs).map(([k, v]) => [k, formatMs(v)])));
 out.push('');
