@@ -34,10 +34,10 @@ export const MAX_KEYWORD_VALUES = 4096;
  * zstd level of stored blocks. A seal stores each block as its docs' JSON joined by newlines at level 1: splitting
  * docs into templates and variables (stored-blocks.ts) was a fifth of a seal's CPU, and a seal's speed is ingest's.
  * Measured on the bench corpus, seals of 100k lines alternated in one process: 7.1 µs a line with templates (level
- * 3) against 5.5 µs joined (level 1), for 1.48× the bytes of the sealed file. Merges, which rewrite every stored
- * record anyway, encode templates at level 6 (ZSTD_LEVEL_MERGE), and a segment left unmerged is rewritten alone
- * once the node has nothing else to do (merge/policy.ts), so what stays on disk is the compact form. Measured on a
- * 4096-doc block of joined JSON: level 3 282 MB/s ×3.69, 6 116 MB/s ×3.89, 7 74 MB/s ×3.93.
+ * 3) against 5.5 µs joined (level 1), for 1.42–1.48× the bytes of the sealed file. Merges, which rewrite every
+ * stored record anyway, encode templates at level 6 (ZSTD_LEVEL_MERGE), and a segment left unmerged is rewritten
+ * alone 30 s after its seal when nothing waits to be sealed (merge/policy.ts), so what stays on disk is the compact
+ * form. Measured on a 4096-doc block of joined JSON: level 3 282 MB/s ×3.69, 6 116 MB/s ×3.89, 7 74 MB/s ×3.93.
  */
 export const ZSTD_LEVEL_SEAL = 1;
 /** Template blocks written by a seal: only as the older versions that had no joined form (a seam for tests). */

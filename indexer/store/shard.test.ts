@@ -428,6 +428,47 @@ describe('Shard: compaction of sealed segments', () => {
   });
 });
 
+describe('Shard: failed merges back off', () => {
+  test('a compaction that fails is tried again after 1 s, then 2 s after another failure, not on every tick', async () => {
+    const dir = tempDir('shard-merge-backoff');
+    const real = new BuildPool(1, 1);
+    try {
+      let clock = 1_000_000;
+      let merges = 0;
+      const pool = {
+        seal: (path: string, payload: readonly Uint8Array[], seqs: Float64Array) => real.seal(path, payload, seqs),
+        merge: async () => {
+          merges++;
+          throw new Error('simulated merge failure');
+        },
+      };
+      const warnings: string[] = [];
+      const shard = await Shard.open({ ...options(dir.path, pool as unknown as GatedPool), now: () => clock, warn: (w) => warnings.push(w) });
+      const a = batch(0, 10);
+      await shard.append(a.entries, a.fields);
+      await until('seal 1 committed', () => shard.stats().segments === 1);
+      clock += 30_000;
+      await until('the compaction is tried', () => merges === 1);
+      // Ticks come every 250 ms: without the backoff each would try again.
+      await new Promise((ok) => setTimeout(ok, 800));
+      assert.equal(merges, 1, 'no retry before 1 s has passed');
+      clock += 1_000;
+      await until('tried again after 1 s', () => merges === 2);
+      clock += 1_000;
+      await new Promise((ok) => setTimeout(ok, 800));
+      assert.equal(merges, 2, 'then not before 2 s');
+      clock += 1_000;
+      await until('tried again after 2 s', () => merges === 3);
+      assert.ok(warnings.some((w) => /simulated merge failure/.test(w)), warnings.join('\n'));
+      assertHoldsExactly(shard, 10, 'the records stay in their sealed segment');
+      await shard.close();
+    } finally {
+      await real.close();
+      dir.remove();
+    }
+  });
+});
+
 describe('Shard: a full head', () => {
   // Every batch of 10 records is a seal's worth (sealDocs 10) and over the head's cap (about 200 bytes a batch).
   /** A shard whose head is full: its first batch is appended and that batch's seal is built and held. */

@@ -18,7 +18,7 @@ import { expiredSegments, type Retention } from '../merge/retention.ts';
 const COMPACT_AFTER_MS = 30_000;
 /** How many tiers' worth of segments may wait for merging while seals are building. */
 const MERGE_BACKLOG = 4;
-/** After a failed seal, the next starts no sooner than this, doubled after each failure in a row up to the max. */
+/** After a failed seal (or merge), the next starts no sooner than this, doubled after each failure in a row up to the max. */
 const SEAL_RETRY_FIRST_MS = 1_000;
 const SEAL_RETRY_MAX_MS = 30_000;
 
@@ -101,6 +101,9 @@ export class Shard {
    */
   private sealRetryMs = 0;
   private sealRetryAtMs = -Infinity;
+  /** The same for background merges (and compactions), which the 250 ms tick would otherwise retry at once. */
+  private mergeRetryMs = 0;
+  private mergeRetryAtMs = -Infinity;
   /** When each segment was sealed, or found on opening (the shard's clock, ms); merged ones are not in it. */
   private sealedAtMs = new WeakMap<SegmentReader, number>();
   /** Seals commit in the order they started: each waits for the one before. */
@@ -299,11 +302,21 @@ export class Shard {
     // Merges yield the cores to seals: a seal that waits lets the head fill until ingest answers 429, while a merge
     // that waits costs queries only a few more segments. Past MERGE_BACKLOG × minSegments segments they merge anyway.
     const yieldToSeals = this.sealsInFlight > 0 && this.segments.length < this.opts.merge.minSegments * MERGE_BACKLOG;
-    if (!this.merging && !yieldToSeals) {
+    if (!this.merging && !yieldToSeals && this.now() >= this.mergeRetryAtMs) {
       const pick = pickMerge(this.segments, this.opts.merge) ?? this.compaction();
       if (pick) {
         this.merging = true;
-        this.track(this.merge(pick).finally(() => (this.merging = false)));
+        const merged = this.merge(pick).then(
+          () => {
+            this.mergeRetryMs = 0;
+          },
+          (e: unknown) => {
+            this.mergeRetryMs = Math.min(SEAL_RETRY_MAX_MS, this.mergeRetryMs === 0 ? SEAL_RETRY_FIRST_MS : this.mergeRetryMs * 2);
+            this.mergeRetryAtMs = this.now() + this.mergeRetryMs;
+            throw e;
+          },
+        );
+        this.track(merged.finally(() => (this.merging = false)));
       }
     }
     if (!this.merging) this.applyRetention();
