@@ -4,8 +4,8 @@ export const SEG_MAGIC_PREFIX = 'STRSEG\u0000';
 export const SEG_MAGIC_TAIL = 'STRSEGND';
 /**
  * Version 7 lets a segment store its records as joined JSON (no templates section): seals do, and merges write
- * templates (see ZSTD_LEVEL_SEAL). Version 6 groups the postings and positions of a field's frequent tokens by pattern (grouped-postings.ts);
- * version 5 groups a stored block's variables by slot (variable-groups.ts); version 4 packs a doc's positions
+ * templates (see ZSTD_LEVEL_SEAL). Version 6 groups the postings and positions of a field's frequent tokens by
+ * pattern (grouped-postings.ts); version 5 groups a stored block's variables by slot (variable-groups.ts); version 4 packs a doc's positions
  * entry when it holds one position (bytes.ts); version 3 indexes a field's words through its patterns
  * (patterns.ts); version 2 stores records as templates and variables (stored-blocks.ts); version 1 as
  * newline-joined JSON.

@@ -5,6 +5,7 @@ import { dirOf, fsyncDir } from '../log/file.ts';
 import { crc32c } from '../log/crc.ts';
 import { ByteWriter, skipPositionsEntry, writePositionsEntry, zigzag } from './bytes.ts';
 import { GROUPED_MIN_DF, GroupedPostingsWriter, type PatternDocs } from './grouped-postings.ts';
+import type { DocBytes } from './doc-fields.ts';
 import { StoredBlocksWriter } from './stored-blocks.ts';
 import { frontCode } from './term-dict.ts';
 import { BLOCK_DOCS, type FieldMeta, SEG_MAGIC_HEAD, SEG_MAGIC_TAIL, type SectionRef, type SegmentFooter, ZSTD_LEVEL_INDEX } from './layout.ts';
@@ -104,20 +105,24 @@ export function writeBlocks(
   put: (doc: number, w: StoredBlocksWriter) => void,
   grouped = true,
 ): Pick<SegmentFooter, 'blocks' | 'templates'> {
-  const blockCount = Math.ceil(n / BLOCK_DOCS);
-  const refs = new Float64Array(blockCount * 3);
   const stored = new StoredBlocksWriter(out.blockLevel, grouped);
-  for (let b = 0; b < blockCount; b++) {
-    const lo = b * BLOCK_DOCS;
-    const hi = Math.min(n, lo + BLOCK_DOCS);
+  const blocks = eachBlock(out, n, (lo, hi) => {
     stored.begin();
     for (let i = lo; i < hi; i++) put(i, stored);
-    const ref = out.write(stored.end());
-    refs[b * 3] = ref[0];
-    refs[b * 3 + 1] = ref[1];
-    refs[b * 3 + 2] = ref[2];
+    return out.write(stored.end());
+  });
+  return { blocks, templates: out.write(stored.templates()) };
+}
+
+/** Writes docs [0, n) as blocks of BLOCK_DOCS, `write(lo, hi)` each, then the blocks section of their refs. */
+function eachBlock(out: FileOut, n: number, write: (lo: number, hi: number) => SectionRef): SectionRef {
+  const blockCount = Math.ceil(n / BLOCK_DOCS);
+  const refs = new Float64Array(blockCount * 3);
+  for (let b = 0; b < blockCount; b++) {
+    const lo = b * BLOCK_DOCS;
+    refs.set(write(lo, Math.min(n, lo + BLOCK_DOCS)), b * 3);
   }
-  return { blocks: out.writeCompressed(asBytes(refs)), templates: out.write(stored.templates()) };
+  return out.writeCompressed(asBytes(refs));
 }
 
 /**
@@ -125,13 +130,9 @@ export function writeBlocks(
  * seal writes (layout.ts, ZSTD_LEVEL_SEAL). Doc i's UTF-8 text is `bufs[buf[i]]` from `start[i]` to `end[i]`;
  * JSON text never holds a raw newline, so the reader splits the block back exactly.
  */
-export function writeJoinedBlocks(out: FileOut, n: number, docs: { bufs: readonly Uint8Array[]; buf: Uint32Array; start: Uint32Array; end: Uint32Array }, level: number): Pick<SegmentFooter, 'blocks'> {
-  const blockCount = Math.ceil(n / BLOCK_DOCS);
-  const refs = new Float64Array(blockCount * 3);
+export function writeJoinedBlocks(out: FileOut, n: number, docs: DocBytes, level: number): Pick<SegmentFooter, 'blocks'> {
   let joined = new Uint8Array(1 << 20);
-  for (let b = 0; b < blockCount; b++) {
-    const lo = b * BLOCK_DOCS;
-    const hi = Math.min(n, lo + BLOCK_DOCS);
+  const blocks = eachBlock(out, n, (lo, hi) => {
     let len = 0;
     for (let i = lo; i < hi; i++) {
       const s = docs.start[i];
@@ -145,12 +146,9 @@ export function writeJoinedBlocks(out: FileOut, n: number, docs: { bufs: readonl
       joined.set(docs.bufs[docs.buf[i]].subarray(s, e), len);
       len += e - s;
     }
-    const ref = out.writeCompressed(joined.subarray(0, len), level);
-    refs[b * 3] = ref[0];
-    refs[b * 3 + 1] = ref[1];
-    refs[b * 3 + 2] = ref[2];
-  }
-  return { blocks: out.writeCompressed(asBytes(refs)) };
+    return out.writeCompressed(joined.subarray(0, len), level);
+  });
+  return { blocks };
 }
 
 /** Timestamps (first zigzag, then non-negative deltas) and offsets (zigzag deltas), as varints. */

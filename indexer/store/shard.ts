@@ -19,8 +19,9 @@ const COMPACT_AFTER_MS = 30_000;
 /** How many tiers' worth of segments may wait for merging while seals are building. */
 const MERGE_BACKLOG = 4;
 /** After a failed seal (or merge), the next starts no sooner than this, doubled after each failure in a row up to the max. */
-const SEAL_RETRY_FIRST_MS = 1_000;
-const SEAL_RETRY_MAX_MS = 30_000;
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+const nextRetryMs = (ms: number): number => Math.min(RETRY_MAX_MS, ms === 0 ? RETRY_FIRST_MS : ms * 2);
 
 export interface ShardOptions {
   dir: string;
@@ -311,7 +312,7 @@ export class Shard {
             this.mergeRetryMs = 0;
           },
           (e: unknown) => {
-            this.mergeRetryMs = Math.min(SEAL_RETRY_MAX_MS, this.mergeRetryMs === 0 ? SEAL_RETRY_FIRST_MS : this.mergeRetryMs * 2);
+            this.mergeRetryMs = nextRetryMs(this.mergeRetryMs);
             this.mergeRetryAtMs = this.now() + this.mergeRetryMs;
             throw e;
           },
@@ -410,7 +411,7 @@ export class Shard {
         if (generation === this.sealGeneration) {
           this.sealGeneration++;
           this.handedOff = 0;
-          this.sealRetryMs = Math.min(SEAL_RETRY_MAX_MS, this.sealRetryMs === 0 ? SEAL_RETRY_FIRST_MS : this.sealRetryMs * 2);
+          this.sealRetryMs = nextRetryMs(this.sealRetryMs);
           this.sealRetryAtMs = this.now() + this.sealRetryMs;
         }
         reader?.close();
