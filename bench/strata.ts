@@ -7,6 +7,7 @@ import { sampleQuery, type PeerResult, type QueryResult } from './peers/result.t
 import type { BenchQuery } from './queries.ts';
 import { median, p99, watchPeakRss } from './stats.ts';
 import { createIngestKey, NODE_MMAP_THRESHOLD, startNodeProcess, type NodeProcess } from './node-process.ts';
+import { native } from '../indexer/native/index.ts';
 
 /** Lines per ingest request and requests in flight: what a shipper fleet would send to one node. */
 const BATCH_LINES = 10_000;
@@ -283,6 +284,7 @@ export async function runStrata(
           }; lines/s counts acknowledged (durable and searchable) lines`,
           'Strata: latency is the engine\u2019s took_ms; HTTP round trips are listed separately',
           `Strata: the node runs with MALLOC_MMAP_THRESHOLD_=${NODE_MMAP_THRESHOLD}, as the README recommends`,
+          `Strata: the compiled seal collector (indexer/native) is ${native.reason}`,
         ],
       },
       extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, clientCpuSeconds, httpMedianMs, histogram, segments, cpu: cpuStart && cpuIngest && cpuSettled ? { ingest: cpuSince(cpuStart, cpuIngest), settled: cpuSince(cpuStart, cpuSettled) } : null },

@@ -3,6 +3,7 @@ import { type Fields, recordId } from '../../lib/record.ts';
 import { IdIndexBuilder } from './id-section.ts';
 import { MAX_KEYWORD_VALUES } from './layout.ts';
 import { TermTable } from './term-table.ts';
+import { native, type NativeCollector } from '../native/index.ts';
 
 /** Docs' texts as UTF-8: doc i's are the bytes `bufs[buf[i]]` holds from `start[i]` to `end[i]`. */
 export interface DocBytes {
@@ -85,6 +86,8 @@ export function collectFields(docs: string[] | DocBytes, n: number, idHash: IdHa
   if (Array.isArray(docs)) for (let i = 0; i < n; i++) textBytes += docs[i].length;
   else for (let i = 0; i < n; i++) textBytes += docs.end[i] - docs.start[i];
   if (!Array.isArray(docs)) {
+    const fast = native.collector === null ? null : collectNative(native.collector, docs, n, idHash);
+    if (fast !== null) return fast;
     const c = new Collector(n, textBytes, idHash);
     try {
       for (let doc = 0; doc < n; doc++) c.scan(docs.bufs[docs.buf[doc]], docs.start[doc], docs.end[doc], doc);
@@ -98,6 +101,27 @@ export function collectFields(docs: string[] | DocBytes, n: number, idHash: IdHa
   const text = Array.isArray(docs) ? (d: number) => docs[d] : (d: number) => docs.bufs[docs.buf[d]].toString('utf8', docs.start[d], docs.end[d]);
   for (let doc = 0; doc < n; doc++) c.parsed(JSON.parse(text(doc)) as Fields, doc);
   return { builders: c.builders, ids: c.ids };
+}
+
+/** collectFields through the compiled collector, or null where it leaves the docs to the TypeScript path. */
+export function collectNative(nc: NativeCollector, docs: DocBytes, n: number, idHash: IdHasher): { builders: Map<string, FieldBuilder>; ids: IdIndexBuilder } | null {
+  const scan = nc.scan(docs.bufs, docs.buf, docs.start, docs.end, n, MAX_KEYWORD_VALUES);
+  if (scan === null) return null;
+  const builders = new Map<string, FieldBuilder>();
+  scan.fields.forEach((f, k) => {
+    const fb = new FieldBuilder(n, f.pairs);
+    const tt = fb.terms;
+    fb.strings = f.strings;
+    if (f.numbers) fb.numbers = new Float64Array(n);
+    nc.fill(k, tt.pairTerm, tt.pairDoc, tt.pairPos, fb.from, fb.to, fb.presence, f.keyword === null ? null : fb.keywordOrds, fb.numbers);
+    tt.adopt(f.termCount === 0 ? [] : f.terms.split('\n'), f.hashes, f.pairs);
+    if (f.keyword === null || f.keywordStarts === null) fb.keyword = null;
+    else for (let v = 0; v + 1 < f.keywordStarts.length; v++) fb.keyword!.set(f.keyword.slice(f.keywordStarts[v], f.keywordStarts[v + 1]), v + 1);
+    builders.set(f.name, fb);
+  });
+  const ids = new IdIndexBuilder(0, idHash);
+  for (let k = 0; k < scan.ids.length; k += 2) ids.addId(scan.ids[k] as number, scan.ids[k + 1] as string);
+  return { builders, ids };
 }
 
 /** The bytes reader met JSON it leaves to JSON.parse. */

@@ -37,6 +37,21 @@ export class TermTable {
     return this.terms.length;
   }
 
+  /**
+   * Takes over terms interned elsewhere (the compiled collector: native/index.ts) with their hashes, and the first
+   * `pairs` occurrences already written into the occurrence arrays, so that later interning (bigrams) continues
+   * the same table.
+   */
+  adopt(terms: string[], hashes: Uint32Array<ArrayBuffer>, pairs: number): void {
+    this.terms = terms;
+    this.hashes = hashes.length > 0 ? hashes : new Uint32Array(1024);
+    this.pairs = pairs;
+    let cap = 2048;
+    while (cap - 1 < terms.length * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.rehash(cap);
+  }
+
   /** Tokenizes an already lower-cased value and posts each token for `doc`. */
   addText(lower: string, doc: number): void {
     const n = lower.length;
@@ -162,12 +177,11 @@ export class TermTable {
     if (id === this.hashes.length) this.hashes = grow(this.hashes, id * 2);
     this.hashes[id] = h;
     this.slots[slot] = id + 1;
-    if (this.terms.length * 2 > this.mask) this.rehash();
+    if (this.terms.length * 2 > this.mask) this.rehash((this.mask + 1) * 2);
     return id;
   }
 
-  private rehash(): void {
-    const cap = (this.mask + 1) * 2;
+  private rehash(cap: number): void {
     this.slots = new Int32Array(cap);
     this.mask = cap - 1;
     for (let id = 0; id < this.terms.length; id++) {
