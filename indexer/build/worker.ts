@@ -3,6 +3,7 @@ import { SegmentReader } from '../segment/reader.ts';
 import { type DocBytes, type SegmentSource, writeSegment } from '../segment/writer.ts';
 import { mergeSegments } from '../segment/merger.ts';
 import { threadCpuSeconds } from '../../lib/thread-cpu.ts';
+import { docF64, docU32 } from '../segment/scratch.ts';
 import type { BuildResult, BuildTask, MergeTask, SealTask, WorkerResult } from './tasks.ts';
 
 /**
@@ -19,8 +20,9 @@ export default function run(task: BuildTask): WorkerResult {
 function seal(task: SealTask): BuildResult {
   const seqIn = new Float64Array(task.seqs);
   const n = seqIn.length;
-  const ts = new Float64Array(n);
-  const docs: DocBytes = { bufs: [], buf: new Uint32Array(n), start: new Uint32Array(n), end: new Uint32Array(n) };
+  // From the thread's pools, every element written before it is read; all go back once the segment is written.
+  const ts = docF64.takeExact(n);
+  const docs: DocBytes = { bufs: [], buf: docU32.takeExact(n), start: docU32.takeExact(n), end: docU32.takeExact(n) };
   let i = 0;
   for (const view of task.payload) {
     const b = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
@@ -34,7 +36,15 @@ function seal(task: SealTask): BuildResult {
     });
   }
   if (i !== n) throw new Error(`a seal's payload holds ${i} records, not the ${n} of its offsets`);
-  return writeSegment(task.path, sorted(ts, seqIn, docs), { bigrams: task.bigrams, patterns: task.patterns, groupedMinDf: null });
+  const src = sorted(ts, seqIn, docs);
+  docF64.give(ts);
+  docU32.give(docs.buf, docs.start, docs.end);
+  try {
+    return writeSegment(task.path, src, { bigrams: task.bigrams, patterns: task.patterns, groupedMinDf: null });
+  } finally {
+    docF64.give(src.ts, src.seq);
+    docU32.give(src.json.buf, src.json.start, src.json.end);
+  }
 }
 
 function merge(task: MergeTask): BuildResult {
@@ -47,12 +57,12 @@ function merge(task: MergeTask): BuildResult {
 }
 
 /** Orders records by (ts, seq): the order every segment keeps, so time ranges are doc id ranges. */
-function sorted(ts: Float64Array, seq: Float64Array, docs: DocBytes): SegmentSource {
+function sorted(ts: Float64Array, seq: Float64Array, docs: DocBytes): SegmentSource & { json: DocBytes } {
   const n = ts.length;
-  const order = new Uint32Array(n);
+  const order = docU32.takeExact(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => ts[a] - ts[b] || seq[a] - seq[b]);
-  const out = { ts: new Float64Array(n), seq: new Float64Array(n), json: { bufs: docs.bufs, buf: new Uint32Array(n), start: new Uint32Array(n), end: new Uint32Array(n) } };
+  const out = { ts: docF64.takeExact(n), seq: docF64.takeExact(n), json: { bufs: docs.bufs, buf: docU32.takeExact(n), start: docU32.takeExact(n), end: docU32.takeExact(n) } };
   for (let i = 0; i < n; i++) {
     const j = order[i];
     out.ts[i] = ts[j];
@@ -61,5 +71,6 @@ function sorted(ts: Float64Array, seq: Float64Array, docs: DocBytes): SegmentSou
     out.json.start[i] = docs.start[j];
     out.json.end[i] = docs.end[j];
   }
+  docU32.give(order);
   return out;
 }

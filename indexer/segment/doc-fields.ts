@@ -3,6 +3,7 @@ import { type Fields, recordId } from '../../lib/record.ts';
 import { IdIndexBuilder } from './id-section.ts';
 import { MAX_KEYWORD_VALUES } from './layout.ts';
 import { TermTable } from './term-table.ts';
+import { docU32 } from './scratch.ts';
 import { native, type NativeCollector } from '../native/index.ts';
 
 /** Docs' texts as UTF-8: doc i's are the bytes `bufs[buf[i]]` holds from `start[i]` to `end[i]`. */
@@ -30,11 +31,18 @@ export class FieldBuilder {
     readonly n: number,
     expectedPairs: number,
   ) {
-    this.keywordOrds = new Uint32Array(n);
-    this.from = new Uint32Array(n);
-    this.to = new Uint32Array(n);
+    // From the thread's pool, cleared: a doc without the field reads 0 in each (give them back with `release`).
+    this.keywordOrds = docU32.takeExact(n).fill(0);
+    this.from = docU32.takeExact(n).fill(0);
+    this.to = docU32.takeExact(n).fill(0);
     this.presence = new Uint32Array((n + 31) >>> 5);
     this.terms = new TermTable(expectedPairs);
+  }
+
+  /** Gives the per-doc arrays and the term table's back to the thread's pools once nothing reads them again. */
+  release(): void {
+    this.terms.release();
+    docU32.give(this.keywordOrds, this.from, this.to);
   }
 
   number(doc: number, v: number): void {
@@ -145,7 +153,7 @@ class Collector {
   }
 
   release(): void {
-    for (const fb of this.builders.values()) fb.terms.release();
+    for (const fb of this.builders.values()) fb.release();
   }
 
   private builder(name: string): FieldBuilder {

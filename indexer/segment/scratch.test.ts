@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, randomRecords, tempDir } from '../testing.ts';
-import { buildScratch, U32Scratch } from './scratch.ts';
+import { encodePayload } from '../log/frame.ts';
+import run from '../build/worker.ts';
+import { buildScratch, docF64, docU32, U32Scratch } from './scratch.ts';
 import { writeSegment } from './writer.ts';
 
 describe('U32Scratch', () => {
@@ -48,6 +50,39 @@ describe('seals with the thread\'s scratch arrays', () => {
       writeSegment(join(dir.path, 'reused.seg'), src);
       assert.ok(readFileSync(join(dir.path, 'reused.seg')).equals(readFileSync(join(dir.path, 'clean.seg'))));
       assert.equal(buildScratch.held, kept, 'the second seal took and gave back the same arrays');
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe('a seal\'s per-doc arrays', () => {
+  test('come from pools of their own, go back after the seal, and junk left in them changes no byte', () => {
+    const dir = tempDir('scratch-docs');
+    try {
+      // Out of time order, so the worker's sort moves every record; an `_id` and a number field among them.
+      const recs = randomRecords(new Rng(11), 40_000);
+      const payload = encodePayload(recs.map((r, i) => ({ ts: r.ts, fieldsJson: JSON.stringify(i % 7 === 0 ? { ...r.fields, _id: `d-${i}` } : r.fields) })));
+      const seqs = Float64Array.from(recs, (_, i) => i);
+      const seal = (name: string) => run({ kind: 'seal', path: join(dir.path, name), payload: [payload], seqs: seqs.slice().buffer, bigrams: true, patterns: true });
+      while (docU32.held > 0) docU32.take(1 << 14);
+      while (docF64.held > 0) docF64.take(1 << 13);
+      seal('clean.seg');
+      const kept = { u32: docU32.held, f64: docF64.held };
+      // The worker's order, offsets and sorted copy; each field's ranges and keyword ordinals; the timestamps.
+      assert.ok(kept.u32 >= 7, `the seal gave back ${kept.u32} per-doc Uint32Arrays`);
+      assert.ok(kept.f64 >= 3, `the seal gave back ${kept.f64} per-doc Float64Arrays`);
+      const junkU: Uint32Array[] = [];
+      const junkF: Float64Array[] = [];
+      while (docU32.held > 0) junkU.push(docU32.take(1 << 14));
+      while (docF64.held > 0) junkF.push(docF64.take(1 << 13));
+      for (const a of junkU) a.fill(0xdeadbeef);
+      for (const a of junkF) a.fill(-1e300);
+      docU32.give(...junkU);
+      docF64.give(...junkF);
+      seal('reused.seg');
+      assert.ok(readFileSync(join(dir.path, 'reused.seg')).equals(readFileSync(join(dir.path, 'clean.seg'))));
+      assert.deepEqual({ u32: docU32.held, f64: docF64.held }, kept, 'the second seal took and gave back as many');
     } finally {
       dir.remove();
     }

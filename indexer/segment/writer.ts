@@ -6,7 +6,7 @@ import { addBigrams } from './bigrams.ts';
 import { buildPatterns, wordFlags } from './patterns.ts';
 import { GROUPED_MIN_DF, PatternDocs } from './grouped-postings.ts';
 import { sortTermIds } from './sort-terms.ts';
-import { buildScratch } from './scratch.ts';
+import { buildScratch, docU32 } from './scratch.ts';
 import {
   BLOCK_DOCS,
   GROUPED_POSTINGS_VERSION,
@@ -90,7 +90,7 @@ function buildInto(
       const order = values.map((_, i) => i).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
       const remap = new Uint32Array(values.length + 1);
       order.forEach((old, k) => (remap[old + 1] = k + 1));
-      kwOrds = new Uint32Array(n);
+      kwOrds = docU32.takeExact(n);
       for (let i = 0; i < n; i++) kwOrds[i] = remap[fb.keywordOrds[i]];
       meta.keyword = writeKeyword(out, order.map((i) => values[i]), kwOrds, n);
     }
@@ -109,7 +109,8 @@ function buildInto(
       }
     }
     fields[name] = meta;
-    fb.terms.release();
+    fb.release();
+    if (kwOrds !== null) docU32.give(kwOrds);
   }
   const footer: SegmentFooter = { version: SEG_VERSION, ...footerBase(src.ts, src.seq), blockDocs: BLOCK_DOCS, ...stored, ts, seq, fields };
   const idIndex = ids.finish();
