@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Rng, randomRecords, tempDir } from '../testing.ts';
 import { encodePayload } from '../log/frame.ts';
 import run from '../build/worker.ts';
-import { buildScratch, docF64, docU32, U32Scratch } from './scratch.ts';
+import { buildScratch, docF64, docU32, TypedScratch, U32Scratch } from './scratch.ts';
 import { writeSegment } from './writer.ts';
 
 describe('U32Scratch', () => {
@@ -53,6 +53,23 @@ describe('seals with the thread\'s scratch arrays', () => {
     } finally {
       dir.remove();
     }
+  });
+});
+
+describe('TypedScratch.takeExact', () => {
+  test('hands out views of the length asked, and a view given back serves a larger request later', () => {
+    const s = new TypedScratch<Uint32Array>((n) => new Uint32Array(n), 4, 1 << 14);
+    const a = s.takeExact(100_000);
+    assert.equal(a.length, 100_000);
+    s.give(a);
+    assert.equal(s.held, 1);
+    const b = s.takeExact(104_000);
+    assert.equal(b.length, 104_000);
+    assert.equal(b.buffer, a.buffer, 'the same memory: made to the next eighth of 2^16 (106,496 elements)');
+    s.give(b);
+    const c = s.takeExact(120_000);
+    assert.notEqual(c.buffer, a.buffer, 'too large for it: a new one');
+    assert.equal(s.held, 1);
   });
 });
 

@@ -10,6 +10,8 @@ import { FreeList } from '../../lib/free-list.ts';
  */
 export class TypedScratch<T extends Uint32Array | Float64Array> {
   private free: FreeList<T>;
+  /** The arrays this pool made, by their memory: what a view of one gives back. */
+  private made = new WeakMap<ArrayBufferLike, T>();
   constructor(
     private readonly make: (n: number) => T,
     keep = 8,
@@ -25,15 +27,30 @@ export class TypedScratch<T extends Uint32Array | Float64Array> {
     return this.free.take(n) ?? this.make(n);
   }
 
-  /** `take`, as a view of exactly `n` elements (for arrays whose length is read, as columns written whole are). */
+  /**
+   * `take`, as a view of exactly `n` elements (for arrays whose length is read, as columns written whole are). A
+   * new array is made a little longer than asked (to the next eighth of its power of two), so that it serves the
+   * next seal too when that one is somewhat larger: seals end by size, age or a flush, so their doc counts vary.
+   */
   takeExact(n: number): T {
-    const a = this.take(n);
+    let a = n < this.minKept ? null : this.free.take(n);
+    if (a === null) {
+      const step = n < this.minKept ? 1 : 2 ** Math.floor(Math.log2(n)) / 8;
+      a = this.make(Math.ceil(n / step) * step);
+      this.made.set(a.buffer, a);
+    }
     return (a.length === n ? a : a.subarray(0, n)) as T;
   }
 
-  /** Gives arrays back for later `take`s; the caller must not touch them again. Keeps the largest `keep`. */
+  /**
+   * Gives arrays back for later `take`s; the caller must not touch them again. Keeps the largest `keep`. A view
+   * `takeExact` handed out goes back whole, so a larger request later can still have it.
+   */
   give(...arrays: T[]): void {
-    for (const a of arrays) if (a.length >= this.minKept) this.free.give(a);
+    for (const a of arrays) {
+      const whole = this.made.get(a.buffer) ?? a;
+      if (whole.length >= this.minKept) this.free.give(whole);
+    }
   }
 
   /** Arrays held, for tests. */

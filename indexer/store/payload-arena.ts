@@ -5,8 +5,8 @@ import { encodePayloadInto, type LogEntry } from '../log/frame.ts';
 export const CHUNK_BYTES = 8 * 2 ** 20;
 
 /**
- * Free chunks, shared by every shard of the process. At most `keep` are held: 32 MiB, about what one seal of
- * 200,000 bench lines frees (31 MB of payload) and the batches that follow it fill again. All are dropped after
+ * Free chunks, shared by every shard of the process. At most `keep` are held (see sharedChunks: one seal of
+ * 200,000 bench lines frees 31 MB of payload, which the batches that follow it fill again). All are dropped after
  * `idleMs` without use, so a node that stops ingesting gives the memory back. The bench's flood (64 connections
  * sending 8 MB bodies) gave no clear answer on memory: its peak RSS was 1.6 GiB keeping none, 1.7 and 2.4 GiB
  * keeping 2, 2.5 keeping 4, 2.3 and 2.3 keeping 8 (1.9 and 2.1 before chunks existed); a 1M-line ingest took
@@ -35,7 +35,13 @@ export class ChunkPool {
   }
 }
 
-const sharedChunks = new ChunkPool();
+/**
+ * Twelve chunks (96 MiB, dropped after 10 s without ingest): what three heads of 200,000 bench lines fill, the
+ * two that seal threads are building from and the one filling. Keeping 4, two seals that ended close together
+ * gave back more than the pool held, and the batches after them wrote to new shared memory: in a 5M-line bench
+ * ingest the main thread took 225k page faults keeping 4 and 187k keeping 16 (about 15 µs each on this machine).
+ */
+const sharedChunks = new ChunkPool(CHUNK_BYTES, 12);
 
 interface Chunk {
   buf: Buffer;
