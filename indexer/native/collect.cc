@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -521,6 +522,10 @@ napi_value Scan(napi_env env, napi_callback_info info) {
     napi_value nul;
     CHECK(napi_get_null(env, &nul));
     return nul;
+  } catch (const std::exception& e) {
+    // Out of memory, say: an error for the seal to report, never an exception across N-API (which would abort).
+    napi_throw_error(env, nullptr, (std::string("the compiled collector failed: ") + e.what()).c_str());
+    return nullptr;
   }
   napi_value out, fields, ids;
   CHECK(napi_create_object(env, &out));
