@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { MAX_KEYWORD_VALUES } from '../segment/layout.ts';
-import { type DocBytes, writeSegment } from '../segment/writer.ts';
+import { asPayload } from '../segment/testing.ts';
+import { writeSegment } from '../segment/writer.ts';
 import { native } from './index.ts';
 
 const turnedOff = process.env.STRATA_NATIVE === '0';
@@ -13,27 +14,6 @@ const turnedOff = process.env.STRATA_NATIVE === '0';
 test('the compiled collector is built by npm install', { skip: turnedOff ? 'STRATA_NATIVE=0 turns it off' : false }, () => {
   assert.ok(native.collector !== null, `the compiled collector is ${native.reason}`);
 });
-
-/** The texts as a seal's payload holds them (`ts \t json \n`), a few docs per buffer. */
-function asPayload(json: readonly string[], perBuffer = 5): DocBytes {
-  const n = json.length;
-  const docs: DocBytes = { bufs: [], buf: new Uint32Array(n), start: new Uint32Array(n), end: new Uint32Array(n) };
-  for (let first = 0; first < n; first += perBuffer) {
-    const parts: Buffer[] = [];
-    let at = 0;
-    for (let i = first; i < Math.min(n, first + perBuffer); i++) {
-      const head = Buffer.from(`${1000 + i}\t`);
-      const body = Buffer.from(json[i], 'utf8');
-      docs.buf[i] = docs.bufs.length;
-      docs.start[i] = at + head.length;
-      docs.end[i] = at + head.length + body.length;
-      parts.push(head, body, Buffer.from('\n'));
-      at = docs.end[i] + 1;
-    }
-    docs.bufs.push(Buffer.concat(parts));
-  }
-  return docs;
-}
 
 /**
  * Seals the texts three ways (from payload bytes through the compiled collector, from the bytes through the
@@ -45,7 +25,7 @@ function threeWays(dir: string, json: string[]): { took: boolean; files: Buffer[
   const n = json.length;
   const ts = Float64Array.from({ length: n }, (_, i) => 1000 + Math.floor(i / 3));
   const seq = Float64Array.from({ length: n }, (_, i) => i);
-  const payload = asPayload(json);
+  const payload = asPayload(json, 5);
   const took = nc.scan(payload.bufs, payload.buf, payload.start, payload.end, n, MAX_KEYWORD_VALUES) !== null;
   const files: Buffer[] = [];
   try {
@@ -103,7 +83,7 @@ test('a field with more distinct values than a keyword column holds, and \\u esc
     const { took, files } = threeWays(dir, json);
     assert.ok(took);
     const nc = native.collector!;
-    const p = asPayload(json);
+    const p = asPayload(json, 5);
     const scan = nc.scan(p.bufs, p.buf, p.start, p.end, json.length, MAX_KEYWORD_VALUES)!;
     const byName = new Map(scan.fields.map((f) => [f.name, f]));
     assert.equal(byName.get('user')!.keyword, null, 'user has too many values for a keyword column');

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { mulberry32Float } from '../../lib/prng.ts';
-import { type DocBytes, writeSegment } from './writer.ts';
+import { asPayload } from './testing.ts';
+import { writeSegment } from './writer.ts';
 
 /** Records of a few shapes, with numbers, booleans, ids, escapes and non-ASCII text, as fields JSON. */
 function records(seed: number, n: number): string[] {
@@ -28,27 +29,6 @@ function bothWays(dir: string, json: string[], opts: { patterns?: boolean; group
   writeSegment(join(dir, 'strings.seg'), { ts, seq, json }, opts);
   writeSegment(join(dir, 'bytes.seg'), { ts, seq, json: asPayload(json, 7) }, opts);
   return [readFileSync(join(dir, 'strings.seg')), readFileSync(join(dir, 'bytes.seg'))];
-}
-
-/** The texts as a seal's payload holds them: `ts \t json \n` lines, split over a few buffers. */
-function asPayload(json: readonly string[], perBuffer: number): DocBytes {
-  const n = json.length;
-  const docs: DocBytes = { bufs: [], buf: new Uint32Array(n), start: new Uint32Array(n), end: new Uint32Array(n) };
-  for (let first = 0; first < n; first += perBuffer) {
-    const parts: Buffer[] = [];
-    let at = 0;
-    for (let i = first; i < Math.min(n, first + perBuffer); i++) {
-      const head = Buffer.from(`${1000 + i}\t`);
-      const body = Buffer.from(json[i], 'utf8');
-      docs.buf[i] = docs.bufs.length;
-      docs.start[i] = at + head.length;
-      docs.end[i] = at + head.length + body.length;
-      parts.push(head, body, Buffer.from('\n'));
-      at = docs.end[i] + 1;
-    }
-    docs.bufs.push(Buffer.concat(parts));
-  }
-  return docs;
 }
 
 test('a segment sealed from payload bytes is byte for byte the one sealed from the same texts as strings', () => {
