@@ -33,9 +33,10 @@ export class TypedScratch<T extends Uint32Array | Float64Array> {
    * next seal too when that one is somewhat larger: seals end by size, age or a flush, so their doc counts vary.
    */
   takeExact(n: number): T {
-    let a = n < this.minKept ? null : this.free.take(n);
+    if (n < this.minKept) return this.make(n);
+    let a = this.free.take(n);
     if (a === null) {
-      const step = n < this.minKept ? 1 : 2 ** Math.floor(Math.log2(n)) / 8;
+      const step = 2 ** Math.floor(Math.log2(n)) / 8;
       a = this.make(Math.ceil(n / step) * step);
       this.made.set(a.buffer, a);
     }

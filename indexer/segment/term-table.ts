@@ -48,7 +48,6 @@ export class TermTable {
     this.pairs = pairs;
     let cap = 2048;
     while (cap - 1 < terms.length * 2) cap *= 2;
-    this.mask = cap - 1;
     this.rehash(cap);
   }
 

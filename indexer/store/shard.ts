@@ -21,7 +21,23 @@ const MERGE_BACKLOG = 4;
 /** After a failed seal (or merge), the next starts no sooner than this, doubled after each failure in a row up to the max. */
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
-const nextRetryMs = (ms: number): number => Math.min(RETRY_MAX_MS, ms === 0 ? RETRY_FIRST_MS : ms * 2);
+
+/** When background work that failed may be tried again: 1 s after a failure, doubling while failures go on; a success clears it. */
+class Backoff {
+  private ms = 0;
+  private atMs = -Infinity;
+  ready(nowMs: number): boolean {
+    return nowMs >= this.atMs;
+  }
+  failed(nowMs: number): void {
+    this.ms = Math.min(RETRY_MAX_MS, this.ms === 0 ? RETRY_FIRST_MS : this.ms * 2);
+    this.atMs = nowMs + this.ms;
+  }
+  succeeded(): void {
+    this.ms = 0;
+    this.atMs = -Infinity;
+  }
+}
 
 export interface ShardOptions {
   dir: string;
@@ -97,14 +113,12 @@ export class Shard {
   /** Bumped when a seal fails: seals started before it must not commit (they would skip its records). */
   private sealGeneration = 0;
   /**
-   * After failed seals (a full disk, an unwritable directory), background seals wait until `sealRetryAtMs`: each
-   * try costs a whole seal's CPU, and a failure that persists would otherwise take a build thread for itself.
+   * After failed seals (a full disk, an unwritable directory), background seals back off: each try costs a whole
+   * seal's CPU, and a failure that persists would otherwise take a build thread for itself.
    */
-  private sealRetryMs = 0;
-  private sealRetryAtMs = -Infinity;
+  private sealRetry = new Backoff();
   /** The same for background merges (and compactions), which the 250 ms tick would otherwise retry at once. */
-  private mergeRetryMs = 0;
-  private mergeRetryAtMs = -Infinity;
+  private mergeRetry = new Backoff();
   /** When each segment was sealed, or found on opening (the shard's clock, ms); merged ones are not in it. */
   private sealedAtMs = new WeakMap<SegmentReader, number>();
   /** Seals commit in the order they started: each waits for the one before. */
@@ -294,7 +308,7 @@ export class Shard {
   /** Starts whatever background work is due: seals (when `seal`, unless backing off after failures), a merge, retention. */
   private kick(seal = true): void {
     if (this.closed) return;
-    if (this.now() < this.sealRetryAtMs) seal = false;
+    if (!this.sealRetry.ready(this.now())) seal = false;
     while (seal && this.sealsInFlight < this.opts.sealConcurrency && this.handedOff < this.head.batches.length) {
       this.startSeal();
       // Only a head past the thresholds again is worth a second seal at once; a young remainder waits.
@@ -303,17 +317,14 @@ export class Shard {
     // Merges yield the cores to seals: a seal that waits lets the head fill until ingest answers 429, while a merge
     // that waits costs queries only a few more segments. Past MERGE_BACKLOG × minSegments segments they merge anyway.
     const yieldToSeals = this.sealsInFlight > 0 && this.segments.length < this.opts.merge.minSegments * MERGE_BACKLOG;
-    if (!this.merging && !yieldToSeals && this.now() >= this.mergeRetryAtMs) {
+    if (!this.merging && !yieldToSeals && this.mergeRetry.ready(this.now())) {
       const pick = pickMerge(this.segments, this.opts.merge) ?? this.compaction();
       if (pick) {
         this.merging = true;
         const merged = this.merge(pick).then(
-          () => {
-            this.mergeRetryMs = 0;
-          },
+          () => this.mergeRetry.succeeded(),
           (e: unknown) => {
-            this.mergeRetryMs = nextRetryMs(this.mergeRetryMs);
-            this.mergeRetryAtMs = this.now() + this.mergeRetryMs;
+            this.mergeRetry.failed(this.now());
             throw e;
           },
         );
@@ -411,8 +422,7 @@ export class Shard {
         if (generation === this.sealGeneration) {
           this.sealGeneration++;
           this.handedOff = 0;
-          this.sealRetryMs = nextRetryMs(this.sealRetryMs);
-          this.sealRetryAtMs = this.now() + this.sealRetryMs;
+          this.sealRetry.failed(this.now());
         }
         reader?.close();
         unlinkQuiet(path);
@@ -429,8 +439,7 @@ export class Shard {
       this.claims.forget(batches);
       this.handedOff -= batches.length;
       this.lastError = null;
-      this.sealRetryMs = 0;
-      this.sealRetryAtMs = -Infinity;
+      this.sealRetry.succeeded();
       // A thread is free: the next seal starts now, not at the next append (which a full head holds back).
       if (this.sealDue()) this.kick();
       this.wakeRoomWaiters();
