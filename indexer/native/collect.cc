@@ -10,6 +10,9 @@
 // fault per 4 KiB on its first write, which is what a seal would otherwise pay for every array here.
 #include <node_api.h>
 
+#include "napi-util.h"
+#include "terms.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -21,6 +24,8 @@
 #include <vector>
 
 namespace {
+
+using strata::typedArray;
 
 constexpr uint32_t kFnvBasis = 0x811c9dc5u;
 constexpr uint32_t kFnvPrime = 0x01000193u;
@@ -417,28 +422,10 @@ void scanDoc(State& st, const uint8_t* b, size_t from, size_t end, uint32_t doc,
 
 // ---- N-API glue ----
 
-#define CHECK(call)                                          \
-  do {                                                       \
-    if ((call) != napi_ok) {                                 \
-      napi_throw_error(env, nullptr, "native call failed: " #call); \
-      return nullptr;                                        \
-    }                                                        \
-  } while (0)
-
 State* state(napi_env env) {
   void* data = nullptr;
   napi_get_instance_data(env, &data);
   return static_cast<State*>(data);
-}
-
-bool typedArray(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, data, &ab, &offset) != napi_ok) return false;
-  return type == want;
 }
 
 napi_value uint32Array(napi_env env, const uint32_t* src, size_t n) {
@@ -611,6 +598,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"fill", nullptr, Fill, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, 2, props);
+  strata::defineTerms(env, exports);
   return exports;
 }
 

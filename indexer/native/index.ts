@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 
 /**
- * The seal's compiled first pass (collect.cc): reads a seal's docs, gathers their fields, tokenizes and interns
- * their text, to the same effect as the TypeScript Collector (segment/doc-fields.ts), in about a fifth of its time.
+ * The seal's compiled parts. Its first pass (collect.cc) reads a seal's docs, gathers their fields, tokenizes and
+ * interns their text, to the same effect as the TypeScript Collector (segment/doc-fields.ts), in about a fifth of
+ * its time; its terms writer (terms.cc) writes each field's dictionary and postings.
  * It is built by `npm install` (node-gyp, from the `install` script); where it could not be built, or with
  * STRATA_NATIVE=0, seals run the TypeScript path, which writes the same bytes.
  */
@@ -45,15 +46,42 @@ export interface NativeCollector {
   ): void;
 }
 
-/** The compiled collector, or null with the reason it is not in use. */
-export const native: { collector: NativeCollector | null; reason: string } = load();
+/**
+ * The compiled dictionary and postings writer (terms.cc): a seal's field's five term streams as writeTerms and
+ * TermsWriter write them (segment/writer.ts), for terms that are all ASCII.
+ */
+export interface NativeTerms {
+  /**
+   * Writes the streams of the `count` terms in `joined` (joined by newlines, in id order), given their occurrences
+   * `pair*[0, pairs)`; terms from `firstBigram` on get no positions, and terms t with `skip[t] === 1` are left
+   * out. Puts in `sizes` the number of terms written and the bytes of the dictionary, postings, lengths, positions
+   * and skips, which it copies one after another into `out` when they fit. Answers 1 when they did, 0 when `out`
+   * is too short (copyTerms then copies them into a longer one), -1 when a term is not ASCII (nothing written).
+   */
+  terms(
+    joined: string,
+    count: number,
+    pairTerm: Uint32Array,
+    pairDoc: Uint32Array,
+    pairPos: Uint32Array,
+    pairs: number,
+    firstBigram: number,
+    skip: Uint8Array | null,
+    out: Uint8Array,
+    sizes: Float64Array,
+  ): number;
+  copyTerms(out: Uint8Array): void;
+}
 
-function load(): { collector: NativeCollector | null; reason: string } {
-  if (process.env.STRATA_NATIVE === '0') return { collector: null, reason: 'turned off by STRATA_NATIVE=0' };
+/** The compiled collector and terms writer, or null with the reason they are not in use. */
+export const native: { collector: NativeCollector | null; terms: NativeTerms | null; reason: string } = load();
+
+function load(): { collector: NativeCollector | null; terms: NativeTerms | null; reason: string } {
+  if (process.env.STRATA_NATIVE === '0') return { collector: null, terms: null, reason: 'turned off by STRATA_NATIVE=0' };
   try {
-    const collector = createRequire(import.meta.url)('./build/Release/strata_native.node') as NativeCollector;
-    return { collector, reason: 'in use' };
+    const addon = createRequire(import.meta.url)('./build/Release/strata_native.node') as NativeCollector & NativeTerms;
+    return { collector: addon, terms: addon, reason: 'in use' };
   } catch (e) {
-    return { collector: null, reason: `not built (${(e as Error).message.split('\n')[0]}): run npm install with a C++ compiler` };
+    return { collector: null, terms: null, reason: `not built (${(e as Error).message.split('\n')[0]}): run npm install with a C++ compiler` };
   }
 }

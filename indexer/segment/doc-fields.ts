@@ -122,7 +122,7 @@ export function collectNative(nc: NativeCollector, docs: DocBytes, n: number, id
     fb.strings = f.strings;
     if (f.numbers) fb.numbers = new Float64Array(n);
     nc.fill(k, tt.pairTerm, tt.pairDoc, tt.pairPos, fb.from, fb.to, fb.presence, f.keyword === null ? null : fb.keywordOrds, fb.numbers);
-    tt.adopt(f.termCount === 0 ? [] : f.terms.split('\n'), f.hashes, f.pairs);
+    tt.adopt(f.termCount === 0 ? [] : f.terms.split('\n'), f.terms, f.hashes, f.pairs);
     if (f.keyword === null || f.keywordStarts === null) fb.keyword = null;
     else for (let v = 0; v + 1 < f.keywordStarts.length; v++) fb.keyword!.set(f.keyword.slice(f.keywordStarts[v], f.keywordStarts[v + 1]), v + 1);
     builders.set(f.name, fb);

@@ -19,6 +19,9 @@ export class TermTable {
   pairDoc: Uint32Array;
   pairPos: Uint32Array;
   pairs = 0;
+  /** The first `joinedCount` terms joined by newlines, when they came that way (adopt). */
+  private joinedHead = '';
+  private joinedCount = 0;
 
   constructor(expectedPairs = 4096) {
     this.pairTerm = buildScratch.take(expectedPairs);
@@ -37,13 +40,23 @@ export class TermTable {
     return this.terms.length;
   }
 
+  /** Every term in id order, joined by newlines (which no term holds). */
+  joined(): string {
+    const n = this.terms.length;
+    if (this.joinedCount === 0) return this.terms.join('\n');
+    if (n === this.joinedCount) return this.joinedHead;
+    return `${this.joinedHead}\n${this.terms.slice(this.joinedCount).join('\n')}`;
+  }
+
   /**
    * Takes over terms interned elsewhere (the compiled collector: native/index.ts) with their hashes, and the first
    * `pairs` occurrences already written into the occurrence arrays, so that later interning (bigrams) continues
-   * the same table.
+   * the same table. `joined`: the terms joined by newlines, as they came.
    */
-  adopt(terms: string[], hashes: Uint32Array<ArrayBuffer>, pairs: number): void {
+  adopt(terms: string[], joined: string, hashes: Uint32Array<ArrayBuffer>, pairs: number): void {
     this.terms = terms;
+    this.joinedHead = joined;
+    this.joinedCount = terms.length;
     this.hashes = hashes.length > 0 ? hashes : new Uint32Array(1024);
     this.pairs = pairs;
     let cap = 2048;

@@ -1,12 +1,11 @@
 import { hashId, type IdHasher } from '../../lib/id-hash.ts';
 import { writeIdIndex } from './id-section.ts';
 import { collectFields, type DocBytes } from './doc-fields.ts';
-import type { TermTable } from './term-table.ts';
 import { addBigrams } from './bigrams.ts';
 import { buildPatterns, wordFlags } from './patterns.ts';
 import { GROUPED_MIN_DF, PatternDocs } from './grouped-postings.ts';
-import { sortTermIds } from './sort-terms.ts';
-import { buildScratch, docU32 } from './scratch.ts';
+import { docU32 } from './scratch.ts';
+import { writeTerms } from './write-terms.ts';
 import {
   BLOCK_DOCS,
   GROUPED_POSTINGS_VERSION,
@@ -19,7 +18,7 @@ import {
   ZSTD_LEVEL_SEAL,
   ZSTD_LEVEL_SEAL_TEMPLATES,
 } from './layout.ts';
-import { asBytes, type FileOut, TermsWriter, footerBase, writeBlocks, writeJoinedBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
+import { asBytes, type FileOut, footerBase, writeBlocks, writeJoinedBlocks, writeKeyword, writePatterns, writeSegmentFile, writeTsSeq } from './segment-file.ts';
 
 export type { DocBytes } from './doc-fields.ts';
 
@@ -127,62 +126,4 @@ function utf8Docs(docs: readonly string[]): DocBytes {
     out.end[i] = out.bufs[out.buf[i]].length;
   }
   return out;
-}
-
-/** Terms from `firstBigram` on are bigram terms: postings without positions. Terms t with skip[t] === 1 are left out. */
-function writeTerms(
-  out: FileOut,
-  tt: TermTable,
-  firstBigram: number,
-  skip: Uint8Array | null,
-  counted: boolean,
-  patterns: PatternDocs | null = null,
-  groupedMinDf?: number,
-): NonNullable<FieldMeta['text']> {
-  const terms = tt.terms;
-  const nTerms = terms.length;
-  // Counting sort of occurrences by term id; within a term they stay in (doc, position) order as added. Skipped
-  // terms (the words of a field with patterns, about half its occurrences) are left out of the scatter, whose
-  // random writes are most of this function's time.
-  const counts = new Uint32Array(nTerms + 1);
-  const { pairTerm, pairDoc, pairPos } = tt;
-  for (let i = 0; i < tt.pairs; i++) counts[pairTerm[i] + 1]++;
-  if (skip !== null) for (let t = 0; t < nTerms; t++) if (skip[t] === 1) counts[t + 1] = 0;
-  for (let t = 0; t < nTerms; t++) counts[t + 1] += counts[t];
-  const cursor = counts.slice(0, nTerms);
-  // From the thread's pool, maybe longer than needed: only [0, counts[nTerms]) is written and read.
-  const occDoc = buildScratch.take(counts[nTerms]);
-  const occPos = buildScratch.take(counts[nTerms]);
-  for (let i = 0; i < tt.pairs; i++) {
-    const t = pairTerm[i];
-    if (skip !== null && skip[t] === 1) continue;
-    const at = cursor[t]++;
-    occDoc[at] = pairDoc[i];
-    occPos[at] = pairPos[i];
-  }
-  let maxOcc = 0;
-  for (let t = 0; t < nTerms; t++) maxOcc = Math.max(maxOcc, counts[t + 1] - counts[t]);
-  // Scratch reused across terms: the term's distinct docs, and where each doc's positions start.
-  const docs = new Uint32Array(maxOcc);
-  const posStart = new Uint32Array(maxOcc + 1);
-
-  const w = new TermsWriter(counts[nTerms], nTerms, counted, patterns, groupedMinDf);
-  for (const t of sortTermIds(terms)) {
-    if (skip !== null && skip[t] === 1) continue;
-    const term = terms[t];
-    const lo = counts[t];
-    const hi = counts[t + 1];
-    let df = 0;
-    for (let i = lo; i < hi; i++) {
-      if (i > lo && occDoc[i] === occDoc[i - 1]) continue;
-      posStart[df] = i - lo;
-      docs[df++] = occDoc[i];
-    }
-    posStart[df] = hi - lo;
-    if (t >= firstBigram) w.add(term, docs, df, null, null);
-    else w.add(term, docs, df, posStart, occPos.subarray(lo, hi));
-  }
-  const text = w.finish(out);
-  buildScratch.give(occDoc, occPos);
-  return text;
 }

@@ -1,0 +1,29 @@
+// N-API helpers shared by the addon's sources.
+#pragma once
+#include <node_api.h>
+
+#include <cstddef>
+
+// Returns nullptr from the calling callback, with a JS error, when an N-API call fails.
+#define CHECK(call)                                                 \
+  do {                                                              \
+    if ((call) != napi_ok) {                                        \
+      napi_throw_error(env, nullptr, "native call failed: " #call); \
+      return nullptr;                                               \
+    }                                                               \
+  } while (0)
+
+namespace strata {
+
+// The data and length of `v` when it is a typed array of type `want`.
+inline bool typedArray(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, data, &ab, &offset) != napi_ok) return false;
+  return type == want;
+}
+
+}  // namespace strata
