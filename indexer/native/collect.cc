@@ -11,6 +11,8 @@
 #include <node_api.h>
 
 #include "napi-util.h"
+#include "lines.h"
+#include "patterns.h"
 #include "terms.h"
 
 #include <algorithm>
@@ -599,6 +601,8 @@ napi_value Init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, 2, props);
   strata::defineTerms(env, exports);
+  strata::definePatterns(env, exports);
+  strata::defineLines(env, exports);
   return exports;
 }
 

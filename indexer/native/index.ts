@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 
 /**
- * The seal's compiled parts. Its first pass (collect.cc) reads a seal's docs, gathers their fields, tokenizes and
- * interns their text, to the same effect as the TypeScript Collector (segment/doc-fields.ts), in about a fifth of
- * its time; its terms writer (terms.cc) writes each field's dictionary and postings.
- * It is built by `npm install` (node-gyp, from the `install` script); where it could not be built, or with
- * STRATA_NATIVE=0, seals run the TypeScript path, which writes the same bytes.
+ * Strata's compiled parts: ingest's NDJSON line reader (lines.cc), and the seal's. The seal's first pass
+ * (collect.cc) reads a seal's docs, gathers their fields, tokenizes and interns their text, to the same effect as
+ * the TypeScript Collector (segment/doc-fields.ts), in about a fifth of its time; its patterns finder (patterns.cc)
+ * finds each text field's patterns, and its terms writer (terms.cc) writes each field's dictionary and postings.
+ * They are built by `npm install` (node-gyp, from the `install` script); where they could not be built, or with
+ * STRATA_NATIVE=0, ingest and seals run the TypeScript paths, which answer alike and write the same bytes.
  */
 export interface NativeField {
   name: string;
@@ -73,15 +74,50 @@ export interface NativeTerms {
   copyTerms(out: Uint8Array): void;
 }
 
-/** The compiled collector and terms writer, or null with the reason they are not in use. */
-export const native: { collector: NativeCollector | null; terms: NativeTerms | null; reason: string } = load();
+/** The compiled patterns finder (patterns.cc): what buildPatterns (segment/patterns.ts) finds. */
+export interface NativePatterns {
+  /**
+   * Writes into `ords[0, n)` each doc's pattern ordinal (from 1 in order of first sight; 0 for a doc without a
+   * word), doc d's tokens being `pairTerm[from[d], to[d])` and term t a word when `word[t] === 1`. Answers the
+   * number of patterns, or -1 past MAX_PATTERNS.
+   */
+  patterns(pairTerm: Uint32Array, word: Uint8Array, from: Uint32Array, to: Uint32Array, n: number, ords: Uint32Array): number;
+  /** The last call's patterns as term ids, 0xffffffff for a slot: pattern p + 1's are `pool[starts[p], starts[p + 1])`. */
+  patternTerms(): [pool: Uint32Array, starts: Uint32Array];
+}
 
-function load(): { collector: NativeCollector | null; terms: NativeTerms | null; reason: string } {
-  if (process.env.STRATA_NATIVE === '0') return { collector: null, terms: null, reason: 'turned off by STRATA_NATIVE=0' };
+/** The compiled NDJSON line reader (lines.cc): RawLineReader (ingest/protocols/raw-line.ts) over many lines a call. */
+export interface NativeLines {
+  /**
+   * Reads the lines of `body` from byte `from` on, as many as the outputs hold: line k is `body[lineFrom[k],
+   * lineStop[k])` (without its newline, or a carriage return before it), and `start[k]` what RawLineReader.read
+   * answers for it (BLANK, DECODE, or where its fields' JSON starts), with its timestamp in `ts[k]`. A quoted
+   * timestamp is left to the caller: `ts[k]` is then NaN and its text `body[tsFrom[k], tsTo[k])`. Answers the
+   * number of lines read; the next line starts after the newline at or after `lineStop`.
+   */
+  lines(
+    body: Uint8Array,
+    from: number,
+    maxBytes: number,
+    nowMs: number,
+    lineFrom: Uint32Array,
+    lineStop: Uint32Array,
+    start: Int32Array,
+    ts: Float64Array,
+    tsFrom: Uint32Array,
+    tsTo: Uint32Array,
+  ): number;
+}
+
+/** The compiled parts, or null with the reason they are not in use. */
+export const native: { collector: NativeCollector | null; terms: NativeTerms | null; patterns: NativePatterns | null; lines: NativeLines | null; reason: string } = load();
+
+function load(): typeof native {
+  if (process.env.STRATA_NATIVE === '0') return { collector: null, terms: null, patterns: null, lines: null, reason: 'turned off by STRATA_NATIVE=0' };
   try {
-    const addon = createRequire(import.meta.url)('./build/Release/strata_native.node') as NativeCollector & NativeTerms;
-    return { collector: addon, terms: addon, reason: 'in use' };
+    const addon = createRequire(import.meta.url)('./build/Release/strata_native.node') as NativeCollector & NativeTerms & NativePatterns & NativeLines;
+    return { collector: addon, terms: addon, patterns: addon, lines: addon, reason: 'in use' };
   } catch (e) {
-    return { collector: null, terms: null, reason: `not built (${(e as Error).message.split('\n')[0]}): run npm install with a C++ compiler` };
+    return { collector: null, terms: null, patterns: null, lines: null, reason: `not built (${(e as Error).message.split('\n')[0]}): run npm install with a C++ compiler` };
   }
 }

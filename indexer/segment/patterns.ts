@@ -11,9 +11,12 @@
 import type { Bitset } from '../query/bitset.ts';
 import { ByteWriter, writePositionsEntry } from './bytes.ts';
 import type { TermTable } from './term-table.ts';
+import { native, type NativePatterns } from '../native/index.ts';
 
 /** How a digit token is spelled inside a stored pattern: no token can hold it. */
 export const SLOT = '\u0001';
+/** A slot's term id in a pattern given as term ids. */
+const NONE = 0xffffffff;
 /** Pattern ordinals fit in two bytes per doc. */
 export const MAX_PATTERNS = 65535;
 
@@ -48,8 +51,8 @@ export function wordFlags(terms: readonly string[]): Uint8Array {
  * word), or null when the field does not fit (patternsFit). Docs whose tokens are all digit tokens get ordinal 0.
  */
 export function buildPatterns(tt: TermTable, word: Uint8Array, from: Uint32Array, to: Uint32Array, n: number): { values: string[]; ords: Uint32Array } | null {
+  if (native.patterns !== null) return nativePatterns(native.patterns, tt, word, from, to, n);
   const terms = tt.terms;
-  const NONE = 0xffffffff;
   const ords = new Uint32Array(n);
   // Patterns as term-id sequences (NONE for a slot) in one pool; equal hashes chain through `next`.
   let pool = new Uint32Array(1 << 12);
@@ -97,14 +100,28 @@ export function buildPatterns(tt: TermTable, word: Uint8Array, from: Uint32Array
     ords[d] = p + 1;
   }
   if (!patternsFit(next.length, n)) return null;
-  const values = new Array<string>(next.length);
+  return { values: patternStrings(terms, pool, start, next.length), ords };
+}
+
+/** buildPatterns through the compiled finder (native/patterns.cc), which finds the same patterns in the same order. */
+function nativePatterns(np: NativePatterns, tt: TermTable, word: Uint8Array, from: Uint32Array, to: Uint32Array, n: number): { values: string[]; ords: Uint32Array } | null {
+  const ords = new Uint32Array(n);
+  const count = np.patterns(tt.pairTerm, word, from, to, n, ords);
+  if (count < 0 || !patternsFit(count, n)) return null;
+  const [pool, start] = np.patternTerms();
+  return { values: patternStrings(tt.terms, pool, start, count), ords };
+}
+
+/** The stored spelling of `count` patterns given as term ids (NONE for a slot) in `pool`, split at `start`. */
+function patternStrings(terms: readonly string[], pool: Uint32Array, start: ArrayLike<number>, count: number): string[] {
+  const values = new Array<string>(count);
   const toks: string[] = [];
-  for (let p = 0; p < next.length; p++) {
+  for (let p = 0; p < count; p++) {
     toks.length = 0;
     for (let i = start[p]; i < start[p + 1]; i++) toks.push(pool[i] === NONE ? SLOT : terms[pool[i]]);
     values[p] = toks.join(' ');
   }
-  return { values, ords };
+  return values;
 }
 
 /** A word's patterns (ascending ordinals) and its positions in each: pattern i's are pos[posStart[i] .. posStart[i + 1]). */

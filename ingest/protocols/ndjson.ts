@@ -1,7 +1,7 @@
 import type { Fields } from '../../lib/record.ts';
 import { normalizeObject, textRecord } from '../../lib/record.ts';
 import { forEachWindow } from './windows.ts';
-import { DECODE, RawLineReader } from './raw-line.ts';
+import { DECODE, eachRawLine } from './raw-line.ts';
 import { type DecodedBatch, emptyBatch, preview, pushRawRecord, pushRecord, type RejectCode, reject, rejectOversize, warn } from '../batch.ts';
 
 /** One JSON line made a record: its fields' stored JSON when cut from the line, and a note on a bad timestamp. */
@@ -59,26 +59,13 @@ export function decodeLines(body: string | Buffer, format: 'ndjson' | 'text', no
  */
 function decodeRawLines(out: DecodedBatch, body: Buffer, nowMs: number, maxRecordBytes: number): void {
   out.raw = { bytes: body, start: [], end: [] };
-  const reader = new RawLineReader(maxRecordBytes);
-  const n = body.length;
   let line = 0;
-  for (let pos = 0; pos < n; ) {
-    let nl = body.indexOf(NEWLINE, pos);
-    if (nl < 0) nl = n;
+  eachRawLine(body, maxRecordBytes, nowMs, (from, stop, start, ts) => {
     line++;
-    let stop = nl;
-    if (stop > pos && body[stop - 1] === CR) stop--;
-    const start = reader.read(body, pos, stop, nowMs);
-    if (start >= 0) pushRawRecord(out, line, reader.ts, start, stop);
-    else if (start === DECODE) {
-      decodeItem(out, body.toString('utf8', pos, stop), line, 'ndjson', nowMs, maxRecordBytes, false);
-    }
-    pos = nl + 1;
-  }
+    if (start >= 0) pushRawRecord(out, line, ts, start, stop);
+    else if (start === DECODE) decodeItem(out, body.toString('utf8', from, stop), line, 'ndjson', nowMs, maxRecordBytes, false);
+  });
 }
-
-const NEWLINE = 10;
-const CR = 13;
 
 /** Decodes the lines of `text` into `out`, numbering them on from `line`; returns the last line's number. */
 function decodeText(out: DecodedBatch, text: string, line: number, format: 'ndjson' | 'text', nowMs: number, maxRecordBytes: number, keepFields: boolean): number {

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { parseTimestamp } from '../../lib/record.ts';
+import { native, type NativeLines } from '../../indexer/native/index.ts';
 
 /** `RawLineReader.read`'s answers besides a position: the line is blank, or must be decoded as text. */
 export const BLANK = -1;
@@ -140,6 +141,66 @@ export class RawLineReader {
     }
   }
 }
+
+/**
+ * Reads each line of an NDJSON body as RawLineReader.read does, in order: `each(from, stop, start, ts)` for the
+ * line `body[from, stop)` (without its line break), `start` being what read answers and `ts` the line's timestamp.
+ * `each` must not read lines itself (the compiled reader's outputs are shared).
+ * Through the compiled reader (indexer/native/lines.cc) when it is built: reading lines one by one in TypeScript was
+ * the main thread's largest cost of ingest (2.1 µs a bench line of its 3.5).
+ */
+export function eachRawLine(body: Buffer, maxBytes: number, nowMs: number, each: (from: number, stop: number, start: number, ts: number) => void): void {
+  if (native.lines !== null) {
+    eachRawLineNative(native.lines, body, maxBytes, nowMs, each);
+    return;
+  }
+  const reader = new RawLineReader(maxBytes);
+  const n = body.length;
+  for (let pos = 0; pos < n; ) {
+    let nl = body.indexOf(NEWLINE, pos);
+    if (nl < 0) nl = n;
+    let stop = nl;
+    if (stop > pos && body[stop - 1] === CR) stop--;
+    const start = reader.read(body, pos, stop, nowMs);
+    each(pos, stop, start, reader.ts);
+    pos = nl + 1;
+  }
+}
+
+/** The compiled reader's outputs, a batch of lines at a time. */
+const LINES_AT_ONCE = 4096;
+const lineOut = {
+  from: new Uint32Array(LINES_AT_ONCE),
+  stop: new Uint32Array(LINES_AT_ONCE),
+  start: new Int32Array(LINES_AT_ONCE),
+  ts: new Float64Array(LINES_AT_ONCE),
+  tsFrom: new Uint32Array(LINES_AT_ONCE),
+  tsTo: new Uint32Array(LINES_AT_ONCE),
+};
+
+function eachRawLineNative(nl: NativeLines, body: Buffer, maxBytes: number, nowMs: number, each: (from: number, stop: number, start: number, ts: number) => void): void {
+  const o = lineOut;
+  const n = body.length;
+  for (let pos = 0; pos < n; ) {
+    const count = nl.lines(body, pos, maxBytes, nowMs, o.from, o.stop, o.start, o.ts, o.tsFrom, o.tsTo);
+    const last = o.stop[count - 1];
+    for (let k = 0; k < count; k++) {
+      let start = o.start[k];
+      let ts = o.ts[k];
+      if (start >= 0 && Number.isNaN(ts)) {
+        // The one step left to TypeScript: the timestamp's text, as RawLineReader parses it.
+        ts = parseTimestamp(body.toString('latin1', o.tsFrom[k], o.tsTo[k]));
+        if (Number.isNaN(ts)) start = DECODE;
+      }
+      each(o.from[k], o.stop[k], start, ts);
+    }
+    // After the last line's newline (its stop is at the newline, or at a carriage return before it).
+    pos = (body[last] === CR ? last + 1 : last) + 1;
+  }
+}
+
+const NEWLINE = 10;
+const CR = 13;
 
 /** The position after the closing quote of the JSON string whose text starts at `i`, or -1 if it is not valid. */
 function stringEnd(b: Uint8Array, i: number, end: number): number {

@@ -1,0 +1,7 @@
+// The NDJSON line reader (lines.cc), defined on the addon's exports beside the collector.
+#pragma once
+#include <node_api.h>
+
+namespace strata {
+void defineLines(napi_env env, napi_value exports);
+}

@@ -1,0 +1,7 @@
+// The patterns finder (patterns.cc), defined on the addon's exports beside the collector.
+#pragma once
+#include <node_api.h>
+
+namespace strata {
+void definePatterns(napi_env env, napi_value exports);
+}
