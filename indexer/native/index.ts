@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 
 /**
- * Strata's compiled parts: ingest's NDJSON line reader (lines.cc), and the seal's. The seal's first pass
+ * Strata's compiled parts: ingest's NDJSON line reader (lines.cc) and log payload encoder (payload.cc), and the
+ * seal's. The seal's first pass
  * (collect.cc) reads a seal's docs, gathers their fields, tokenizes and interns their text, to the same effect as
  * the TypeScript Collector (segment/doc-fields.ts), in about a fifth of its time; its patterns finder (patterns.cc)
  * finds each text field's patterns, and its terms writer (terms.cc) writes each field's dictionary and postings.
@@ -109,15 +110,35 @@ export interface NativeLines {
   ): number;
 }
 
+/** The compiled payload encoder (payload.cc): a log payload's records given as bytes (log/frame.ts). */
+export interface NativePayload {
+  /**
+   * Writes records i < n at `out[at]` on, each `ts[i]` in decimal (a safe integer, as String spells it), a tab,
+   * `{`, `bytes[start[i], end[i])` and a newline; answers the position after the last. Throws a RangeError for a
+   * timestamp that is not a safe integer (or is -0), a record outside `bytes`, or records that do not fit.
+   */
+  encodeRaw(out: Uint8Array, at: number, bytes: Uint8Array, ts: Float64Array, start: Uint32Array, end: Uint32Array, n: number): number;
+}
+
+type Addon = NativeCollector & NativeTerms & NativePatterns & NativeLines & NativePayload;
+
 /** The compiled parts, or null with the reason they are not in use. */
-export const native: { collector: NativeCollector | null; terms: NativeTerms | null; patterns: NativePatterns | null; lines: NativeLines | null; reason: string } = load();
+export const native: {
+  collector: NativeCollector | null;
+  terms: NativeTerms | null;
+  patterns: NativePatterns | null;
+  lines: NativeLines | null;
+  payload: NativePayload | null;
+  reason: string;
+} = load();
 
 function load(): typeof native {
-  if (process.env.STRATA_NATIVE === '0') return { collector: null, terms: null, patterns: null, lines: null, reason: 'turned off by STRATA_NATIVE=0' };
+  const none = { collector: null, terms: null, patterns: null, lines: null, payload: null };
+  if (process.env.STRATA_NATIVE === '0') return { ...none, reason: 'turned off by STRATA_NATIVE=0' };
   try {
-    const addon = createRequire(import.meta.url)('./build/Release/strata_native.node') as NativeCollector & NativeTerms & NativePatterns & NativeLines;
-    return { collector: addon, terms: addon, patterns: addon, lines: addon, reason: 'in use' };
+    const addon = createRequire(import.meta.url)('./build/Release/strata_native.node') as Addon;
+    return { collector: addon, terms: addon, patterns: addon, lines: addon, payload: addon, reason: 'in use' };
   } catch (e) {
-    return { collector: null, terms: null, patterns: null, lines: null, reason: `not built (${(e as Error).message.split('\n')[0]}): run npm install with a C++ compiler` };
+    return { ...none, reason: `not built (${(e as Error).message.split('\n')[0]}): run npm install with a C++ compiler` };
   }
 }

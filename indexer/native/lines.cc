@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "napi-util.h"
 
@@ -26,9 +29,41 @@ inline size_t skipWs(const uint8_t* b, size_t i, size_t end) {
 
 inline bool same(const uint8_t* b, size_t from, size_t end, const char* s, size_t n) { return end - from >= n && std::memcmp(b + from, s, n) == 0; }
 
+// The first position from `i` holding a quote, a backslash or a control character (below 0x20), or `end`: 16
+// bytes at a time where SSE2 is there, since string values are most of a line's bytes.
+inline size_t nextSpecial(const uint8_t* b, size_t i, size_t end) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i below = _mm_set1_epi8(0x1f);
+  for (; i + 16 <= end; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    // c <= 0x1f (unsigned) exactly when min(c, 0x1f) == c.
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmpeq_epi8(_mm_min_epu8(v, below), v));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  while (i < end && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) i++;
+  return i;
+}
+
+// Whether `b[i, end)` is all ASCII, eight bytes at a time.
+inline size_t firstNonAscii(const uint8_t* b, size_t i, size_t end) {
+  for (; i + 8 <= end; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, b + i, 8);
+    if ((w & 0x8080808080808080ull) != 0) break;
+  }
+  while (i < end && b[i] < 0x80) i++;
+  return i;
+}
+
 // The position after the closing quote of the JSON string whose text starts at `i`, or -1.
 int64_t stringEnd(const uint8_t* b, size_t i, size_t end) {
   while (i < end) {
+    i = nextSpecial(b, i, end);
+    if (i >= end) break;
     const uint8_t c = b[i];
     if (c == '"') return static_cast<int64_t>(i + 1);
     if (c < 0x20) return -1;
@@ -199,8 +234,7 @@ Line readLine(const uint8_t* b, size_t from, size_t end, double maxBytes, double
     }
   }
   if (skipWs(b, i, end) != end) return out;
-  size_t k = from;
-  while (k < end && b[k] < 0x80) k++;
+  const size_t k = firstNonAscii(b, from, end);
   if (k < end && !utf8(b, k, end)) return out;
   out.start = static_cast<int32_t>(start);
   return out;
