@@ -284,7 +284,7 @@ export async function runStrata(
           }; lines/s counts acknowledged (durable and searchable) lines`,
           'Strata: latency is the engine\u2019s took_ms; HTTP round trips are listed separately',
           `Strata: the node runs with MALLOC_MMAP_THRESHOLD_=${NODE_MMAP_THRESHOLD}, as the README recommends`,
-          `Strata: the compiled seal collector (indexer/native) is ${native.reason}`,
+          `Strata: the compiled parts (indexer/native: ingest's line reader and payload encoder; the seal's collector, patterns finder and terms writer) are ${native.reason}`,
         ],
       },
       extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, clientCpuSeconds, httpMedianMs, histogram, segments, cpu: cpuStart && cpuIngest && cpuSettled ? { ingest: cpuSince(cpuStart, cpuIngest), settled: cpuSince(cpuStart, cpuSettled) } : null },
