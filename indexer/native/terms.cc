@@ -5,11 +5,10 @@
 // ASCII terms only, where byte order is the UTF-16 order the reader searches by; other terms answer -1 and the
 // TypeScript writer runs instead.
 //
-// Buffers live per addon instance, that is per thread, and keep their capacity from field to field and seal to seal (see collect.cc: fresh
-// memory costs a page fault per 4 KiB on its first write).
+// Buffers live per addon instance, that is per thread, and keep their capacity from field to field and seal to
+// seal (see collect.cc: fresh memory costs a page fault per 4 KiB on its first write); a build thread that exits
+// when idle takes them with it.
 #include "terms.h"
-
-#include "napi-util.h"
 
 #include <node_api.h>
 
@@ -18,6 +17,8 @@
 #include <cstring>
 #include <exception>
 #include <vector>
+
+#include "napi-util.h"
 
 namespace strata {
 namespace {
