@@ -2,12 +2,12 @@ import { createRequire } from 'node:module';
 
 /**
  * Strata's compiled parts: ingest's NDJSON line reader (lines.cc) and log payload encoder (payload.cc), and the
- * seal's. The seal's first pass
- * (collect.cc) reads a seal's docs, gathers their fields, tokenizes and interns their text, to the same effect as
- * the TypeScript Collector (segment/doc-fields.ts), in about a fifth of its time; its patterns finder (patterns.cc)
- * finds each text field's patterns, and its terms writer (terms.cc) writes each field's dictionary and postings.
- * They are built by `npm install` (node-gyp, from the `install` script); where they could not be built, or with
- * STRATA_NATIVE=0, ingest and seals run the TypeScript paths, which answer alike and write the same bytes.
+ * seal's. The seal's first pass (collect.cc) reads a seal's docs, gathers their fields, tokenizes and interns their
+ * text, to the same effect as the TypeScript Collector (segment/doc-fields.ts), in about a fifth of its time; its
+ * patterns finder (patterns.cc) finds each text field's patterns, and its terms writer (terms.cc) writes each
+ * field's dictionary and postings. They are built by `npm install` (node-gyp, from the `install` script); where
+ * they could not be built, or with STRATA_NATIVE=0, ingest and seals run the TypeScript paths, which answer alike
+ * and write the same bytes.
  */
 export interface NativeField {
   name: string;
