@@ -29,6 +29,7 @@
 namespace {
 
 using strata::typedArray;
+using strata::uint32Array;
 
 constexpr uint32_t kFnvBasis = 0x811c9dc5u;
 constexpr uint32_t kFnvPrime = 0x01000193u;
@@ -429,15 +430,6 @@ State* state(napi_env env) {
   void* data = nullptr;
   napi_get_instance_data(env, &data);
   return static_cast<State*>(data);
-}
-
-napi_value uint32Array(napi_env env, const uint32_t* src, size_t n) {
-  void* data = nullptr;
-  napi_value ab, out;
-  if (napi_create_arraybuffer(env, n * 4, &data, &ab) != napi_ok) return nullptr;
-  if (n > 0) std::memcpy(data, src, n * 4);
-  if (napi_create_typedarray(env, napi_uint32_array, n, ab, 0, &out) != napi_ok) return nullptr;
-  return out;
 }
 
 napi_value latin1(napi_env env, const char* s, size_t n) {

@@ -3,6 +3,8 @@
 #include <node_api.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 // Returns nullptr from the calling callback, with a JS error, when an N-API call fails.
 #define CHECK(call)                                                 \
@@ -24,6 +26,16 @@ inline bool typedArray(napi_env env, napi_value v, napi_typedarray_type want, vo
   size_t offset;
   if (napi_get_typedarray_info(env, v, &type, length, data, &ab, &offset) != napi_ok) return false;
   return type == want;
+}
+
+// A new Uint32Array holding a copy of `src[0, n)`, or nullptr when N-API fails.
+inline napi_value uint32Array(napi_env env, const uint32_t* src, size_t n) {
+  void* data = nullptr;
+  napi_value ab, out;
+  if (napi_create_arraybuffer(env, n * 4, &data, &ab) != napi_ok) return nullptr;
+  if (n > 0) std::memcpy(data, src, n * 4);
+  if (napi_create_typedarray(env, napi_uint32_array, n, ab, 0, &out) != napi_ok) return nullptr;
+  return out;
 }
 
 }  // namespace strata

@@ -5,7 +5,6 @@
 #include "patterns.h"
 
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "napi-util.h"
@@ -30,8 +29,14 @@ void place(State& S, uint32_t p) {
   S.table[slot] = p + 1;
 }
 
-// The patterns' count, or -1 past kMaxPatterns (the field does not fit).
-int64_t findPatterns(State& S, const uint32_t* pt, const uint8_t* word, const uint32_t* from, const uint32_t* to, uint32_t n, uint32_t* ords) {
+constexpr int64_t kDoesNotFit = -1;
+constexpr int64_t kOutsidePairs = -2;
+constexpr int64_t kPastWords = -3;
+
+// The patterns' count, or kDoesNotFit past kMaxPatterns. Every index is checked where it is first read (a doc's
+// range before its occurrences, an occurrence's term before its flag), since a bad one would read outside the arrays:
+// kOutsidePairs, kPastWords.
+int64_t findPatterns(State& S, const uint32_t* pt, size_t pairs, const uint8_t* word, size_t wordCount, const uint32_t* from, const uint32_t* to, uint32_t n, uint32_t* ords) {
   S.pool.clear();
   S.starts.assign(1, 0);
   S.hashes.clear();
@@ -39,10 +44,12 @@ int64_t findPatterns(State& S, const uint32_t* pt, const uint8_t* word, const ui
   S.mask = 4095;
   for (uint32_t d = 0; d < n; d++) {
     const uint32_t a = from[d], b = to[d];
+    if (a > b || b > pairs) return kOutsidePairs;
     uint32_t h = 0x811c9dc5u;
     uint32_t words = 0;
     for (uint32_t i = a; i < b; i++) {
       const uint32_t t = pt[i];
+      if (t >= wordCount) return kPastWords;
       const bool w = word[t] == 1;
       words += w;
       h = (h ^ (w ? t : kSlot)) * 0x01000193u;
@@ -64,7 +71,7 @@ int64_t findPatterns(State& S, const uint32_t* pt, const uint8_t* word, const ui
     }
     if (found == 0) {
       const auto p = static_cast<uint32_t>(S.hashes.size());
-      if (p >= kMaxPatterns) return -1;
+      if (p >= kMaxPatterns) return kDoesNotFit;
       for (uint32_t i = a; i < b; i++) S.pool.push_back(word[pt[i]] == 1 ? pt[i] : kSlot);
       S.starts.push_back(static_cast<uint32_t>(S.pool.size()));
       S.hashes.push_back(h);
@@ -79,15 +86,6 @@ int64_t findPatterns(State& S, const uint32_t* pt, const uint8_t* word, const ui
     ords[d] = found;
   }
   return static_cast<int64_t>(S.hashes.size());
-}
-
-napi_value uint32Copy(napi_env env, const std::vector<uint32_t>& v) {
-  void* data = nullptr;
-  napi_value ab, out;
-  if (napi_create_arraybuffer(env, v.size() * 4, &data, &ab) != napi_ok) return nullptr;
-  if (!v.empty()) std::memcpy(data, v.data(), v.size() * 4);
-  if (napi_create_typedarray(env, napi_uint32_array, v.size(), ab, 0, &out) != napi_ok) return nullptr;
-  return out;
 }
 
 // patterns(pairTerm, word: Uint8Array, from, to, n, ords): see index.ts.
@@ -111,26 +109,16 @@ napi_value Patterns(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "patterns: pairTerm, from, to and ords must be Uint32Arrays (the last three of n docs), word a Uint8Array");
     return nullptr;
   }
-  const auto* pt = static_cast<const uint32_t*>(a[0]);
-  const auto* from = static_cast<const uint32_t*>(a[2]);
-  const auto* to = static_cast<const uint32_t*>(a[3]);
-  // Checked here rather than trusted: a bad index would read outside the arrays.
-  for (uint32_t d = 0; d < n; d++) {
-    if (from[d] > to[d] || to[d] > len[0]) {
-      napi_throw_range_error(env, nullptr, "patterns: a doc's occurrences lie outside pairTerm");
-      return nullptr;
-    }
-    for (uint32_t i = from[d]; i < to[d]; i++)
-      if (pt[i] >= len[1]) {
-        napi_throw_range_error(env, nullptr, "patterns: an occurrence names a term past the word flags");
-        return nullptr;
-      }
-  }
-  int64_t count = -1;
+  int64_t count = kDoesNotFit;
   try {
-    count = findPatterns(S, pt, static_cast<const uint8_t*>(a[1]), from, to, n, static_cast<uint32_t*>(a[5]));
+    count = findPatterns(S, static_cast<const uint32_t*>(a[0]), len[0], static_cast<const uint8_t*>(a[1]), len[1], static_cast<const uint32_t*>(a[2]),
+                         static_cast<const uint32_t*>(a[3]), n, static_cast<uint32_t*>(a[5]));
   } catch (const std::exception& e) {
     napi_throw_error(env, nullptr, e.what());
+    return nullptr;
+  }
+  if (count == kOutsidePairs || count == kPastWords) {
+    napi_throw_range_error(env, nullptr, count == kOutsidePairs ? "patterns: a doc's occurrences lie outside pairTerm" : "patterns: an occurrence names a term past the word flags");
     return nullptr;
   }
   napi_value out;
@@ -146,8 +134,8 @@ napi_value PatternTerms(napi_env env, napi_callback_info info) {
   const State& S = *static_cast<State*>(data);
   napi_value out;
   CHECK(napi_create_array_with_length(env, 2, &out));
-  CHECK(napi_set_element(env, out, 0, uint32Copy(env, S.pool)));
-  CHECK(napi_set_element(env, out, 1, uint32Copy(env, S.starts)));
+  CHECK(napi_set_element(env, out, 0, uint32Array(env, S.pool.data(), S.pool.size())));
+  CHECK(napi_set_element(env, out, 1, uint32Array(env, S.starts.data(), S.starts.size())));
   return out;
 }
 
