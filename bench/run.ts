@@ -10,12 +10,12 @@ import { parseArgs } from 'node:util';
 import { corpusOrSkip, parseCount, progressBar } from './cli-util.ts';
 import { DEFAULT_SEED } from './corpus.ts';
 import { runRipgrep } from './peers/ripgrep.ts';
-import { DEFAULT_RUNS, PeerUnavailableError, type PeerResult } from './peers/result.ts';
-import { runSqlite } from './peers/sqlite-fts5.ts';
+import { DEFAULT_RUNS, PeerUnavailableError, queryResult, samplePaired, type PeerResult, type QueryResult } from './peers/result.ts';
+import { openSqlite, type SqlitePeer } from './peers/sqlite-fts5.ts';
 import { QUERY_SET } from './queries.ts';
 import { formatPeerReport } from './report.ts';
 import { formatBytes, formatMs, formatTable } from './stats.ts';
-import { INGEST_AUTHS, type IngestAuth, runStrata } from './strata.ts';
+import { INGEST_AUTHS, type IngestAuth, type StrataExtras, startStrata } from './strata.ts';
 import { formatProtocolReport, runProtocolBench } from './protocols.ts';
 
 const { values } = parseArgs({
@@ -38,18 +38,40 @@ const started = performance.now();
 
 const corpus = await corpusOrSkip(values.lines, values.seed, log);
 
-const { result: strata, extras } = await runStrata(corpus, QUERY_SET, runs, log, ingestAuth);
-const results: PeerResult[] = [strata];
+const strataBench = await startStrata(corpus, log, ingestAuth);
 const skipped: string[] = [];
 const peers = values.peers.split(',').map((p) => p.trim()).filter(Boolean);
-if (peers.includes('sqlite')) {
-  try {
-    results.push(await runSqlite(corpus, QUERY_SET, runs, { onProgress: progressBar('sqlite ingest') }));
-  } catch (e) {
-    if (!(e instanceof PeerUnavailableError)) throw e;
-    skipped.push(`skipped: ${e.message}`);
+let sqlitePeer: SqlitePeer | null = null;
+const results: PeerResult[] = [];
+let extras: StrataExtras;
+try {
+  if (peers.includes('sqlite')) {
+    try {
+      sqlitePeer = await openSqlite(corpus, { onProgress: progressBar('sqlite ingest') });
+    } catch (e) {
+      if (!(e instanceof PeerUnavailableError)) throw e;
+      skipped.push(`skipped: ${e.message}`);
+    }
   }
+  // Both loaded, each query is timed on Strata and SQLite in alternating slices (see samplePaired).
+  const strataQueries: QueryResult[] = [];
+  const sqliteQueries: QueryResult[] = [];
+  for (const q of QUERY_SET) {
+    log(`timing ${q.name}${sqlitePeer ? ' on Strata and SQLite in turns' : ''}`);
+    const runners = [strataBench.runner(q), ...(sqlitePeer ? [sqlitePeer.runner(q)] : [])];
+    const samples = await samplePaired(runners.map((r) => r.once), runs);
+    strataQueries.push(queryResult(q.name, samples[0], runners[0].count()));
+    if (sqlitePeer) sqliteQueries.push(queryResult(q.name, samples[1], runners[1].count()));
+  }
+  const finished = await strataBench.finish(strataQueries, runs);
+  results.push(finished.result);
+  extras = finished.extras;
+  if (sqlitePeer) results.push(sqlitePeer.finish(sqliteQueries));
+} finally {
+  await strataBench.close();
+  sqlitePeer?.close();
 }
+const strata = results[0];
 if (peers.includes('ripgrep')) {
   try {
     results.push(await runRipgrep(corpus, QUERY_SET, runs));

@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Corpus } from './corpus.ts';
-import { sampleQuery, type PeerResult, type QueryResult } from './peers/result.ts';
+import { sampleQuery, type PeerResult, type QueryResult, type QueryRunner } from './peers/result.ts';
 import type { BenchQuery } from './queries.ts';
 import { median, p99, watchPeakRss } from './stats.ts';
 import { createIngestKey, NODE_MMAP_THRESHOLD, startNodeProcess, type NodeProcess } from './node-process.ts';
@@ -202,23 +202,31 @@ function dirBytes(dir: string): number {
   return total;
 }
 
+/** A Strata node loaded with the corpus, its queries ready to time (alone, or paired with a peer's). */
+export interface StrataBench {
+  runner(q: BenchQuery): QueryRunner;
+  /** Times the date histograms, measures the index, stops the node: Strata's figures with its timed queries. */
+  finish(queries: readonly QueryResult[], runs: number): Promise<{ result: PeerResult; extras: StrataExtras }>;
+  /** Stops the node and deletes its data (what finish also does); safe to call again. */
+  close(): Promise<void>;
+}
+
 /**
  * Strata measured like its peers: ingest the corpus over HTTP with durability on (fsync per batch), wait until
  * it is all sealed and merged, then time the shared query set. Latency is the engine's `took_ms`. Ingest
  * authenticates as `ingestAuth` says (an ingest-only API key by default); everything else as the admin.
  */
-export async function runStrata(
-  corpus: Corpus,
-  queries: readonly BenchQuery[],
-  runs: number,
-  log: (m: string) => void,
-  ingestAuth: IngestAuth = 'apikey',
-): Promise<{ result: PeerResult; extras: StrataExtras }> {
+export async function startStrata(corpus: Corpus, log: (m: string) => void, ingestAuth: IngestAuth = 'apikey'): Promise<StrataBench> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  const node = await startNodeProcess(dataDir);
-  const { child, url, stop, authorization } = node;
-  const rss = watchPeakRss(child.pid!);
+  let node: NodeProcess | null = null;
+  const close = async () => {
+    await node?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
+    node = await startNodeProcess(dataDir);
+    const { child, url, authorization } = node;
+    const rss = watchPeakRss(child.pid!);
     const ingestAuthz = await ingestAuthorization(node, INDEX, ingestAuth);
     const cpuStart = await cpuByThread(url, authorization);
     const { ingestSeconds, retries, clientCpuSeconds } = await ingestCorpus(url, ingestAuthz, INDEX, corpus, log);
@@ -229,68 +237,86 @@ export async function runStrata(
     const cpuSettled = await cpuByThread(url, authorization);
     const stats = (await (await fetch(`${url}/api/v1/indices`, { headers: { authorization } })).json()) as { indices: { shards: { segments: number }[] }[] };
     const segments = stats.indices[0].shards.reduce((a, s) => a + s.segments, 0);
-
-    const qResults: QueryResult[] = [];
     const httpMedianMs: Record<string, number> = {};
-    for (const q of queries) {
+    const rtts = new Map<string, number[]>();
+
+    const runner = (q: BenchQuery): QueryRunner => {
       const body: Record<string, unknown> = { index: INDEX, query: q.strata, size: q.latest ?? 0 };
       if (q.timeRange) {
         body.from = q.timeRange.fromMs;
         body.to = q.timeRange.toMs - 1; // the API's range is inclusive; the bench's window is half-open
       }
       const rtt: number[] = [];
-      let count = 0;
-      const took = await sampleQuery(async (timed) => {
-        const t = performance.now();
-        const j = (await post(`${url}/api/v1/search`, authorization, body)) as { total: number; hits: unknown[]; took_ms: number };
-        if (timed) rtt.push(performance.now() - t);
-        count = q.latest ? j.hits.length : j.total;
-        return j.took_ms;
-      }, runs);
-      qResults.push({ name: q.name, medianMs: median(took), p99Ms: p99(took), count, runs: took.length });
-      httpMedianMs[q.name] = median(rtt);
-    }
-    const histogram: StrataExtras['histogram'] = [];
-    const histQueries: [string, Record<string, unknown>][] = [
-      ['histogram (all, auto)', { date_histogram: { interval: 'auto', buckets: 100 } }],
-      ['histogram (all, 1h)', { date_histogram: { interval: '1h' } }],
-      ['histogram (failed, 1h)', { date_histogram: { interval: '1h' } }],
-      ['histogram (all, 1h, split system)', { date_histogram: { interval: '1h', split: { field: 'system', size: 5 } } }],
-    ];
-    for (const [name, agg] of histQueries) {
-      let buckets = 0;
-      const took = await sampleQuery(async () => {
-        const j = (await post(`${url}/api/v1/search`, authorization, { index: INDEX, query: name.includes('failed') ? 'failed' : '', size: 0, aggs: { h: agg } })) as {
-          took_ms: number;
-          aggs: { h: { buckets: unknown[] } };
-        };
-        buckets = j.aggs.h.buckets.length;
-        return j.took_ms;
-      }, runs);
-      histogram.push({ name, medianMs: median(took), p99Ms: p99(took), buckets });
-    }
-    const sizeBytes = dirBytes(join(dataDir, 'indices'));
-    return {
-      result: {
-        system: 'Strata 0.1.0',
-        ingestLinesPerSec: Math.round(corpus.lines / ingestSeconds),
-        sizeBytes,
-        rawBytes: corpus.rawBytes,
-        peakRssBytes: rss.stop(),
-        queries: qResults,
-        notes: [
-          `Strata: ingest over HTTP, ${BATCH_LINES.toLocaleString('en-US')}-line NDJSON batches, ${CONCURRENCY} in flight, fsync per batch, authenticated ${
-            ingestAuth === 'apikey' ? 'with an ingest-only API key' : 'as the admin over HTTP Basic'
-          }; lines/s counts acknowledged (durable and searchable) lines`,
-          'Strata: latency is the engine\u2019s took_ms; HTTP round trips are listed separately',
-          `Strata: the node runs with MALLOC_MMAP_THRESHOLD_=${NODE_MMAP_THRESHOLD}, as the README recommends`,
-          `Strata: the compiled parts (indexer/native: ingest's line reader and payload encoder; the seal's collector, patterns finder and terms writer) are ${native.reason}`,
-        ],
-      },
-      extras: { ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds, ingestSeconds, settleSeconds, retries429: retries, clientCpuSeconds, httpMedianMs, histogram, segments, cpu: cpuStart && cpuIngest && cpuSettled ? { ingest: cpuSince(cpuStart, cpuIngest), settled: cpuSince(cpuStart, cpuSettled) } : null },
+      rtts.set(q.name, rtt);
+      let count = -1;
+      return {
+        async once(timed) {
+          const t = performance.now();
+          const j = (await post(`${url}/api/v1/search`, authorization, body)) as { total: number; hits: unknown[]; took_ms: number };
+          if (timed) rtt.push(performance.now() - t);
+          count = q.latest ? j.hits.length : j.total;
+          return j.took_ms;
+        },
+        count: () => count,
+      };
     };
-  } finally {
-    await stop();
-    rmSync(dataDir, { recursive: true, force: true });
+
+    const finish = async (queries: readonly QueryResult[], runs: number) => {
+      for (const [name, rtt] of rtts) httpMedianMs[name] = median(rtt);
+      const histogram: StrataExtras['histogram'] = [];
+      const histQueries: [string, Record<string, unknown>][] = [
+        ['histogram (all, auto)', { date_histogram: { interval: 'auto', buckets: 100 } }],
+        ['histogram (all, 1h)', { date_histogram: { interval: '1h' } }],
+        ['histogram (failed, 1h)', { date_histogram: { interval: '1h' } }],
+        ['histogram (all, 1h, split system)', { date_histogram: { interval: '1h', split: { field: 'system', size: 5 } } }],
+      ];
+      for (const [name, agg] of histQueries) {
+        let buckets = 0;
+        const took = await sampleQuery(async () => {
+          const j = (await post(`${url}/api/v1/search`, authorization, { index: INDEX, query: name.includes('failed') ? 'failed' : '', size: 0, aggs: { h: agg } })) as {
+            took_ms: number;
+            aggs: { h: { buckets: unknown[] } };
+          };
+          buckets = j.aggs.h.buckets.length;
+          return j.took_ms;
+        }, runs);
+        histogram.push({ name, medianMs: median(took), p99Ms: p99(took), buckets });
+      }
+      const sizeBytes = dirBytes(join(dataDir, 'indices'));
+      await close();
+      return {
+        result: {
+          system: 'Strata 0.1.0',
+          ingestLinesPerSec: Math.round(corpus.lines / ingestSeconds),
+          sizeBytes,
+          rawBytes: corpus.rawBytes,
+          peakRssBytes: rss.stop(),
+          queries,
+          notes: [
+            `Strata: ingest over HTTP, ${BATCH_LINES.toLocaleString('en-US')}-line NDJSON batches, ${CONCURRENCY} in flight, fsync per batch, authenticated ${
+              ingestAuth === 'apikey' ? 'with an ingest-only API key' : 'as the admin over HTTP Basic'
+            }; lines/s counts acknowledged (durable and searchable) lines`,
+            'Strata: latency is the engine\u2019s took_ms; HTTP round trips are listed separately',
+            `Strata: the node runs with MALLOC_MMAP_THRESHOLD_=${NODE_MMAP_THRESHOLD}, as the README recommends`,
+            `Strata: the compiled parts (indexer/native: ingest's line reader and payload encoder; the seal's collector, patterns finder and terms writer) are ${native.reason}`,
+          ],
+        },
+        extras: {
+          ingestMBps: corpus.ndjsonBytes / 1e6 / ingestSeconds,
+          ingestSeconds,
+          settleSeconds,
+          retries429: retries,
+          clientCpuSeconds,
+          httpMedianMs,
+          histogram,
+          segments,
+          cpu: cpuStart && cpuIngest && cpuSettled ? { ingest: cpuSince(cpuStart, cpuIngest), settled: cpuSince(cpuStart, cpuSettled) } : null,
+        },
+      };
+    };
+    return { runner, finish, close };
+  } catch (e) {
+    await close();
+    throw e;
   }
 }

@@ -1,4 +1,5 @@
 import { StrataError } from '../../lib/errors.ts';
+import { median, p99 } from '../stats.ts';
 
 /** One query's figures for one system. */
 export interface QueryResult {
@@ -8,6 +9,11 @@ export interface QueryResult {
   /** Matching lines, or rows returned for a `latest` query. */
   readonly count: number;
   readonly runs: number;
+}
+
+/** A query's figures from its timed samples. */
+export function queryResult(name: string, samples: readonly number[], count: number): QueryResult {
+  return { name, medianMs: median(samples), p99Ms: p99(samples), count, runs: samples.length };
 }
 
 /** What every system under test reports, Strata included, so one table can print them side by side. */
@@ -57,18 +63,64 @@ export interface RunPlan {
   readonly warmupMs: number;
   readonly timedMs: number;
   readonly maxTimedRuns: number;
+  /**
+   * samplePaired: timed runs a system gets in one slice before the next system has its turn, each slice led by
+   * `sliceWarmupRuns` untimed runs (the other system's slice has just used the cores and caches).
+   */
+  readonly sliceRuns: number;
+  readonly sliceWarmupRuns: number;
 }
-export const RUN_PLAN: RunPlan = { minWarmupRuns: 10, maxWarmupRuns: 3000, warmupMs: 10_000, timedMs: 1000, maxTimedRuns: 200 };
+export const RUN_PLAN: RunPlan = { minWarmupRuns: 10, maxWarmupRuns: 3000, warmupMs: 10_000, timedMs: 1000, maxTimedRuns: 200, sliceRuns: 20, sliceWarmupRuns: 3 };
+
+/** One run of a query on one system: returns its latency in ms (see sampleQuery); `timed` is false while warming. */
+export type QueryOnce = (timed: boolean) => number | Promise<number>;
+
+/** A query made ready on one system: its runs, and the count (or rows) the last run answered. */
+export interface QueryRunner {
+  readonly once: QueryOnce;
+  count(): number;
+}
 
 /**
  * Warms, then times, one query: `once(timed)` runs it and returns its latency in ms (the caller decides what is
  * measured: a server's own `took_ms`, or the time around a library call). Returns the timed samples.
  */
-export async function sampleQuery(once: (timed: boolean) => number | Promise<number>, runs: number, plan: RunPlan = RUN_PLAN): Promise<number[]> {
-  const warmStart = performance.now();
-  for (let i = 0; i < plan.maxWarmupRuns && (i < plan.minWarmupRuns || performance.now() - warmStart < plan.warmupMs); i++) await once(false);
+export async function sampleQuery(once: QueryOnce, runs: number, plan: RunPlan = RUN_PLAN): Promise<number[]> {
+  await warm(once, plan);
   const samples: number[] = [];
   const timedStart = performance.now();
   while (samples.length < runs || (samples.length < plan.maxTimedRuns && performance.now() - timedStart < plan.timedMs)) samples.push(await once(true));
+  return samples;
+}
+
+async function warm(once: QueryOnce, plan: RunPlan): Promise<void> {
+  const warmStart = performance.now();
+  for (let i = 0; i < plan.maxWarmupRuns && (i < plan.minWarmupRuns || performance.now() - warmStart < plan.warmupMs); i++) await once(false);
+}
+
+/**
+ * Times one query on several systems at once: each is warmed as sampleQuery warms, then they take turns, a slice of
+ * `sliceRuns` timed runs each, until each has what sampleQuery would take (at least `runs`, and for `timedMs` of its
+ * own slices, within `maxTimedRuns`). This machine's speed drifts by tens of percent from one minute to the next;
+ * timed one after the other, two systems' medians also measured the minute each ran in (on 2026-12-02 every Strata
+ * query ran two to three times its usual time in one run while SQLite's, minutes later, did not). Interleaved,
+ * both see the same minutes, so their ratio is the systems'. Returns each system's timed samples, in `onces` order.
+ */
+export async function samplePaired(onces: readonly QueryOnce[], runs: number, plan: RunPlan = RUN_PLAN): Promise<number[][]> {
+  for (const once of onces) await warm(once, plan);
+  const samples = onces.map((): number[] => []);
+  const spent = onces.map(() => 0);
+  const done = (i: number) => samples[i].length >= runs && (samples[i].length >= plan.maxTimedRuns || spent[i] >= plan.timedMs);
+  while (!onces.every((_, i) => done(i))) {
+    for (const [i, once] of onces.entries()) {
+      if (done(i)) continue;
+      for (let w = 0; w < plan.sliceWarmupRuns; w++) await once(false);
+      for (let k = 0; k < Math.max(1, plan.sliceRuns) && !done(i); k++) {
+        const t = performance.now();
+        samples[i].push(await once(true));
+        spent[i] += performance.now() - t;
+      }
+    }
+  }
   return samples;
 }

@@ -3,8 +3,7 @@ import { dirname, join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Corpus } from '../corpus.ts';
 import { QUERY_SET, type BenchQuery } from '../queries.ts';
-import { median, p99 } from '../stats.ts';
-import { DEFAULT_RUNS, PeerUnavailableError, sampleQuery, type PeerResult, type QueryResult } from './result.ts';
+import { DEFAULT_RUNS, PeerUnavailableError, queryResult, sampleQuery, type PeerResult, type QueryResult, type QueryRunner } from './result.ts';
 
 /**
  * SQLite FTS5 through better-sqlite3 (^12: 13.x needs Node 22), as the embedded inverted-index peer.
@@ -37,33 +36,63 @@ export async function runSqlite(
   runs: number = DEFAULT_RUNS,
   opts: SqliteOptions = {},
 ): Promise<PeerResult> {
+  const peer = await openSqlite(corpus, opts);
+  try {
+    const results: QueryResult[] = [];
+    for (const q of queries) {
+      const r = peer.runner(q);
+      results.push(queryResult(q.name, await sampleQuery(r.once, runs), r.count()));
+    }
+    return peer.finish(results);
+  } finally {
+    peer.close();
+  }
+}
+
+/** SQLite loaded with the corpus, its queries ready to time (alone, or paired with Strata's: see samplePaired). */
+export interface SqlitePeer {
+  runner(q: BenchQuery): QueryRunner;
+  /** The peer's figures with its timed queries; closes the database. */
+  finish(queries: readonly QueryResult[]): PeerResult;
+  close(): void;
+}
+
+/** Creates the database and ingests the corpus into it (timed), leaving it open for queries. */
+export async function openSqlite(corpus: CorpusRecords, opts: SqliteOptions = {}): Promise<SqlitePeer> {
   const Database = await loadDriver();
   const dbFile = opts.dbFile ?? join(dirname(corpus.ndjsonFile), 'sqlite-fts5.db');
   removeDb(dbFile);
   const db = new Database(dbFile);
+  let ingest: ReturnType<typeof ingestNdjson>;
   try {
-    const ingest = ingestNdjson(db, corpus, opts.onProgress);
-    const results: QueryResult[] = [];
-    for (const q of queries) results.push(await timeQuery(db, q, runs));
-    const version = db.prepare('SELECT sqlite_version()').pluck().get() as string;
+    ingest = ingestNdjson(db, corpus, opts.onProgress);
+  } catch (e) {
     db.close();
-    const sizeBytes = statSync(dbFile).size + sizeOrZero(dbFile + '-wal');
-    return {
-      system: `SQLite ${version} FTS5`,
-      ingestLinesPerSec: corpus.lines / ingest.sqliteSeconds,
-      sizeBytes,
-      rawBytes: corpus.rawBytes,
-      peakRssBytes: null,
-      queries: results,
-      notes: [
-        `SQLite: ingest ${Math.round(corpus.lines / ingest.wallSeconds).toLocaleString('en-US')} lines/s counting NDJSON read + JSON.parse; ` +
-          `of its ${ingest.sqliteSeconds.toFixed(1)} s, ts index + FTS optimize + checkpoint took ${ingest.finishSeconds.toFixed(1)} s`,
-        'SQLite: unicode61 splits on "_" (ours does not), so conn*/user/block counts may differ slightly',
-      ],
-    };
-  } finally {
-    if (db.open) db.close();
+    throw e;
   }
+  return {
+    runner: (q) => queryRunner(db, q),
+    finish(queries) {
+      const version = db.prepare('SELECT sqlite_version()').pluck().get() as string;
+      db.close();
+      return {
+        system: `SQLite ${version} FTS5`,
+        ingestLinesPerSec: corpus.lines / ingest.sqliteSeconds,
+        sizeBytes: statSync(dbFile).size + sizeOrZero(dbFile + '-wal'),
+        rawBytes: corpus.rawBytes,
+        peakRssBytes: null,
+        queries,
+        notes: [
+          `SQLite: ingest ${Math.round(corpus.lines / ingest.wallSeconds).toLocaleString('en-US')} lines/s counting NDJSON read + JSON.parse; ` +
+            `of its ${ingest.sqliteSeconds.toFixed(1)} s, ts index + FTS optimize + checkpoint took ${ingest.finishSeconds.toFixed(1)} s`,
+          'SQLite: unicode61 splits on "_" (ours does not), so conn*/user/block counts may differ slightly',
+        ],
+      };
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
 }
 
 type DatabaseCtor = typeof BetterSqlite3;
@@ -124,7 +153,7 @@ function ingestNdjson(db: BetterSqlite3.Database, corpus: CorpusRecords, onProgr
   return { sqliteSeconds: sqliteMs / 1000, wallSeconds: (performance.now() - wallStart) / 1000, finishSeconds: finishMs / 1000 };
 }
 
-async function timeQuery(db: BetterSqlite3.Database, q: BenchQuery, runs: number): Promise<QueryResult> {
+function queryRunner(db: BetterSqlite3.Database, q: BenchQuery): QueryRunner {
   const stmt = db.prepare(q.sqlite.sql);
   // Bind only the parameters the statement names: better-sqlite3 rejects unknown ones.
   const params: Record<string, string | number> = { match: q.sqlite.match };
@@ -132,12 +161,14 @@ async function timeQuery(db: BetterSqlite3.Database, q: BenchQuery, runs: number
   if (q.sqlite.sql.includes('@to')) params.to = q.timeRange?.toMs ?? Infinity;
   const run = (): number => (q.latest !== undefined ? stmt.all(params).length : (stmt.pluck().get(params) as number));
   let count = -1;
-  const times = await sampleQuery(() => {
-    const t = performance.now();
-    count = run();
-    return performance.now() - t;
-  }, runs);
-  return { name: q.name, medianMs: median(times), p99Ms: p99(times), count, runs: times.length };
+  return {
+    once() {
+      const t = performance.now();
+      count = run();
+      return performance.now() - t;
+    },
+    count: () => count,
+  };
 }
 
 /** Calls `fn` for each non-empty line; lines are decoded as UTF-8 and may span read chunks. */

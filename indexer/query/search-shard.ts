@@ -73,20 +73,28 @@ function takeHits(
   desc: (top: number, fn: (doc: number) => boolean) => void,
   asc: (bottom: number, fn: (doc: number) => boolean) => void,
 ): void {
-  let want = plan.size;
-  if (want === 0) return;
+  if (plan.size === 0) return;
   const { after, order } = plan;
-  const take = (d: number) => {
-    hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
-    return --want > 0;
-  };
+  const stop = hits.length + plan.size;
+  // The walks' callbacks are written inline, not as named closures: tsx compiles with esbuild's keepNames, which
+  // gives every named closure a defineProperty call where it is made (measured: 7% of a newest-100 query).
   if (order === 'desc') {
     const top = after ? Math.min(hi, seg.lowerBoundKey(after.ts, after.seq)) : hi;
-    if (top > lo) desc(top, (d) => d >= lo && take(d));
+    if (top > lo) desc(top, (d) => d >= lo && addHit(hits, seg, d) < stop);
   } else {
     const bottom = after ? Math.max(lo, upperBoundKey(seg, after.ts, after.seq)) : lo;
-    if (bottom < hi) asc(bottom, (d) => d < hi && take(d));
+    if (bottom < hi) asc(bottom, (d) => d < hi && addHit(hits, seg, d) < stop);
   }
+}
+
+/** Adds doc `d` of `seg` as a hit; returns how many hits there are now. */
+function addHit(hits: ShardCandidate[], seg: SegmentReader, d: number): number {
+  return hits.push({ ts: seg.ts[d], seq: seg.seq[d], seg, doc: d, fields: null });
+}
+
+/** Lends the pattern walks their buffers from the per-query scratch. */
+function lendU32(n: number): Uint32Array {
+  return scratch.u32(n);
 }
 
 /**
@@ -97,8 +105,7 @@ function patternSearch(seg: SegmentReader, plan: ShardSearchPlan, pm: PatternMat
   const { pi, pats } = pm;
   const count = pi.count(pats, lo, hi);
   if (count === 0) return 0;
-  const lend = (n: number) => scratch.u32(n);
-  takeHits(seg, plan, lo, hi, hits, (top, fn) => pi.eachDesc(pats, top, fn, lend), (bottom, fn) => pi.eachAsc(pats, bottom, fn, lend));
+  takeHits(seg, plan, lo, hi, hits, (top, fn) => pi.eachDesc(pats, top, fn, lendU32), (bottom, fn) => pi.eachAsc(pats, bottom, fn, lendU32));
   return count;
 }
 

@@ -169,7 +169,10 @@ function hitText(generatedId: string, index: string, ts: number, fieldsJson: str
     if (rest.charCodeAt(0) === 44 /* , */) rest = rest.slice(1);
   }
   const meta = `{"_id":${id},"_index":"${index}","@timestamp":"${isoTimestamp(ts)}"`;
-  return /^\s*\}/.test(rest) ? meta + '}' : meta + ',' + rest;
+  // Empty when the object closes at once: stored JSON is compact, so whitespace (and the regex) is the rare case.
+  const c0 = rest.charCodeAt(0);
+  const empty = c0 === 125 /* } */ || ((c0 === 32 || c0 === 9 || c0 === 10 || c0 === 13) && /^\s*\}/.test(rest));
+  return empty ? meta + '}' : meta + ',' + rest;
 }
 
 /** The response as JSON text, with hits written from their stored JSON. Same content as JSON.stringify. */
