@@ -53,6 +53,8 @@ try {
       skipped.push(`skipped: ${e.message}`);
     }
   }
+  // Lets fetch see the connections the node closed while SQLite's synchronous ingest held the event loop.
+  await new Promise((ok) => setTimeout(ok, 100));
   // Both loaded, each query is timed on Strata and SQLite in alternating slices (see samplePaired).
   const strataQueries: QueryResult[] = [];
   const sqliteQueries: QueryResult[] = [];

@@ -187,7 +187,18 @@ function postBytes(agent: Agent, url: string, headers: Record<string, string>, b
 }
 
 async function post(url: string, authorization: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
+  const init = { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) };
+  let res: Response | null = null;
+  for (let attempt = 1; res === null; attempt++) {
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      // Kept-alive connections the node closed while this process was busy (SQLite's ingest runs synchronously for
+      // minutes) stay in fetch's pool until the event loop sees the close: a request sent on one fails before any
+      // answer. What the bench posts (searches, a flush) can be sent again, on another connection.
+      if (attempt === 3 || (e as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw e;
+    }
+  }
   const j = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(j)}`);
   return j;
