@@ -294,6 +294,7 @@ export async function startStrata(corpus: Corpus, log: (m: string) => void, inge
         histogram.push({ name, medianMs: median(took), p99Ms: p99(took), buckets });
       }
       const sizeBytes = dirBytes(join(dataDir, 'indices'));
+      const peakRssBytes = rss.stop();
       await close();
       return {
         result: {
@@ -301,7 +302,7 @@ export async function startStrata(corpus: Corpus, log: (m: string) => void, inge
           ingestLinesPerSec: Math.round(corpus.lines / ingestSeconds),
           sizeBytes,
           rawBytes: corpus.rawBytes,
-          peakRssBytes: rss.stop(),
+          peakRssBytes,
           queries,
           notes: [
             `Strata: ingest over HTTP, ${BATCH_LINES.toLocaleString('en-US')}-line NDJSON batches, ${CONCURRENCY} in flight, fsync per batch, authenticated ${
