@@ -588,11 +588,7 @@ napi_value Fill(napi_env env, napi_callback_info info) {
 napi_value Init(napi_env env, napi_value exports) {
   State* st = new State();
   napi_set_instance_data(env, st, [](napi_env, void* data, void*) { delete static_cast<State*>(data); }, nullptr);
-  napi_property_descriptor props[] = {
-      {"scan", nullptr, Scan, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"fill", nullptr, Fill, nullptr, nullptr, nullptr, napi_default, nullptr},
-  };
-  napi_define_properties(env, exports, 2, props);
+  strata::defineFunctions(env, exports, {{"scan", Scan}, {"fill", Fill}});
   strata::defineTerms(env, exports);
   strata::definePatterns(env, exports);
   strata::defineLines(env, exports);

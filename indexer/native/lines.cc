@@ -297,10 +297,7 @@ napi_value Lines(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void defineLines(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"lines", nullptr, Lines, nullptr, nullptr, nullptr, napi_default, nullptr},
-  };
-  napi_define_properties(env, exports, 1, props);
+  defineFunctions(env, exports, {{"lines", Lines}});
 }
 
 }  // namespace strata

@@ -38,4 +38,27 @@ inline napi_value uint32Array(napi_env env, const uint32_t* src, size_t n) {
   return out;
 }
 
+// A function the addon puts on its exports.
+struct Export {
+  const char* name;
+  napi_callback fn;
+};
+
+// Puts `fns` on `exports`, each called with `data` (napi_get_cb_info hands it back).
+template <size_t N>
+inline void defineFunctions(napi_env env, napi_value exports, const Export (&fns)[N], void* data = nullptr) {
+  napi_property_descriptor props[N];
+  for (size_t i = 0; i < N; i++) props[i] = {fns[i].name, nullptr, fns[i].fn, nullptr, nullptr, nullptr, napi_default, data};
+  napi_define_properties(env, exports, N, props);
+}
+
+// A new T owned by this addon instance, that is by the thread that loaded it (each seal or merge worker loads the
+// addon): deleted when the thread's environment ends.
+template <typename T>
+T* perInstance(napi_env env) {
+  T* p = new T();
+  napi_add_env_cleanup_hook(env, [](void* data) { delete static_cast<T*>(data); }, p);
+  return p;
+}
+
 }  // namespace strata

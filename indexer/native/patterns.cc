@@ -142,13 +142,7 @@ napi_value PatternTerms(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void definePatterns(napi_env env, napi_value exports) {
-  auto* st = new State();
-  napi_add_env_cleanup_hook(env, [](void* data) { delete static_cast<State*>(data); }, st);
-  napi_property_descriptor props[] = {
-      {"patterns", nullptr, Patterns, nullptr, nullptr, nullptr, napi_default, st},
-      {"patternTerms", nullptr, PatternTerms, nullptr, nullptr, nullptr, napi_default, st},
-  };
-  napi_define_properties(env, exports, 2, props);
+  defineFunctions(env, exports, {{"patterns", Patterns}, {"patternTerms", PatternTerms}}, perInstance<State>(env));
 }
 
 }  // namespace strata

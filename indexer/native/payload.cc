@@ -70,10 +70,7 @@ napi_value EncodeRaw(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void definePayload(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"encodeRaw", nullptr, EncodeRaw, nullptr, nullptr, nullptr, napi_default, nullptr},
-  };
-  napi_define_properties(env, exports, 1, props);
+  defineFunctions(env, exports, {{"encodeRaw", EncodeRaw}});
 }
 
 }  // namespace strata

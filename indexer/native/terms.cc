@@ -374,14 +374,7 @@ napi_value CopyTerms(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void defineTerms(napi_env env, napi_value exports) {
-  // One state per addon instance, that is per thread (the seal pool's workers each load the addon).
-  auto* st = new State();
-  napi_add_env_cleanup_hook(env, [](void* data) { delete static_cast<State*>(data); }, st);
-  napi_property_descriptor props[] = {
-      {"terms", nullptr, Terms, nullptr, nullptr, nullptr, napi_default, st},
-      {"copyTerms", nullptr, CopyTerms, nullptr, nullptr, nullptr, napi_default, st},
-  };
-  napi_define_properties(env, exports, 2, props);
+  defineFunctions(env, exports, {{"terms", Terms}, {"copyTerms", CopyTerms}}, perInstance<State>(env));
 }
 
 }  // namespace strata
